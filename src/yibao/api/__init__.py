@@ -1,0 +1,1 @@
+"""HTTP entry points: the national interface gateway, mobile/channel API, admin API and console."""

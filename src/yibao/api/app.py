@@ -1,0 +1,52 @@
+"""The ASGI application (FastAPI): one app serving every HTTP entry point.
+
+Capabilities contribute routers in :func:`_include_routers`; handlers stay thin and call the
+capability's service layer.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI, Request
+from sqlalchemy import Engine, text
+
+from yibao import __version__
+from yibao.config import Settings, get_settings
+from yibao.db.engine import make_engine
+
+
+def _include_routers(app: FastAPI) -> None:
+    """Register every capability's router (each import is the capability's public HTTP face)."""
+
+
+def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
+    """Build the app over an existing engine (tests and ``yibao serve`` both use this)."""
+    app = FastAPI(
+        title="Yibao 医保平台",
+        version=__version__,
+        description="Provincial basic medical insurance platform (基本医疗保险平台)",
+    )
+    app.state.engine = engine
+    app.state.settings = settings or get_settings()
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    _include_routers(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory used by uvicorn workers: the database URL comes from ``YIBAO_DATABASE_URL``."""
+    url = os.environ["YIBAO_DATABASE_URL"]
+    return create_app(make_engine(url), get_settings())
+
+
+def engine_of(request: Request) -> Engine:
+    """FastAPI dependency: the app's SQLAlchemy engine."""
+    engine: Engine = request.app.state.engine
+    return engine

@@ -1,0 +1,98 @@
+"""Command line (命令行): ``yibao serve | db | policy | calc | …``.
+
+Thin entry points over the services. Imports of heavy modules happen inside commands so that
+``yibao --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+
+import typer
+
+from yibao.config import get_settings
+
+app = typer.Typer(help="Yibao 医保平台 command line", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database (数据库) commands", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _register_subcommands() -> None:
+    """Capabilities add their typer sub-apps here."""
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all schema migrations (on the URL, or on the embedded PostgreSQL)."""
+    from yibao.db.migrate import current_heads, upgrade
+    from yibao.db.runtime import database_url
+
+    with database_url(get_settings()) as url:
+        upgrade(url)
+        typer.echo("schema at: " + ", ".join(current_heads(url)))
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Start the embedded PostgreSQL (if no URL) and print its URL until interrupted."""
+    from yibao.db.runtime import database_url
+
+    with database_url(get_settings()) as url:
+        typer.echo(url)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="listen address (default YIBAO_HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="port (default YIBAO_PORT or 8000)"),
+    demo: bool = typer.Option(True, "--demo/--no-demo", help="load demo data if not yet loaded"),
+    workers: int = typer.Option(1, help="uvicorn worker processes"),
+) -> None:
+    """Start Yibao: database, migrations, demo data, then the API and console."""
+    import uvicorn
+
+    from yibao.db.engine import make_engine
+    from yibao.db.migrate import upgrade
+    from yibao.db.runtime import database_url
+    from yibao.logging import configure
+
+    configure()
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    # SIGTERM behaves like Ctrl-C so the embedded PostgreSQL is stopped cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with database_url(settings) as url:
+        upgrade(url)
+        if demo:
+            from yibao.demo import seed_all
+
+            engine = make_engine(url, pool_size=2)
+            seed_all(engine)
+            engine.dispose()
+        os.environ["YIBAO_DATABASE_URL"] = url
+        typer.echo(f"Yibao 医保平台: http://{host}:{port}/  (API docs: /docs)")
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(
+                "yibao.api.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+            )
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

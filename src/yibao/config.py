@@ -1,0 +1,30 @@
+"""Settings read from the environment (环境配置)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("YIBAO_DATA_DIR", Path.cwd() / "var")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings. ``database_url`` empty means: start the embedded PostgreSQL."""
+
+    database_url: str = field(default_factory=lambda: os.environ.get("YIBAO_DATABASE_URL", ""))
+    data_dir: Path = field(default_factory=_default_data_dir)
+    host: str = field(default_factory=lambda: os.environ.get("YIBAO_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("YIBAO_PORT", "8000")))
+    secret_key: str = field(default_factory=lambda: os.environ.get("YIBAO_SECRET_KEY", ""))
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,27 @@
+"""Demo data (演示数据): a living province on first start.
+
+Each capability contributes an idempotent seeder; :func:`seed_all` runs them in dependency order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy import Engine
+
+log = structlog.get_logger(__name__)
+
+Seeder = Callable[[Engine], None]
+
+
+def seeders() -> list[tuple[str, Seeder]]:
+    """The seeders in the order they must run (registry before vouchers before settlements)."""
+    return []
+
+
+def seed_all(engine: Engine) -> None:
+    """Run every seeder; each one is idempotent, so a restart seeds nothing twice."""
+    for name, seed in seeders():
+        log.info("demo_seed", seeder=name)
+        seed(engine)
