@@ -1,0 +1,1 @@
+"""Settlement (结算): the one-stop split of a bill between every payer."""
