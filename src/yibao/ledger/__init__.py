@@ -1,0 +1,67 @@
+"""Fund ledger (基金账务): append-only double-entry postings in PostgreSQL.
+
+Public API::
+
+    from yibao.ledger import SettlementPosting, post_settlement, post_reversal, verify
+"""
+
+from yibao.ledger.model import (
+    Account,
+    AccountFlags,
+    AccountKind,
+    Chain,
+    LedgerConflict,
+    LedgerError,
+    SettlementPosting,
+    Side,
+    Transfer,
+    build_settlement_chain,
+    mirror_chain,
+    posting_from_setlinfo,
+    settlement_chain_id,
+)
+from yibao.ledger.service import (
+    account_balances,
+    clearing_position,
+    daily_movements,
+    fund_balances,
+    payable_balance,
+    post_chain,
+    post_clearing,
+    post_reversal,
+    post_settlement,
+    rollup,
+    verify,
+)
+from yibao.ledger.store import Balance, DailyMovement, PostResult, VerifyReport
+
+__all__ = [
+    "Account",
+    "AccountFlags",
+    "AccountKind",
+    "Balance",
+    "Chain",
+    "DailyMovement",
+    "LedgerConflict",
+    "LedgerError",
+    "PostResult",
+    "SettlementPosting",
+    "Side",
+    "Transfer",
+    "VerifyReport",
+    "account_balances",
+    "build_settlement_chain",
+    "clearing_position",
+    "daily_movements",
+    "fund_balances",
+    "mirror_chain",
+    "payable_balance",
+    "post_chain",
+    "post_clearing",
+    "post_reversal",
+    "post_settlement",
+    "posting_from_setlinfo",
+    "rollup",
+    "settlement_chain_id",
+    "verify",
+]
