@@ -21,6 +21,9 @@ app.add_typer(db_app, name="db")
 
 def _register_subcommands() -> None:
     """Capabilities add their typer sub-apps here."""
+    from yibao.console.cli import app as console_app
+
+    app.add_typer(console_app, name="console")
 
 
 @db_app.command("upgrade")

@@ -18,6 +18,9 @@ from yibao.db.engine import make_engine
 
 def _include_routers(app: FastAPI) -> None:
     """Register every capability's router (each import is the capability's public HTTP face)."""
+    from yibao.web import install as install_console
+
+    install_console(app)  # web console (经办管理控制台) under /console, static assets
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:

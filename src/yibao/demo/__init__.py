@@ -17,7 +17,9 @@ Seeder = Callable[[Engine], None]
 
 def seeders() -> list[tuple[str, Seeder]]:
     """The seeders in the order they must run (registry before vouchers before settlements)."""
-    return []
+    from yibao.console import demo as console_demo
+
+    return [("console", console_demo.seed)]
 
 
 def seed_all(engine: Engine) -> None:

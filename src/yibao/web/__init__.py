@@ -1,0 +1,88 @@
+"""The web console (经办管理控制台): server-rendered Chinese pages under ``/console``.
+
+:func:`install` mounts the static assets (own CSS/JS, vendored ECharts; no CDN), adds the routers
+and the handlers that turn refusals into Chinese pages (login redirect, 403, 404).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from yibao.console.scoping import NoPersonData, OutOfScope
+from yibao.web.auth import CsrfFailed, Forbidden, LoginRequired, login_redirect
+from yibao.web.render import templates
+
+STATIC = Path(__file__).parent / "static"
+
+# Only our own origin: no CDN, no inline script (chart data is JSON in a non-executed block).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'"
+)
+
+
+def _error(request: Request, status: int, title: str, message: str) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message},
+        status_code=status,
+    )
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Security headers on console pages (安全响应头)."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/console"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            if not request.url.path.startswith("/console/static"):
+                response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def install(app: FastAPI) -> None:
+    """Add the console to the app (called from ``yibao.api.app._include_routers``)."""
+    from yibao.web import routes_auth, routes_pages
+
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    app.include_router(routes_auth.router)
+    app.include_router(routes_pages.router)
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(login_redirect(exc.next_url), status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(
+            request, 403, "无权访问", "您的角色无权打开此页面。如需权限，请联系省级管理员。"
+        )
+
+    @app.exception_handler(NoPersonData)
+    async def _no_person(request: Request, exc: NoPersonData) -> Response:
+        return _error(request, 403, "无权访问", "您的角色不能查看参保人或结算单的个人明细。")
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return _error(
+            request,
+            403,
+            "安全校验失败",
+            "表单安全令牌（CSRF）缺失或不匹配，请求已被拒绝。请返回并刷新页面后重试。",
+        )
+
+    @app.exception_handler(OutOfScope)
+    async def _out_of_scope(request: Request, exc: OutOfScope) -> Response:
+        return _error(request, 404, "未找到记录", "未找到该记录，或该记录不在您的管辖范围内。")

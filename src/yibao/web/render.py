@@ -1,0 +1,115 @@
+"""Templates and display filters (模板与显示格式) for the console."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from yibao.console.model import ROLE_PAGES, Page, mask_id, mask_phone
+from yibao.money import fen_str
+from yibao.web.auth import Console
+from yibao.web.regions import region_label, region_name
+from yibao.web.sources import Unavailable
+
+HERE = Path(__file__).parent
+CHINA = timezone(timedelta(hours=8), "CST")  # 北京时间; China has no daylight saving
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def yuan(fen: int | None) -> str:
+    """Integer fen → ``1,234.56`` (元) for display."""
+    if fen is None:
+        return "—"
+    s = fen_str(abs(fen))
+    whole, _, cents = s.partition(".")
+    grouped = f"{int(whole):,}"
+    return ("-" if fen < 0 else "") + grouped + "." + (cents or "00")
+
+
+def china_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        return value.strftime(fmt)
+    return value.astimezone(CHINA).strftime(fmt)
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def tojson_script(value: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` block (``</`` cannot close the tag)."""
+    text = json.dumps(value, ensure_ascii=False, default=str).replace("</", "<\\/")
+    return Markup(text)
+
+
+templates.env.tests["unavailable"] = lambda v: isinstance(v, Unavailable)
+templates.env.filters.update(
+    yuan=yuan,
+    china_time=china_time,
+    region_name=region_name,
+    region_label=region_label,
+    mask_id=mask_id,
+    mask_phone=mask_phone,
+    tojson_script=tojson_script,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    page: Page
+    label: str
+    href: str
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem(Page.OVERVIEW, "总览", "/console/"),
+    NavItem(Page.PERSONS, "参保人查询", "/console/persons"),
+    NavItem(Page.SETTLEMENTS, "结算查询", "/console/settlements"),
+    NavItem(Page.INSTITUTIONS, "定点机构", "/console/institutions"),
+    NavItem(Page.POLICY, "政策查询", "/console/policy"),
+    NavItem(Page.RECONCILIATION, "对账与清算", "/console/reconciliation"),
+    NavItem(Page.AUDIT, "审计日志", "/console/audit"),
+)
+
+
+def page(
+    request: Request,
+    console: Console,
+    template: str,
+    *,
+    active: Page | None,
+    title: str,
+    crumbs: list[tuple[str, str | None]] | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a signed-in page inside the layout (left navigation, header, breadcrumbs)."""
+    allowed = ROLE_PAGES[console.principal.role]
+    nav = [n for n in NAV if n.page in allowed]
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "console": console,
+            "user": console.principal,
+            "scope": console.scope,
+            "nav": nav,
+            "active": active,
+            "title": title,
+            "crumbs": crumbs or [],
+            "csrf_token": console.csrf_token,
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,68 @@
+"""Audit log read model (审计日志): console logins, failures and sensitive views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from yibao.db.tables import audit_log
+
+ACTION_LABELS: dict[str, str] = {
+    "console.login": "登录成功",
+    "console.login_failed": "登录失败",
+    "console.locked": "账户锁定",
+    "console.logout": "退出登录",
+    "console.password_changed": "修改密码",
+    "console.user_created": "创建用户",
+    "console.view_person": "查看参保人",
+    "console.view_settlement": "查看结算单",
+    "console.view_institution": "查看定点机构",
+}
+
+REASON_LABELS: dict[str, str] = {
+    "unknown_user": "用户不存在",
+    "bad_password": "密码错误",
+    "locked": "账户已锁定",
+    "disabled": "账户已停用",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    at: datetime
+    actor: str
+    action: str
+    action_label: str
+    subject: str
+    detail: dict[str, object]
+
+
+def recent(
+    conn: sa.Connection, *, actor: str = "", action: str = "", limit: int = 200
+) -> list[AuditRow]:
+    """The newest audit records, optionally filtered by actor and action prefix."""
+    stmt = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if actor:
+        stmt = stmt.where(audit_log.c.actor == actor)
+    if action:
+        stmt = stmt.where(audit_log.c.action.startswith(action, autoescape=True))
+    rows = []
+    for r in conn.execute(stmt):
+        m = r._mapping
+        detail = dict(m["detail"] or {})
+        reason = detail.get("reason")
+        if isinstance(reason, str) and reason in REASON_LABELS:
+            detail["reason"] = REASON_LABELS[reason]
+        rows.append(
+            AuditRow(
+                at=m["at"],
+                actor=m["actor"],
+                action=m["action"],
+                action_label=ACTION_LABELS.get(m["action"], m["action"]),
+                subject=m["subject"],
+                detail=detail,
+            )
+        )
+    return rows
