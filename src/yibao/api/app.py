@@ -18,6 +18,9 @@ from yibao.db.engine import make_engine
 
 def _include_routers(app: FastAPI) -> None:
     """Register every capability's router (each import is the capability's public HTTP face)."""
+    from yibao.api.nhsa.routes import router as nhsa_router
+
+    app.include_router(nhsa_router)  # national interface gateway (国家接口) /fsi/api/…, /ebus/…
     from yibao.web import install as install_console
 
     install_console(app)  # web console (经办管理控制台) under /console, static assets

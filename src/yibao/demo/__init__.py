@@ -18,8 +18,9 @@ Seeder = Callable[[Engine], None]
 def seeders() -> list[tuple[str, Seeder]]:
     """The seeders in the order they must run (registry before vouchers before settlements)."""
     from yibao.console import demo as console_demo
+    from yibao.institutions import demo as institutions_demo
 
-    return [("console", console_demo.seed)]
+    return [("console", console_demo.seed), ("institutions", institutions_demo.seed)]
 
 
 def seed_all(engine: Engine) -> None:

@@ -1,0 +1,1 @@
+"""Transaction handlers, one module per family; every module here is loaded by the dispatcher."""

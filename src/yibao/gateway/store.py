@@ -1,0 +1,196 @@
+"""SQL for the message log, nonces and files (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+metadata = sa.MetaData()
+
+message = sa.Table(
+    "gateway_message",
+    metadata,
+    sa.Column("fixmedins_code", sa.Text, primary_key=True),
+    sa.Column("msgid", sa.Text, primary_key=True),
+    sa.Column("infno", sa.Text, nullable=False),
+    sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("request", sa.Text, nullable=False),
+    sa.Column("infcode", sa.Integer, nullable=False),
+    sa.Column("err_msg", sa.Text, nullable=False),
+    sa.Column("psn_no", sa.Text, nullable=False),
+    sa.Column("opter", sa.Text, nullable=False),
+    sa.Column("inf_refmsgid", sa.Text, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("response", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+nonce = sa.Table(
+    "gateway_nonce",
+    metadata,
+    sa.Column("app_key", sa.Text, primary_key=True),
+    sa.Column("nonce", sa.Text, primary_key=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+file = sa.Table(
+    "gateway_file",
+    metadata,
+    sa.Column("file_qury_no", sa.Text, primary_key=True),
+    sa.Column("fixmedins_code", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("dld_endtime", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+file_seq = sa.Sequence("gateway_file_seq", metadata=metadata)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One answered request of the message log."""
+
+    fixmedins_code: str
+    msgid: str
+    infno: str
+    request_hash: str
+    infcode: int
+    err_msg: str
+    psn_no: str
+    inf_refmsgid: str
+    content_type: str
+    response: bytes
+    created_at: datetime | None = None
+    request: str = ""
+
+
+def lock_key(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:
+    """Serialise every request with this key until the end of the transaction (advisory lock)."""
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
+        {"k": f"{fixmedins_code}\x1f{msgid}"},
+    )
+
+
+def find(conn: sa.Connection, fixmedins_code: str, msgid: str) -> StoredMessage | None:
+    row = conn.execute(
+        sa.select(message).where(
+            message.c.fixmedins_code == fixmedins_code, message.c.msgid == msgid
+        )
+    ).first()
+    if row is None:
+        return None
+    m = row._mapping
+    return StoredMessage(
+        fixmedins_code=m["fixmedins_code"],
+        msgid=m["msgid"],
+        infno=m["infno"],
+        request_hash=m["request_hash"],
+        infcode=m["infcode"],
+        err_msg=m["err_msg"],
+        psn_no=m["psn_no"],
+        inf_refmsgid=m["inf_refmsgid"],
+        content_type=m["content_type"],
+        response=bytes(m["response"]),
+        created_at=m["created_at"],
+        request=m["request"],
+    )
+
+
+def insert(conn: sa.Connection, msg: StoredMessage, opter: str = "") -> None:
+    conn.execute(
+        message.insert().values(
+            fixmedins_code=msg.fixmedins_code,
+            msgid=msg.msgid,
+            infno=msg.infno,
+            request_hash=msg.request_hash,
+            request=msg.request,
+            infcode=msg.infcode,
+            err_msg=msg.err_msg,
+            psn_no=msg.psn_no,
+            opter=opter,
+            inf_refmsgid=msg.inf_refmsgid,
+            content_type=msg.content_type,
+            response=msg.response,
+        )
+    )
+
+
+def count_messages(conn: sa.Connection, fixmedins_code: str | None = None) -> int:
+    q = sa.select(sa.func.count()).select_from(message)
+    if fixmedins_code:
+        q = q.where(message.c.fixmedins_code == fixmedins_code)
+    return int(conn.execute(q).scalar_one())
+
+
+def use_nonce(conn: sa.Connection, app_key: str, value: str, ttl_seconds: int) -> bool:
+    """Record a nonce; ``False`` if it was already used and has not expired (replay)."""
+    stmt = pg.insert(nonce).values(
+        app_key=app_key,
+        nonce=value,
+        expires_at=sa.func.now() + sa.text(f"interval '{int(ttl_seconds)} seconds'"),
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["app_key", "nonce"],
+        set_={"expires_at": stmt.excluded.expires_at},
+        where=nonce.c.expires_at < sa.func.now(),
+    ).returning(nonce.c.nonce)
+    return conn.execute(upsert).first() is not None
+
+
+def purge_nonces(conn: sa.Connection) -> int:
+    """Delete expired nonces (run now and then)."""
+    return conn.execute(nonce.delete().where(nonce.c.expires_at < sa.func.now())).rowcount
+
+
+def next_file_seq(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(file_seq.next_value())).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    file_qury_no: str
+    fixmedins_code: str
+    filename: str
+    kind: str
+    content: bytes
+    sha256: str
+    dld_endtime: datetime
+
+
+def insert_file(conn: sa.Connection, f: StoredFile) -> None:
+    conn.execute(
+        file.insert().values(
+            file_qury_no=f.file_qury_no,
+            fixmedins_code=f.fixmedins_code,
+            filename=f.filename,
+            kind=f.kind,
+            content=f.content,
+            sha256=f.sha256,
+            size=len(f.content),
+            dld_endtime=f.dld_endtime,
+        )
+    )
+
+
+def get_file(conn: sa.Connection, file_qury_no: str) -> StoredFile | None:
+    row = conn.execute(sa.select(file).where(file.c.file_qury_no == file_qury_no)).first()
+    if row is None:
+        return None
+    m = row._mapping
+    return StoredFile(
+        file_qury_no=m["file_qury_no"],
+        fixmedins_code=m["fixmedins_code"],
+        filename=m["filename"],
+        kind=m["kind"],
+        content=bytes(m["content"]),
+        sha256=m["sha256"],
+        dld_endtime=m["dld_endtime"],
+    )
