@@ -6,8 +6,11 @@ engine (which splits it). Field names follow the national 2204 interface where o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 # chrgitm_lv 收费项目等级
 CLASS_A = "01"  # 甲类: fully covered
@@ -42,3 +45,339 @@ class Item:
     hi_nego_drug_flag: str = "0"  # 国谈药品标志
     vol_procurement_flag: str = "0"  # 集采标志 (带量采购)
     in_catalog: bool = True  # False: not found in the region's catalogue (目录外) → 全自费
+
+
+# --------------------------------------------------------------------------- person, encounter
+
+RETIRED_PSN_TYPES = frozenset({"21", "12", "1204", "126013", "126015", "1112", "31", "13"})
+MINOR_PSN_TYPES = frozenset({"41", "42", "43", "1401", "1402", "1403", "1404", "1405"})
+SENIOR_PSN_TYPES = frozenset({"60", "16"})
+EMPLOYEE_INSUTYPES = frozenset({"310"})
+RESIDENT_INSUTYPES = frozenset({"390", "391", "380"})
+
+
+@dataclass(frozen=True, slots=True)
+class AssistanceClass:
+    """A medical-assistance class (医疗救助类别) held from ``begndate`` to ``enddate`` (inclusive).
+
+    ``cls`` is one of ``yibao.policy.model.ASSISTANCE_CLASSES``: tekun 特困, orphan 孤儿/事实无人抚养,
+    dibao 低保, poverty_return 返贫致贫, dibao_edge 低保边缘, monitored 监测对象,
+    illness_poverty 因病致贫重病患者.
+    """
+
+    cls: str
+    begndate: date
+    enddate: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.begndate <= day and (self.enddate is None or day <= self.enddate)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The insured person (参保人) as the engine needs them."""
+
+    psn_no: str
+    insutype: str  # 险种类型: "310" 职工 / "390" 居民
+    psn_type: str  # 人员类别 (national code: 11 在职, 21 退休, 41-43 学生儿童, 50 成年, 60 老年 …)
+    insuplc_admdvs: str  # 参保地医保区划
+    age: int = 40
+    cvlserv_flag: bool = False  # 公务员标志
+    tier: str | None = None  # 参保档次 ("1" 一档 / "2" 二档, Shenzhen)
+    enrol_months: int = 120  # 连续参保月数
+    assistance: tuple[AssistanceClass, ...] = ()
+
+
+FILINGS = ("long_term", "referral", "emergency", "temporary", "unfiled")
+
+
+@dataclass(frozen=True, slots=True)
+class Encounter:
+    """One settlement's visit (就诊): where, when, what kind, and the classified fee lines.
+
+    ``hosp_lv`` is the national 医院等级 code (1-14); ``level`` overrides the derived deductible
+    level ("0" 一级以下/社康, "1", "2", "3"). ``filing`` is the cross-region filing type (备案类型),
+    used only when the treatment region differs from the insured region.
+    """
+
+    med_type: str  # 医疗类别 (11, 12, 13, 14, 21, 22, 41, 51, 52 …)
+    mdtrtarea_admvs: str  # 就医地医保区划
+    begntime: date
+    items: tuple[Item, ...]
+    hosp_lv: str = "11"
+    level: str | None = None
+    endtime: date | None = None
+    admission_no: int | None = None  # 本年度第几次住院; None: accumulators.admissions + 1
+    filing: str = "unfiled"
+    dise_codg: str | None = None  # 门诊慢特病病种编码
+    acct_used_flag: str = "1"  # 0 不使用 / 1 本人账户 / 2 本人及共济账户
+    psn_setlway: str = "01"
+
+
+@dataclass(frozen=True, slots=True)
+class Accumulators:
+    """Year-to-date totals for one person in one 医保年度 (all fen, except ``admissions``).
+
+    The same type carries *deltas* (what one settlement adds); :meth:`plus` applies them and
+    :meth:`negated` mirrors them. Keyed maps: ``dedc``/``inscp``/``maf_base``/``maf_pay`` by setting
+    (inpatient/outpatient/chronic), ``hifp``/``eligible`` by cap pool, ``chronic`` by disease code.
+    """
+
+    year: int
+    admissions: int = 0  # 住院次数
+    dedc: Mapping[str, int] = field(default_factory=dict)  # 起付线已付
+    inscp: Mapping[str, int] = field(default_factory=dict)  # 政策范围内费用累计 (分段用)
+    hifp: Mapping[str, int] = field(default_factory=dict)  # 统筹基金已付
+    eligible: Mapping[str, int] = field(default_factory=dict)  # 计入限额的核准费用 (珠海口径)
+    chronic: Mapping[str, int] = field(default_factory=dict)  # 门慢特病基金已付, by disease
+    serious_base: int = 0  # 大病/大额累计基数
+    serious_pay: int = 0  # 大病/大额已付
+    cvlserv_pay: int = 0  # 公务员补助已付
+    maf_base: Mapping[str, int] = field(default_factory=dict)  # 救助累计基数
+    maf_pay: Mapping[str, int] = field(default_factory=dict)  # 救助已付
+    maf2_base: int = 0  # 倾斜救助累计基数
+    maf2_pay: int = 0  # 倾斜救助已付
+    acct_balc: int = 0  # 个人账户余额
+    mulaid_balc: int = 0  # 共济账户可用余额
+
+    def plus(self, delta: Accumulators) -> Accumulators:
+        """These totals with ``delta`` applied (same year required)."""
+        if delta.year != self.year:
+            raise ValueError(
+                f"accumulators: delta for year {delta.year} applied to year {self.year}"
+            )
+        return Accumulators(
+            year=self.year,
+            admissions=self.admissions + delta.admissions,
+            dedc=_add(self.dedc, delta.dedc),
+            inscp=_add(self.inscp, delta.inscp),
+            hifp=_add(self.hifp, delta.hifp),
+            eligible=_add(self.eligible, delta.eligible),
+            chronic=_add(self.chronic, delta.chronic),
+            serious_base=self.serious_base + delta.serious_base,
+            serious_pay=self.serious_pay + delta.serious_pay,
+            cvlserv_pay=self.cvlserv_pay + delta.cvlserv_pay,
+            maf_base=_add(self.maf_base, delta.maf_base),
+            maf_pay=_add(self.maf_pay, delta.maf_pay),
+            maf2_base=self.maf2_base + delta.maf2_base,
+            maf2_pay=self.maf2_pay + delta.maf2_pay,
+            acct_balc=self.acct_balc + delta.acct_balc,
+            mulaid_balc=self.mulaid_balc + delta.mulaid_balc,
+        )
+
+    def negated(self) -> Accumulators:
+        """The mirror delta (冲销)."""
+        return Accumulators(
+            year=self.year,
+            admissions=-self.admissions,
+            dedc=_neg(self.dedc),
+            inscp=_neg(self.inscp),
+            hifp=_neg(self.hifp),
+            eligible=_neg(self.eligible),
+            chronic=_neg(self.chronic),
+            serious_base=-self.serious_base,
+            serious_pay=-self.serious_pay,
+            cvlserv_pay=-self.cvlserv_pay,
+            maf_base=_neg(self.maf_base),
+            maf_pay=_neg(self.maf_pay),
+            maf2_base=-self.maf2_base,
+            maf2_pay=-self.maf2_pay,
+            acct_balc=-self.acct_balc,
+            mulaid_balc=-self.mulaid_balc,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for persistence); zero entries in maps are dropped."""
+        out: dict[str, Any] = {}
+        for name in _ACC_FIELDS:
+            v = getattr(self, name)
+            out[name] = {k: x for k, x in v.items() if x} if isinstance(v, Mapping) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Accumulators:
+        """Inverse of :meth:`to_dict`; unknown keys are refused."""
+        unknown = set(data) - set(_ACC_FIELDS)
+        if unknown:
+            raise ValueError(f"accumulators: unknown field(s) {sorted(unknown)}")
+        kw: dict[str, Any] = {}
+        for name in _ACC_FIELDS:
+            if name in data:
+                v = data[name]
+                kw[name] = (
+                    {str(k): int(x) for k, x in v.items()} if isinstance(v, Mapping) else int(v)
+                )
+        if "year" not in kw:
+            raise ValueError("accumulators: year is required")
+        return cls(**kw)
+
+
+_ACC_FIELDS = (
+    "year", "admissions", "dedc", "inscp", "hifp", "eligible", "chronic", "serious_base",
+    "serious_pay", "cvlserv_pay", "maf_base", "maf_pay", "maf2_base", "maf2_pay", "acct_balc",
+    "mulaid_balc",
+)  # fmt: skip
+
+
+def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    if not b:
+        return dict(a)
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return out
+
+
+def _neg(a: Mapping[str, int]) -> dict[str, int]:
+    return {k: -v for k, v in a.items()}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSplit:
+    """The per-line split (明细分割, the 2204 ``result`` fields), amounts in fen."""
+
+    feedetl_sn: str
+    det_item_fee_sumamt: int
+    cnt: Decimal
+    pric: Decimal
+    pric_uplmt_amt: int | None
+    selfpay_prop: Decimal
+    fulamt_ownpay_amt: int
+    overlmt_amt: int
+    preselfpay_amt: int
+    inscp_scp_amt: int
+    chrgitm_lv: str
+    med_chrgitm_type: str
+    lmt_used_flag: str
+    hi_nego_drug_flag: str
+    memo: str = ""
+
+    def negated(self) -> ItemSplit:
+        return ItemSplit(
+            self.feedetl_sn,
+            -self.det_item_fee_sumamt,
+            -self.cnt,
+            self.pric,
+            self.pric_uplmt_amt,
+            self.selfpay_prop,
+            -self.fulamt_ownpay_amt,
+            -self.overlmt_amt,
+            -self.preselfpay_amt,
+            -self.inscp_scp_amt,
+            self.chrgitm_lv,
+            self.med_chrgitm_type,
+            self.lmt_used_flag,
+            self.hi_nego_drug_flag,
+            self.memo,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SetlDetail:
+    """One fund's line (结算基金分项 ``setldetail``)."""
+
+    fund_pay_type: str
+    fund_pay_type_name: str
+    inscp_scp_amt: int  # the base this fund worked on
+    crt_payb_lmt_amt: (
+        int  # 本次可支付限额金额 (room left under this fund's cap, or its uncapped pay)
+    )
+    fund_payamt: int
+    setl_proc_info: str
+
+    def negated(self) -> SetlDetail:
+        return SetlDetail(
+            self.fund_pay_type,
+            self.fund_pay_type_name,
+            -self.inscp_scp_amt,
+            -self.crt_payb_lmt_amt,
+            -self.fund_payamt,
+            "冲销: " + self.setl_proc_info,
+        )
+
+
+SETLINFO_AMOUNTS = (
+    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
+    "act_pay_dedc", "hifp_pay", "cvlserv_pay", "hifes_pay", "hifmi_pay", "hifob_pay", "maf_pay",
+    "oth_pay", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay", "hosp_part_amt",
+    "balc", "acct_mulaid_pay",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SetlInfo:
+    """Settlement amounts (结算信息 ``setlinfo``) in fen, national field names."""
+
+    medfee_sumamt: int
+    fulamt_ownpay_amt: int
+    overlmt_selfpay: int
+    preselfpay_amt: int
+    inscp_scp_amt: int
+    act_pay_dedc: int
+    hifp_pay: int
+    pool_prop_selfpay: Decimal  # ratio applied by the pooled fund
+    cvlserv_pay: int
+    hifes_pay: int
+    hifmi_pay: int
+    hifob_pay: int
+    maf_pay: int
+    oth_pay: int
+    fund_pay_sumamt: int
+    psn_part_amt: int
+    acct_pay: int
+    psn_cash_pay: int
+    hosp_part_amt: int
+    balc: int  # 个人账户余额 after this settlement
+    acct_mulaid_pay: int
+    med_type: str
+    insutype: str
+    psn_type: str
+    cvlserv_flag: str
+    clr_type: str
+
+    def negated(self, balc: int) -> SetlInfo:
+        kw: dict[str, Any] = {n: -getattr(self, n) for n in SETLINFO_AMOUNTS}
+        kw["balc"] = balc
+        return SetlInfo(
+            pool_prop_selfpay=self.pool_prop_selfpay,
+            med_type=self.med_type,
+            insutype=self.insutype,
+            psn_type=self.psn_type,
+            cvlserv_flag=self.cvlserv_flag,
+            clr_type=self.clr_type,
+            **kw,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of the explanation (结算过程): what was done, the amount, the parameters used.
+
+    ``params`` holds ``yibao.policy.model.ParamUse`` objects (key, value, reference)."""
+
+    step: str
+    label: str
+    amount: int
+    detail: str
+    params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementResult:
+    """Everything one settlement produced (pure data)."""
+
+    admdvs: str  # the policy region applied (参保地)
+    policy_date: date
+    setlinfo: SetlInfo
+    setldetail: tuple[SetlDetail, ...]
+    items: tuple[ItemSplit, ...]
+    deltas: Accumulators
+    trace: tuple[TraceStep, ...]
+    reversed: bool = False
+
+
+class SettlementError(ValueError):
+    """A bill the engine cannot settle (结算失败): names the field and the rule."""

@@ -1,0 +1,146 @@
+"""The parameter catalogue (参数目录): every key a policy file may set, its kind and Chinese label.
+
+Keys with ``{scheme}`` exist for ``employee`` (职工, insutype 310) and ``resident`` (居民, 390);
+keys with ``{setting}`` for ``inpatient`` (住院), ``outpatient`` (门诊统筹) and ``chronic``
+(门诊慢特病). A key not listed here is refused by the loader (unknown key).
+
+Kinds: ``amount`` (yuan, ≤ 2 decimals), ``ratio`` (0..1, ≤ 4 decimals), ``int``, ``bool``,
+``enum``, ``codes`` (list of strings), ``bands`` (list of ``{from, ratio}``), ``ratio_or_bands``,
+``cap`` (``none``, an amount, or steps by enrolment months), ``xr_rule`` (cross-region rule),
+``diseases`` (门慢特病 list), ``setting_map`` (med_type → setting).
+A parameter with ``dims`` may be given as a table over those dimensions (see policy.model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    kind: str
+    label: str
+    dims: tuple[str, ...] = ()
+    default: Any = None  # raw (YAML-like) default; None = required when used
+    choices: tuple[str, ...] = ()
+    has_default: bool = False
+
+
+def _p(kind: str, label: str, dims: tuple[str, ...] = (), **kw: Any) -> ParamSpec:
+    has_default = "default" in kw
+    return ParamSpec(kind, label, dims, has_default=has_default, **kw)
+
+
+SETTING_NAMES = {"inpatient": "住院", "outpatient": "门诊统筹", "chronic": "门诊慢特病"}
+SCHEME_NAMES = {"employee": "职工", "resident": "居民"}
+FUND_TYPES = ("390200", "330100", "310300", "390300")
+
+_GLOBAL: dict[str, ParamSpec] = {
+    "region.avg_wage_annual": _p("amount", "上年度在岗职工年平均工资", default=0),
+    "med_type.setting": _p("setting_map", "医疗类别对应待遇类型"),
+    "catalog.first_pay_ratio": _p("ratio", "乙类先行自付比例(默认)", default=0),
+    "account.pays_fulamt_ownpay": _p("bool", "个人账户可支付全自费费用", default=False),
+    "account.pays_overlmt": _p("bool", "个人账户可支付超限价费用", default=False),
+    "assistance.enabled": _p("bool", "医疗救助一站式结算", default=False),
+    "assistance.settings": _p(
+        "codes", "医疗救助适用待遇类型", default=["outpatient", "chronic", "inpatient"]
+    ),
+    "assistance.base_includes_deductible": _p("bool", "救助基数含起付线", default=True),
+    "assistance.deductible": _p("amount", "年度救助起付标准", ("class", "setting"), default=0),
+    "assistance.ratio": _p("ratio", "救助比例", ("class", "setting"), default=0),
+    "assistance.cap": _p("cap", "年度救助限额(门诊住院合计)", ("class",), default="none"),
+    "assistance.setting_cap": _p("cap", "分类救助限额", ("class", "setting"), default="none"),
+    "assistance.tilt_threshold": _p("amount", "倾斜救助起付(年度累计自付)", ("class",), default=0),
+    "assistance.tilt_ratio": _p("ratio", "倾斜救助比例", ("class",), default=0),
+    "assistance.tilt_cap": _p("cap", "倾斜救助年度限额", ("class",), default="none"),
+}
+
+_PER_SETTING: dict[str, ParamSpec] = {
+    "covered": _p("bool", "统筹基金支付", default=True),
+    "deductible": _p("amount", "起付线", ("group", "level")),
+    "deductible_later": _p("amount", "再次住院起付线", ("group", "level"), default=None),
+    "deductible_mode": _p(
+        "enum", "起付线方式", default="per_admission", choices=("per_admission", "annual")
+    ),
+    "deductible_recharge_days": _p("int", "连续住院重新计算起付线天数(0=不重计)", default=0),
+    "deductible_exempt_med_types": _p("codes", "免起付线医疗类别", default=[]),
+    "deductible_annual_cap": _p("amount", "年度累计起付线上限(0=不设)", default=0),
+    "ratio": _p("ratio_or_bands", "统筹基金支付比例", ("group", "level")),
+    "cap": _p("cap", "统筹基金年度最高支付限额", ("group",), default="none"),
+    "cap_basis": _p("enum", "限额计算口径", default="fund", choices=("fund", "eligible")),
+    "cap_pool": _p(
+        "enum",
+        "限额共用池",
+        default="",
+        choices=("", "inpatient", "outpatient", "chronic", "basic"),
+    ),
+    "cross_region": _p(
+        "xr_rule", "异地就医待遇调整", ("scope", "filing"), default={"adjust": "none"}
+    ),
+}
+
+_SERIOUS: dict[str, ParamSpec] = {
+    "enabled": _p("bool", "大病保险/大额补助", default=False),
+    "fund_pay_type": _p("enum", "大病/大额基金支付类型", default="390200", choices=FUND_TYPES),
+    "settings": _p("codes", "大病/大额适用待遇类型", default=["inpatient", "chronic"]),
+    "base_includes_copay": _p("bool", "基数含统筹内个人分担", default=True),
+    "base_includes_deductible": _p("bool", "基数含起付线", default=False),
+    "base_includes_over_cap": _p("bool", "基数含超统筹限额费用", default=True),
+    "base_excludes_xr_reduction": _p("bool", "基数不含异地降低部分", default=False),
+    "over_cap_ratio": _p("ratio", "超统筹限额部分支付比例(单列)", default=None),
+    "deductible": _p("amount", "大病/大额年度起付线", default=0),
+    "bands": _p("bands", "大病/大额分段比例"),
+    "cap": _p("cap", "大病/大额年度限额", default="none"),
+    "cross_region": _p(
+        "xr_rule", "大病异地待遇调整", ("scope", "filing"), default={"adjust": "none"}
+    ),
+    "tilt_classes": _p("codes", "倾斜人群(救助类别)", default=[]),
+    "tilt_deductible_factor": _p("ratio", "倾斜人群起付线系数", default=1),
+    "tilt_plus_pp": _p("ratio", "倾斜人群每段提高比例", default=0),
+    "tilt_no_cap": _p("bool", "倾斜人群取消封顶", default=False),
+    "tilt_deductible": _p("amount", "倾斜人群起付线(直接指定)", default=None),
+    "tilt_bands": _p("bands", "倾斜人群分段比例(直接指定)", default=None),
+}
+
+_CIVIL: dict[str, ParamSpec] = {
+    "employee.civil_servant.enabled": _p("bool", "公务员医疗补助", default=False),
+    "employee.civil_servant.settings": _p(
+        "codes", "公务员补助适用待遇类型", default=["inpatient", "chronic"]
+    ),
+    "employee.civil_servant.base_includes_deductible": _p(
+        "bool", "公务员补助基数含起付线", default=True
+    ),
+    "employee.civil_servant.ratio": _p("ratio", "公务员补助比例", ("group",), default=0),
+    "employee.civil_servant.cap": _p("cap", "公务员补助年度限额", default="none"),
+}
+
+
+def _build() -> dict[str, ParamSpec]:
+    specs = dict(_GLOBAL)
+    specs.update(_CIVIL)
+    for scheme, sname in SCHEME_NAMES.items():
+        for setting, tname in SETTING_NAMES.items():
+            for name, spec in _PER_SETTING.items():
+                specs[f"{scheme}.{setting}.{name}"] = ParamSpec(
+                    spec.kind,
+                    f"{sname}{tname}{spec.label}",
+                    spec.dims,
+                    spec.default,
+                    spec.choices,
+                    spec.has_default,
+                )
+        specs[f"{scheme}.chronic.diseases"] = _p("diseases", f"{sname}门诊慢特病病种", default={})
+        for name, spec in _SERIOUS.items():
+            specs[f"{scheme}.serious.{name}"] = ParamSpec(
+                spec.kind,
+                f"{sname}{spec.label}",
+                spec.dims,
+                spec.default,
+                spec.choices,
+                spec.has_default,
+            )
+    return specs
+
+
+SPECS: dict[str, ParamSpec] = _build()
