@@ -1,0 +1,583 @@
+"""Catalogue data files (目录数据文件): parse and validate, writing nothing.
+
+A catalogue directory holds one folder per region layer, each with ``region.yaml`` (the region,
+its parent, its 乙类 default first-pay ratios with their references, a notice) and a CSV of
+rows (``items.csv`` unless ``items:`` says otherwise). See ``docs/catalog.md``.
+
+Every row is checked; all problems are collected as :class:`RowProblem` (file, line, field,
+reason) and raised together as :class:`CatalogFileError`. Nothing is written by this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from yibao.catalog.model import (
+    ACTIONS,
+    CHRGITM_LVS,
+    CHRGITM_TYPES_BY_LIST,
+    LIST_TYPES,
+    MED_CHRGITM_TYPES,
+    OVERRIDABLE_FIELDS,
+    Action,
+    CatalogRow,
+    Region,
+    SelfpayDefault,
+)
+from yibao.money import MoneyError, parse_ratio, yuan_to_fen
+
+REGION_FILE = "region.yaml"
+DEFAULT_ITEMS_FILE = "items.csv"
+
+COLUMNS: tuple[str, ...] = (
+    "action",
+    "med_list_codg",
+    "name",
+    "list_type",
+    "chrgitm_lv",
+    "med_chrgitm_type",
+    "selfpay_prop",
+    "pric",
+    "pric_uplmt_amt",
+    "prcunt",
+    "drug_dosform",
+    "drug_spec",
+    "prodentp_name",
+    "lmt_used_flag",
+    "lmt_usescp",
+    "hi_nego_drug_flag",
+    "vol_procurement_flag",
+    "begndate",
+    "enddate",
+    "memo",
+)
+_FLAG_COLUMNS = ("lmt_used_flag", "hi_nego_drug_flag", "vol_procurement_flag")
+_TEXT_COLUMNS = (
+    "name",
+    "prcunt",
+    "drug_dosform",
+    "drug_spec",
+    "prodentp_name",
+    "lmt_usescp",
+    "memo",
+)
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,49}$")
+_ADMDVS_RE = re.compile(r"^\d{6}$")
+_REGION_KEYS = {
+    "admdvs",
+    "name",
+    "parent",
+    "begndate",
+    "demo",
+    "notice",
+    "reference",
+    "items",
+    "selfpay_defaults",
+}
+_DEFAULT_KEYS = {"begndate", "enddate", "selfpay_prop", "reference", "assumed", "reason"}
+NO_LIMIT = "none"  # in a change row's pric_uplmt_amt: the city has no limit for the item
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One problem in a data file (文件、行号、字段、原因)."""
+
+    file: str
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where} [{self.field}] {self.reason}"
+
+
+class CatalogFileError(ValueError):
+    """The catalogue files were refused (目录文件校验失败); nothing was written."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  …另有 {len(problems) - 50} 处" if len(problems) > 50 else ""
+        super().__init__(
+            f"目录文件校验失败，共 {len(problems)} 处错误，未写入任何数据：\n{shown}{more}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedRow:
+    """A parsed row with where it came from."""
+
+    row: CatalogRow
+    file: str
+    line: int
+
+
+@dataclass(slots=True)
+class RegionFile:
+    """One region layer as read from its folder."""
+
+    region: Region
+    defaults: list[SelfpayDefault]
+    notice: str
+    demo: bool
+    reference: str
+    file: str
+    rows: list[SourcedRow] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CatalogFiles:
+    """Everything read from a catalogue directory, validated."""
+
+    root: Path
+    regions: dict[str, RegionFile]
+
+    @property
+    def rows(self) -> list[SourcedRow]:
+        return [r for rf in self.regions.values() for r in rf.rows]
+
+
+def row_digest(row: CatalogRow) -> str:
+    """A stable fingerprint of a row's content (for idempotent loading)."""
+    data = {k: _jsonable(v) for k, v in asdict(row).items()}
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def defaults_digest(region: Region, defaults: Iterable[SelfpayDefault], notice: str) -> str:
+    data = {
+        "region": {k: _jsonable(v) for k, v in asdict(region).items()},
+        "defaults": [{k: _jsonable(v) for k, v in asdict(d).items()} for d in defaults],
+        "notice": notice,
+    }
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, date | Decimal):
+        return str(v)
+    return v
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip())
+
+
+def read_catalog_dir(root: Path) -> CatalogFiles:
+    """Read and validate every region folder under ``root`` (``region.yaml`` + its CSV).
+
+    Checks that do not need the database: formats, code tables, required fields per action,
+    date order, duplicate and overlapping periods, and references between the folders read.
+    """
+    root = Path(root)
+    problems: list[RowProblem] = []
+    if not root.is_dir():
+        raise CatalogFileError([RowProblem(str(root), 0, "dir", "目录不存在")])
+    region_files = sorted(
+        p for p in root.rglob(REGION_FILE) if "tools" not in p.relative_to(root).parts
+    )
+    if not region_files:
+        raise CatalogFileError([RowProblem(str(root), 0, REGION_FILE, "未找到任何 region.yaml")])
+    regions: dict[str, RegionFile] = {}
+    for path in region_files:
+        rf = _read_region(root, path, problems)
+        if rf is None:
+            continue
+        if rf.region.admdvs in regions:
+            problems.append(RowProblem(rf.file, 0, "admdvs", f"统筹区 {rf.region.admdvs} 重复定义"))
+            continue
+        regions[rf.region.admdvs] = rf
+    files = CatalogFiles(root, regions)
+    _check_periods(files, problems)
+    if problems:
+        raise CatalogFileError(problems)
+    return files
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _read_region(root: Path, path: Path, problems: list[RowProblem]) -> RegionFile | None:
+    fname = _rel(root, path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(RowProblem(fname, 0, "yaml", f"无法解析: {exc}"))
+        return None
+    if not isinstance(raw, dict):
+        problems.append(RowProblem(fname, 0, "yaml", "应为键值映射"))
+        return None
+    n0 = len(problems)
+    for key in sorted(set(raw) - _REGION_KEYS):
+        problems.append(RowProblem(fname, 0, str(key), "未知字段"))
+    admdvs = str(raw.get("admdvs", "")).strip()
+    if not _ADMDVS_RE.match(admdvs):
+        problems.append(RowProblem(fname, 0, "admdvs", f"应为6位医保区划代码，实际 {admdvs!r}"))
+    name = str(raw.get("name") or "").strip()
+    if not name:
+        problems.append(RowProblem(fname, 0, "name", "必填"))
+    parent_raw = raw.get("parent")
+    parent = None if parent_raw in (None, "") else str(parent_raw).strip()
+    if parent is not None and (not _ADMDVS_RE.match(parent) or parent == admdvs):
+        problems.append(RowProblem(fname, 0, "parent", f"无效的上级统筹区 {parent!r}"))
+    default_begn: date | None = None
+    if raw.get("begndate") not in (None, ""):
+        try:
+            default_begn = _as_date(raw["begndate"])
+        except ValueError:
+            problems.append(RowProblem(fname, 0, "begndate", "日期格式应为 YYYY-MM-DD"))
+    defaults = _read_defaults(fname, admdvs, raw.get("selfpay_defaults"), problems)
+    if parent is None and not defaults:
+        problems.append(
+            RowProblem(
+                fname,
+                0,
+                "selfpay_defaults",
+                "省级目录必须给出乙类先行自付比例（可标 assumed: true 并说明理由）",
+            )
+        )
+    demo = raw.get("demo", False)
+    if not isinstance(demo, bool):
+        problems.append(RowProblem(fname, 0, "demo", "应为 true/false"))
+        demo = False
+    rf = RegionFile(
+        region=Region(admdvs, name, parent),
+        defaults=defaults,
+        notice=str(raw.get("notice") or "").strip(),
+        demo=demo,
+        reference=str(raw.get("reference") or "").strip(),
+        file=fname,
+    )
+    items_name = str(raw.get("items") or DEFAULT_ITEMS_FILE)
+    items_path = path.parent / items_name
+    if not items_path.is_file():
+        problems.append(RowProblem(fname, 0, "items", f"找不到目录明细文件 {items_name}"))
+        return None
+    if len(problems) > n0:
+        return None
+    rf.rows = _read_rows(root, items_path, rf.region, default_begn, problems)
+    return rf
+
+
+def _read_defaults(
+    fname: str, admdvs: str, raw: object, problems: list[RowProblem]
+) -> list[SelfpayDefault]:
+    if raw in (None, []):
+        return []
+    if not isinstance(raw, list):
+        problems.append(RowProblem(fname, 0, "selfpay_defaults", "应为列表"))
+        return []
+    out: list[SelfpayDefault] = []
+    for i, d in enumerate(raw, start=1):
+        where = f"selfpay_defaults[{i}]"
+        if not isinstance(d, dict):
+            problems.append(RowProblem(fname, 0, where, "应为键值映射"))
+            continue
+        for key in sorted(set(d) - _DEFAULT_KEYS):
+            problems.append(RowProblem(fname, 0, f"{where}.{key}", "未知字段"))
+        try:
+            begn = _as_date(d.get("begndate"))
+            endd = None if d.get("enddate") in (None, "") else _as_date(d["enddate"])
+        except ValueError:
+            problems.append(RowProblem(fname, 0, f"{where}.begndate", "日期格式应为 YYYY-MM-DD"))
+            continue
+        if endd is not None and endd < begn:
+            problems.append(RowProblem(fname, 0, f"{where}.enddate", "结束日期早于开始日期"))
+        try:
+            ratio = parse_ratio(str(d.get("selfpay_prop", "")), "selfpay_prop")
+        except MoneyError as exc:
+            problems.append(RowProblem(fname, 0, f"{where}.selfpay_prop", str(exc)))
+            continue
+        assumed = d.get("assumed", False)
+        if not isinstance(assumed, bool):
+            problems.append(RowProblem(fname, 0, f"{where}.assumed", "应为 true/false"))
+            assumed = False
+        reference = str(d.get("reference") or "").strip()
+        reason = str(d.get("reason") or "").strip()
+        if assumed and not reason:
+            problems.append(RowProblem(fname, 0, f"{where}.reason", "assumed: true 时必须说明理由"))
+        if not assumed and not reference:
+            problems.append(
+                RowProblem(
+                    fname, 0, f"{where}.reference", "必须给出出处（或标 assumed: true 并说明理由）"
+                )
+            )
+        out.append(SelfpayDefault(admdvs, begn, endd, ratio, reference, assumed, reason))
+    out.sort(key=lambda x: x.begndate)
+    for a, b in itertools.pairwise(out):
+        if a.enddate is None or a.enddate >= b.begndate:
+            problems.append(
+                RowProblem(
+                    fname, 0, "selfpay_defaults", f"有效期重叠：{a.begndate} 与 {b.begndate}"
+                )
+            )
+    return out
+
+
+def _read_rows(
+    root: Path,
+    path: Path,
+    region: Region,
+    default_begn: date | None,
+    problems: list[RowProblem],
+) -> list[SourcedRow]:
+    fname = _rel(root, path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(RowProblem(fname, 0, "encoding", "文件应为 UTF-8 编码"))
+        return []
+    reader = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    out: list[SourcedRow] = []
+    for cells in reader:
+        line = reader.line_num
+        if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = [c.strip() for c in cells]
+            for col in header:
+                if col not in COLUMNS:
+                    problems.append(RowProblem(fname, line, col, "未知列"))
+            if "med_list_codg" not in header:
+                problems.append(RowProblem(fname, line, "med_list_codg", "缺少必需列"))
+            if len(set(header)) != len(header):
+                problems.append(RowProblem(fname, line, "header", "列名重复"))
+            if any(p.file == fname for p in problems):
+                return []
+            continue
+        if len(cells) > len(header):
+            problems.append(
+                RowProblem(fname, line, "row", f"列数 {len(cells)} 多于表头 {len(header)}")
+            )
+            continue
+        values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in enumerate(header)}
+        row = _parse_row(fname, line, region, values, default_begn, problems)
+        if row is not None:
+            out.append(SourcedRow(row, fname, line))
+    if header is None:
+        problems.append(RowProblem(fname, 0, "header", "文件没有表头"))
+    return out
+
+
+def _parse_row(
+    fname: str,
+    line: int,
+    region: Region,
+    v: Mapping[str, str],
+    default_begn: date | None,
+    problems: list[RowProblem],
+) -> CatalogRow | None:
+    n0 = len(problems)
+
+    def bad(col: str, reason: str) -> None:
+        problems.append(RowProblem(fname, line, col, reason))
+
+    action_s = v.get("action", "") or "add"
+    if action_s not in ACTIONS:
+        bad("action", f"取值 {action_s!r} 无效（应为 add/change/remove）")
+        return None
+    action: Action = action_s
+    code = v.get("med_list_codg", "")
+    if not _CODE_RE.match(code):
+        bad("med_list_codg", f"医疗目录编码 {code!r} 无效（字母数字，1–50位）")
+    if action != "add" and region.parent is None:
+        bad("action", f"{action}: 省级目录（无 parent）只能 add")
+
+    begn: date | None = default_begn
+    endd: date | None = None
+    try:
+        if v.get("begndate"):
+            begn = date.fromisoformat(v["begndate"])
+    except ValueError:
+        bad("begndate", f"日期 {v['begndate']!r} 格式应为 YYYY-MM-DD")
+    try:
+        if v.get("enddate"):
+            endd = date.fromisoformat(v["enddate"])
+    except ValueError:
+        bad("enddate", f"日期 {v['enddate']!r} 格式应为 YYYY-MM-DD")
+    if begn is None and not any(p.field == "begndate" for p in problems[n0:]):
+        bad("begndate", "必填（或在 region.yaml 给出默认 begndate）")
+    if begn is not None and endd is not None and endd < begn:
+        bad("enddate", f"结束日期 {endd} 早于开始日期 {begn}")
+
+    allowed = {
+        "add": set(COLUMNS),
+        "change": {"action", "med_list_codg", "begndate", "enddate", *OVERRIDABLE_FIELDS},
+        "remove": {"action", "med_list_codg", "begndate", "enddate", "memo"},
+    }[action]
+    for col, val in v.items():
+        if val and col not in allowed:
+            bad(col, f"{action} 行不能设置此字段（可覆盖: {', '.join(OVERRIDABLE_FIELDS)}）")
+
+    lv = v.get("chrgitm_lv", "")
+    if lv and lv not in CHRGITM_LVS:
+        bad("chrgitm_lv", f"收费项目等级 {lv!r} 无效（01 甲类 / 02 乙类 / 03 丙类）")
+    list_type = v.get("list_type", "")
+    if list_type and list_type not in LIST_TYPES:
+        bad("list_type", f"目录类别 {list_type!r} 无效（{', '.join(LIST_TYPES)}）")
+    mct = v.get("med_chrgitm_type", "")
+    if mct and mct not in MED_CHRGITM_TYPES:
+        bad("med_chrgitm_type", f"医疗收费项目类别 {mct!r} 无效（01–14）")
+    elif mct and list_type in CHRGITM_TYPES_BY_LIST and mct not in CHRGITM_TYPES_BY_LIST[list_type]:
+        bad(
+            "med_chrgitm_type",
+            f"{mct} {MED_CHRGITM_TYPES[mct]} 与目录类别 {list_type} {LIST_TYPES[list_type]} 不符",
+        )
+    if action == "add":
+        for col in ("name", "list_type", "chrgitm_lv", "med_chrgitm_type"):
+            if not v.get(col):
+                bad(col, "add 行必填")
+
+    ratio: Decimal | None = None
+    if v.get("selfpay_prop"):
+        try:
+            ratio = parse_ratio(v["selfpay_prop"], "selfpay_prop")
+        except MoneyError as exc:
+            bad("selfpay_prop", str(exc))
+        if ratio is not None and ratio != 0 and lv in ("01", "03"):
+            bad("selfpay_prop", f"{CHRGITM_LVS[lv]}项目不能有先行自付比例")
+    fen: dict[str, int | None] = {"pric": None, "pric_uplmt_amt": None}
+    clear_limit = False
+    for col in fen:
+        val = v.get(col, "")
+        if not val:
+            continue
+        if col == "pric_uplmt_amt" and val.lower() == NO_LIMIT:
+            if action != "change":
+                bad(col, f"{NO_LIMIT!r} 只用于 change 行（取消上级的支付标准）")
+            clear_limit = True
+            continue
+        try:
+            amount = yuan_to_fen(val, col)
+        except MoneyError as exc:
+            bad(col, str(exc) + "（单位：元，最多两位小数）")
+            continue
+        if amount < 0:
+            bad(col, "金额不能为负")
+        fen[col] = amount
+    flags: dict[str, str | None] = {}
+    for col in _FLAG_COLUMNS:
+        val = v.get(col, "")
+        if val and val not in ("0", "1"):
+            bad(col, f"标志 {val!r} 无效（0 否 / 1 是）")
+        flags[col] = val or ("0" if action == "add" else None)
+    if flags["lmt_used_flag"] == "1" and action == "add" and not v.get("lmt_usescp"):
+        bad("lmt_usescp", "限制使用项目（lmt_used_flag=1）必须写明限制使用范围")
+    if action == "change" and not clear_limit and not any(v.get(c) for c in OVERRIDABLE_FIELDS):
+        bad("action", "change 行没有覆盖任何字段")
+    for col in _TEXT_COLUMNS:
+        if len(v.get(col, "")) > 500:
+            bad(col, "超过 500 字")
+    if len(problems) > n0 or begn is None:
+        return None
+    texts = {c: (v.get(c) or None) for c in _TEXT_COLUMNS}
+    return CatalogRow(
+        admdvs=region.admdvs,
+        med_list_codg=code,
+        begndate=begn,
+        enddate=endd,
+        action=action,
+        list_type=list_type or None,
+        chrgitm_lv=lv or None,
+        med_chrgitm_type=mct or None,
+        selfpay_prop=ratio,
+        pric=fen["pric"],
+        pric_uplmt_amt=fen["pric_uplmt_amt"],
+        clear_pric_uplmt=clear_limit,
+        lmt_used_flag=flags["lmt_used_flag"],
+        hi_nego_drug_flag=flags["hi_nego_drug_flag"],
+        vol_procurement_flag=flags["vol_procurement_flag"],
+        **texts,
+    )
+
+
+def _check_periods(files: CatalogFiles, problems: list[RowProblem]) -> None:
+    """Per region and code: no duplicate begndate, no overlapping periods."""
+    by_key: dict[tuple[str, str], list[SourcedRow]] = {}
+    for sr in files.rows:
+        by_key.setdefault((sr.row.admdvs, sr.row.med_list_codg), []).append(sr)
+    for (_, code), rows in by_key.items():
+        rows.sort(key=lambda s: s.row.begndate)
+        for a, b in itertools.pairwise(rows):
+            if a.row.enddate is None or a.row.enddate >= b.row.begndate:
+                problems.append(
+                    RowProblem(
+                        b.file,
+                        b.line,
+                        "begndate",
+                        f"{code} 的有效期与第 {a.line} 行重叠（同一统筹区同一编码的有效期不能重叠）",
+                    )
+                )
+
+
+def check_references(
+    files: CatalogFiles,
+    db_regions: Mapping[str, Region],
+    db_add_codes: Mapping[str, set[str]],
+) -> list[RowProblem]:
+    """Checks against what is already stored: parents exist; a city's ``change``/``remove`` rows
+    name a code that some ancestor layer adds. ``db_add_codes`` maps admdvs → codes with ``add``
+    rows in the database (for regions not being reloaded)."""
+    problems: list[RowProblem] = []
+    all_regions: dict[str, Region] = dict(db_regions)
+    all_regions.update({k: rf.region for k, rf in files.regions.items()})
+    add_codes: dict[str, set[str]] = {k: set(v) for k, v in db_add_codes.items()}
+    for k, rf in files.regions.items():
+        add_codes[k] = {s.row.med_list_codg for s in rf.rows if s.row.action == "add"}
+    for k, rf in files.regions.items():
+        parent = rf.region.parent
+        if parent is not None and parent not in all_regions:
+            problems.append(
+                RowProblem(rf.file, 0, "parent", f"上级统筹区 {parent} 不存在（未加载）")
+            )
+            continue
+        ancestors: list[str] = []
+        seen = {k}
+        while parent is not None and parent in all_regions and parent not in seen:
+            ancestors.append(parent)
+            seen.add(parent)
+            parent = all_regions[parent].parent
+        if parent is not None and parent in seen:
+            problems.append(RowProblem(rf.file, 0, "parent", "上级统筹区形成循环"))
+            continue
+        inherited = (
+            set().union(*(add_codes.get(a, set()) for a in ancestors)) if ancestors else set()
+        )
+        for s in rf.rows:
+            if s.row.action != "add" and s.row.med_list_codg not in inherited:
+                problems.append(
+                    RowProblem(
+                        s.file,
+                        s.line,
+                        "med_list_codg",
+                        f"{s.row.action}: 上级目录中没有编码 {s.row.med_list_codg}",
+                    )
+                )
+    return problems
+
+
+def as_plain(problems: Iterable[RowProblem]) -> list[dict[str, Any]]:
+    """Problems as dicts (for JSON answers)."""
+    return [asdict(p) for p in problems]

@@ -1,0 +1,441 @@
+"""SQL for the catalogue (目录存储): SQLAlchemy Core tables and queries, no rules."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from yibao.catalog.model import CatalogRow, Region, SelfpayDefault
+
+metadata = sa.MetaData()
+
+catalog_version = sa.Table(
+    "catalog_version",
+    metadata,
+    sa.Column("ver", sa.Integer, primary_key=True),
+    sa.Column("loaded_at", sa.DateTime(timezone=True)),
+    sa.Column("source", sa.Text),
+    sa.Column("actor", sa.Text),
+    sa.Column("inserted", sa.Integer),
+    sa.Column("updated", sa.Integer),
+    sa.Column("invalidated", sa.Integer),
+    sa.Column("regions_changed", sa.Integer),
+)
+
+catalog_region = sa.Table(
+    "catalog_region",
+    metadata,
+    sa.Column("admdvs", sa.String(6), primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("parent_admdvs", sa.String(6)),
+    sa.Column("notice", sa.Text),
+    sa.Column("demo", sa.Boolean),
+    sa.Column("reference", sa.Text),
+    sa.Column("source_file", sa.Text),
+    sa.Column("digest", sa.Text),
+    sa.Column("ver", sa.Integer),
+    sa.Column("updt_time", sa.DateTime(timezone=True)),
+)
+
+catalog_selfpay_default = sa.Table(
+    "catalog_selfpay_default",
+    metadata,
+    sa.Column("admdvs", sa.String(6), primary_key=True),
+    sa.Column("begndate", sa.Date, primary_key=True),
+    sa.Column("enddate", sa.Date),
+    sa.Column("selfpay_prop", sa.Numeric(5, 4)),
+    sa.Column("reference", sa.Text),
+    sa.Column("assumed", sa.Boolean),
+    sa.Column("reason", sa.Text),
+)
+
+catalog_item = sa.Table(
+    "catalog_item",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("admdvs", sa.String(6)),
+    sa.Column("med_list_codg", sa.String(50)),
+    sa.Column("begndate", sa.Date),
+    sa.Column("enddate", sa.Date),
+    sa.Column("action", sa.String(6)),
+    sa.Column("name", sa.Text),
+    sa.Column("list_type", sa.String(3)),
+    sa.Column("chrgitm_lv", sa.String(3)),
+    sa.Column("med_chrgitm_type", sa.String(6)),
+    sa.Column("selfpay_prop", sa.Numeric(5, 4)),
+    sa.Column("pric", sa.BigInteger),
+    sa.Column("pric_uplmt_amt", sa.BigInteger),
+    sa.Column("clear_pric_uplmt", sa.Boolean),
+    sa.Column("prcunt", sa.Text),
+    sa.Column("drug_dosform", sa.Text),
+    sa.Column("drug_spec", sa.Text),
+    sa.Column("prodentp_name", sa.Text),
+    sa.Column("lmt_used_flag", sa.String(1)),
+    sa.Column("lmt_usescp", sa.Text),
+    sa.Column("hi_nego_drug_flag", sa.String(1)),
+    sa.Column("vol_procurement_flag", sa.String(1)),
+    sa.Column("memo", sa.Text),
+    sa.Column("source_file", sa.Text),
+    sa.Column("row_digest", sa.Text),
+    sa.Column("vali_flag", sa.String(1)),
+    sa.Column("ver", sa.Integer),
+    sa.Column("updt_time", sa.DateTime(timezone=True)),
+)
+
+ROW_COLUMNS: tuple[str, ...] = (
+    "admdvs",
+    "med_list_codg",
+    "begndate",
+    "enddate",
+    "action",
+    "name",
+    "list_type",
+    "chrgitm_lv",
+    "med_chrgitm_type",
+    "selfpay_prop",
+    "pric",
+    "pric_uplmt_amt",
+    "clear_pric_uplmt",
+    "prcunt",
+    "drug_dosform",
+    "drug_spec",
+    "prodentp_name",
+    "lmt_used_flag",
+    "lmt_usescp",
+    "hi_nego_drug_flag",
+    "vol_procurement_flag",
+    "memo",
+)
+
+LOAD_LOCK_KEY = 0x6361_7461  # pg_advisory_xact_lock key serialising catalogue loads ("cata")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A stored row's identity and fingerprint."""
+
+    id: int
+    row_digest: str
+    vali_flag: str
+
+
+def lock_for_load(conn: Connection) -> None:
+    """Serialise concurrent loads (one at a time, for the rest of the transaction)."""
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOAD_LOCK_KEY)))
+
+
+def now(conn: Connection) -> datetime:
+    """The transaction's timestamp (the same for every row written by one load)."""
+    value: datetime = conn.execute(sa.select(sa.func.now())).scalar_one()
+    return value
+
+
+def regions(conn: Connection) -> dict[str, Region]:
+    rows = conn.execute(
+        sa.select(catalog_region.c.admdvs, catalog_region.c.name, catalog_region.c.parent_admdvs)
+    )
+    return {r.admdvs: Region(r.admdvs, r.name, r.parent_admdvs) for r in rows}
+
+
+def region_info(conn: Connection, admdvs: str) -> Mapping[str, Any] | None:
+    row = conn.execute(sa.select(catalog_region).where(catalog_region.c.admdvs == admdvs)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def region_digests(conn: Connection) -> dict[str, str]:
+    rows = conn.execute(sa.select(catalog_region.c.admdvs, catalog_region.c.digest))
+    return {r.admdvs: r.digest for r in rows}
+
+
+def selfpay_defaults(conn: Connection, admdvs: Collection[str]) -> list[SelfpayDefault]:
+    t = catalog_selfpay_default
+    rows = conn.execute(
+        sa.select(t).where(t.c.admdvs.in_(list(admdvs))).order_by(t.c.admdvs, t.c.begndate)
+    )
+    return [
+        SelfpayDefault(
+            r.admdvs,
+            r.begndate,
+            r.enddate,
+            Decimal(r.selfpay_prop),
+            r.reference,
+            r.assumed,
+            r.reason,
+        )
+        for r in rows
+    ]
+
+
+def add_codes_by_region(conn: Connection, exclude: Collection[str]) -> dict[str, set[str]]:
+    """Codes with a valid ``add`` row, per region (regions in ``exclude`` left out)."""
+    t = catalog_item
+    q = sa.select(t.c.admdvs, t.c.med_list_codg).where(t.c.action == "add", t.c.vali_flag == "1")
+    if exclude:
+        q = q.where(t.c.admdvs.not_in(list(exclude)))
+    out: dict[str, set[str]] = {}
+    for r in conn.execute(q.distinct()):
+        out.setdefault(r.admdvs, set()).add(r.med_list_codg)
+    return out
+
+
+def stored_rows(
+    conn: Connection, admdvs: Collection[str]
+) -> dict[tuple[str, str, date], StoredRow]:
+    t = catalog_item
+    rows = conn.execute(
+        sa.select(
+            t.c.id, t.c.admdvs, t.c.med_list_codg, t.c.begndate, t.c.row_digest, t.c.vali_flag
+        ).where(t.c.admdvs.in_(list(admdvs)))
+    )
+    return {
+        (r.admdvs, r.med_list_codg, r.begndate): StoredRow(r.id, r.row_digest, r.vali_flag)
+        for r in rows
+    }
+
+
+def _row_values(row: CatalogRow) -> dict[str, Any]:
+    return {c: getattr(row, c) for c in ROW_COLUMNS}
+
+
+def to_row(r: Any) -> CatalogRow:
+    m = r._mapping
+    return CatalogRow(
+        admdvs=m["admdvs"],
+        med_list_codg=m["med_list_codg"],
+        begndate=m["begndate"],
+        enddate=m["enddate"],
+        action=m["action"],
+        name=m["name"],
+        list_type=m["list_type"],
+        chrgitm_lv=m["chrgitm_lv"],
+        med_chrgitm_type=m["med_chrgitm_type"],
+        selfpay_prop=None if m["selfpay_prop"] is None else Decimal(m["selfpay_prop"]),
+        pric=m["pric"],
+        pric_uplmt_amt=m["pric_uplmt_amt"],
+        clear_pric_uplmt=bool(m["clear_pric_uplmt"]),
+        prcunt=m["prcunt"],
+        drug_dosform=m["drug_dosform"],
+        drug_spec=m["drug_spec"],
+        prodentp_name=m["prodentp_name"],
+        lmt_used_flag=m["lmt_used_flag"],
+        lmt_usescp=m["lmt_usescp"],
+        hi_nego_drug_flag=m["hi_nego_drug_flag"],
+        vol_procurement_flag=m["vol_procurement_flag"],
+        memo=m["memo"],
+    )
+
+
+def _in_force(on: date) -> sa.ColumnElement[bool]:
+    t = catalog_item
+    return sa.and_(
+        t.c.vali_flag == "1",
+        t.c.begndate <= on,
+        sa.or_(t.c.enddate.is_(None), t.c.enddate >= on),
+    )
+
+
+def rows_for_codes(
+    conn: Connection, chain: Sequence[str], codes: Collection[str], on: date
+) -> list[CatalogRow]:
+    """The valid rows of the chain's layers for ``codes`` in force on ``on``."""
+    if not chain or not codes:
+        return []
+    t = catalog_item
+    q = sa.select(t).where(
+        t.c.admdvs.in_(list(chain)), t.c.med_list_codg.in_(list(codes)), _in_force(on)
+    )
+    return [to_row(r) for r in conn.execute(q)]
+
+
+def candidate_codes(
+    conn: Connection,
+    chain: Sequence[str],
+    on: date | None,
+    *,
+    text: str | None = None,
+    list_type: str | None = None,
+    updated_since: datetime | None = None,
+) -> list[str]:
+    """Codes that any layer of ``chain`` mentions, filtered; sorted. ``on=None``: any period.
+
+    ``text`` matches a code prefix or a name substring (on ``add`` rows); ``updated_since`` keeps
+    codes with a row (valid or invalidated) updated after that time.
+    """
+    if not chain:
+        return []
+    t = catalog_item
+    q = sa.select(t.c.med_list_codg).where(t.c.admdvs.in_(list(chain)))
+    if on is not None and updated_since is None:
+        q = q.where(_in_force(on))
+    if text:
+        like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(
+            sa.or_(
+                t.c.med_list_codg.ilike(like + "%", escape="\\"),
+                t.c.name.ilike("%" + like + "%", escape="\\"),
+            )
+        )
+    if list_type:
+        q = q.where(t.c.list_type == list_type)
+    if updated_since is not None:
+        q = q.where(t.c.updt_time > updated_since)
+    return [r[0] for r in conn.execute(q.distinct().order_by(t.c.med_list_codg))]
+
+
+def insert_version(conn: Connection, source: str, actor: str) -> int:
+    ver: int = conn.execute(
+        catalog_version.insert()
+        .values(source=source, actor=actor, inserted=0, updated=0, invalidated=0, regions_changed=0)
+        .returning(catalog_version.c.ver)
+    ).scalar_one()
+    return ver
+
+
+def finish_version(
+    conn: Connection,
+    ver: int,
+    *,
+    inserted: int,
+    updated: int,
+    invalidated: int,
+    regions_changed: int,
+) -> None:
+    conn.execute(
+        catalog_version.update()
+        .where(catalog_version.c.ver == ver)
+        .values(
+            inserted=inserted,
+            updated=updated,
+            invalidated=invalidated,
+            regions_changed=regions_changed,
+        )
+    )
+
+
+def latest_version(conn: Connection) -> int:
+    ver: int | None = conn.execute(sa.select(sa.func.max(catalog_version.c.ver))).scalar()
+    return ver or 0
+
+
+def upsert_region(
+    conn: Connection,
+    region: Region,
+    *,
+    notice: str,
+    demo: bool,
+    reference: str,
+    source_file: str,
+    digest: str,
+    defaults: Iterable[SelfpayDefault],
+    ver: int,
+    at: datetime,
+) -> None:
+    values = {
+        "name": region.name,
+        "parent_admdvs": region.parent,
+        "notice": notice,
+        "demo": demo,
+        "reference": reference,
+        "source_file": source_file,
+        "digest": digest,
+        "ver": ver,
+        "updt_time": at,
+    }
+    stmt = pg_insert(catalog_region).values(admdvs=region.admdvs, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["admdvs"], set_=values))
+    t = catalog_selfpay_default
+    conn.execute(t.delete().where(t.c.admdvs == region.admdvs))
+    rows = [
+        {
+            "admdvs": region.admdvs,
+            "begndate": d.begndate,
+            "enddate": d.enddate,
+            "selfpay_prop": d.selfpay_prop,
+            "reference": d.reference,
+            "assumed": d.assumed,
+            "reason": d.reason,
+        }
+        for d in defaults
+    ]
+    if rows:
+        conn.execute(t.insert(), rows)
+
+
+def insert_rows(
+    conn: Connection, rows: Sequence[tuple[CatalogRow, str, str]], ver: int, at: datetime
+) -> None:
+    """Insert ``(row, digest, source_file)`` triples."""
+    if not rows:
+        return
+    conn.execute(
+        catalog_item.insert(),
+        [
+            {
+                **_row_values(r),
+                "row_digest": dg,
+                "source_file": src,
+                "vali_flag": "1",
+                "ver": ver,
+                "updt_time": at,
+            }
+            for r, dg, src in rows
+        ],
+    )
+
+
+def update_row(
+    conn: Connection,
+    row_id: int,
+    row: CatalogRow,
+    digest: str,
+    source_file: str,
+    ver: int,
+    at: datetime,
+) -> None:
+    conn.execute(
+        catalog_item.update()
+        .where(catalog_item.c.id == row_id)
+        .values(
+            **_row_values(row),
+            row_digest=digest,
+            source_file=source_file,
+            vali_flag="1",
+            ver=ver,
+            updt_time=at,
+        )
+    )
+
+
+def invalidate_rows(conn: Connection, ids: Collection[int], ver: int, at: datetime) -> None:
+    """Mark rows no longer in the files as invalid (有效标志 vali_flag = 0); never deleted."""
+    if ids:
+        conn.execute(
+            catalog_item.update()
+            .where(catalog_item.c.id.in_(list(ids)))
+            .values(vali_flag="0", ver=ver, updt_time=at)
+        )
+
+
+def row_meta(conn: Connection, chain: Sequence[str], code: str) -> list[Mapping[str, Any]]:
+    """Every stored row (all periods, valid or not) of ``code`` in the chain, for display."""
+    t = catalog_item
+    q = (
+        sa.select(t)
+        .where(t.c.admdvs.in_(list(chain)), t.c.med_list_codg == code)
+        .order_by(t.c.begndate, t.c.admdvs)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Valid rows per region."""
+    t = catalog_item
+    q = sa.select(t.c.admdvs, sa.func.count()).where(t.c.vali_flag == "1").group_by(t.c.admdvs)
+    return {r[0]: int(r[1]) for r in conn.execute(q)}
