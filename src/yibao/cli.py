@@ -24,6 +24,11 @@ def _register_subcommands() -> None:
     from yibao.console.cli import app as console_app
 
     app.add_typer(console_app, name="console")
+    from yibao.registry.cli import app as registry_app
+    from yibao.voucher.cli import app as voucher_app
+
+    app.add_typer(registry_app, name="registry")
+    app.add_typer(voucher_app, name="voucher")
 
 
 @db_app.command("upgrade")

@@ -24,6 +24,11 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.web import install as install_console
 
     install_console(app)  # web console (经办管理控制台) under /console, static assets
+    from yibao.registry.api import router as registry_router
+    from yibao.voucher.api import router as voucher_router
+
+    app.include_router(registry_router)  # registry (参保登记) /api/registry/…
+    app.include_router(voucher_router)  # e-voucher (医保电子凭证) /api/voucher/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,298 @@
+"""Registry store (参保登记存储): SQLAlchemy Core tables and queries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from yibao.registry.model import AssistanceIdentity, Enrolment, GongjiMember, Person
+
+metadata = sa.MetaData()
+
+person = sa.Table(
+    "person",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("psn_cert_type", sa.Text),
+    sa.Column("certno", sa.Text),
+    sa.Column("psn_name", sa.Text),
+    sa.Column("gend", sa.Text),
+    sa.Column("naty", sa.Text),
+    sa.Column("brdy", sa.Date),
+    sa.Column("tel", sa.Text),
+    sa.Column("town", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+enrolment = sa.Table(
+    "enrolment",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("insutype", sa.Text, primary_key=True),
+    sa.Column("psn_insu_stas", sa.Text),
+    sa.Column("psn_insu_date", sa.Date),
+    sa.Column("paus_insu_date", sa.Date),
+    sa.Column("psn_type", sa.Text),
+    sa.Column("insuplc_admdvs", sa.Text),
+    sa.Column("emp_no", sa.Text),
+    sa.Column("emp_name", sa.Text),
+    sa.Column("flxempe_flag", sa.Boolean),
+    sa.Column("cvlserv_flag", sa.Boolean),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+person_identity = sa.Table(
+    "person_identity",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("psn_idet_type", sa.Text, primary_key=True),
+    sa.Column("begntime", sa.Date, primary_key=True),
+    sa.Column("endtime", sa.Date),
+    sa.Column("psn_type_lv", sa.Text),
+    sa.Column("memo", sa.Text),
+)
+
+household = sa.Table(
+    "household",
+    metadata,
+    sa.Column("hh_no", sa.Text, primary_key=True),
+    sa.Column("admdvs", sa.Text),
+    sa.Column("head_psn_no", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+
+household_member = sa.Table(
+    "household_member",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("hh_no", sa.Text),
+    sa.Column("relation", sa.Text),
+    sa.Column("gongji_flag", sa.Boolean),
+)
+
+personal_account = sa.Table(
+    "personal_account",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("balc", sa.BigInteger),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+personal_account_posting = sa.Table(
+    "personal_account_posting",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("psn_no", sa.Text),
+    sa.Column("ref", sa.Text),
+    sa.Column("amount", sa.BigInteger),
+    sa.Column("balc_after", sa.BigInteger),
+    sa.Column("memo", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True)),
+)
+
+
+def _person(row: sa.Row[tuple[object, ...]]) -> Person:
+    m = row._mapping
+    return Person(
+        psn_no=m["psn_no"],
+        psn_cert_type=m["psn_cert_type"],
+        certno=m["certno"],
+        psn_name=m["psn_name"],
+        gend=m["gend"],
+        brdy=m["brdy"],
+        naty=m["naty"],
+        tel=m["tel"],
+        town=m["town"],
+    )
+
+
+def get_person(conn: sa.Connection, psn_no: str) -> Person | None:
+    row = conn.execute(sa.select(person).where(person.c.psn_no == psn_no)).first()
+    return _person(row) if row else None
+
+
+def psn_no_by_cert(conn: sa.Connection, cert_type: str, certno: str) -> str | None:
+    return conn.execute(
+        sa.select(person.c.psn_no).where(
+            person.c.psn_cert_type == cert_type, person.c.certno == certno
+        )
+    ).scalar()
+
+
+def psn_nos_by_certno(conn: sa.Connection, certno: str) -> list[str]:
+    return list(conn.execute(sa.select(person.c.psn_no).where(person.c.certno == certno)).scalars())
+
+
+def insert_person(conn: sa.Connection, p: Person, psn_no_prefix: str) -> str:
+    """Insert with a new ``psn_no`` = region prefix + 10-digit sequence; return it."""
+    psn_no = conn.execute(
+        sa.text("SELECT :p || lpad(nextval('psn_no_seq')::text, 10, '0')"), {"p": psn_no_prefix}
+    ).scalar_one()
+    conn.execute(
+        person.insert().values(
+            psn_no=psn_no,
+            psn_cert_type=p.psn_cert_type,
+            certno=p.certno,
+            psn_name=p.psn_name,
+            gend=p.gend,
+            naty=p.naty,
+            brdy=p.brdy,
+            tel=p.tel,
+            town=p.town,
+        )
+    )
+    return str(psn_no)
+
+
+def update_person(conn: sa.Connection, p: Person) -> None:
+    conn.execute(
+        person.update()
+        .where(person.c.psn_no == p.psn_no)
+        .values(
+            psn_name=p.psn_name,
+            gend=p.gend,
+            naty=p.naty,
+            brdy=p.brdy,
+            tel=p.tel,
+            town=p.town,
+            updated_at=sa.func.now(),
+        )
+    )
+
+
+def enrolments(conn: sa.Connection, psn_no: str) -> list[Enrolment]:
+    rows = conn.execute(sa.select(enrolment).where(enrolment.c.psn_no == psn_no)).mappings()
+    return [
+        Enrolment(
+            insutype=r["insutype"],
+            psn_insu_stas=r["psn_insu_stas"],
+            psn_insu_date=r["psn_insu_date"],
+            paus_insu_date=r["paus_insu_date"],
+            psn_type=r["psn_type"],
+            insuplc_admdvs=r["insuplc_admdvs"],
+            emp_no=r["emp_no"],
+            emp_name=r["emp_name"],
+            flxempe_flag=r["flxempe_flag"],
+            cvlserv_flag=r["cvlserv_flag"],
+        )
+        for r in rows
+    ]
+
+
+def upsert_enrolment(conn: sa.Connection, psn_no: str, e: Enrolment) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    values = {
+        "psn_insu_stas": e.psn_insu_stas,
+        "psn_insu_date": e.psn_insu_date,
+        "paus_insu_date": e.paus_insu_date,
+        "psn_type": e.psn_type,
+        "insuplc_admdvs": e.insuplc_admdvs,
+        "emp_no": e.emp_no,
+        "emp_name": e.emp_name,
+        "flxempe_flag": e.flxempe_flag,
+        "cvlserv_flag": e.cvlserv_flag,
+    }
+    stmt = insert(enrolment).values(psn_no=psn_no, insutype=e.insutype, **values)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["psn_no", "insutype"], set_={**values, "updated_at": sa.func.now()}
+        )
+    )
+
+
+def identities(conn: sa.Connection, psn_no: str) -> list[AssistanceIdentity]:
+    rows = conn.execute(
+        sa.select(person_identity).where(person_identity.c.psn_no == psn_no)
+    ).mappings()
+    return [
+        AssistanceIdentity(
+            psn_idet_type=r["psn_idet_type"],
+            begntime=r["begntime"],
+            endtime=r["endtime"],
+            psn_type_lv=r["psn_type_lv"],
+            memo=r["memo"],
+        )
+        for r in rows
+    ]
+
+
+def upsert_identity(conn: sa.Connection, psn_no: str, i: AssistanceIdentity) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    values = {"endtime": i.endtime, "psn_type_lv": i.psn_type_lv, "memo": i.memo}
+    stmt = insert(person_identity).values(
+        psn_no=psn_no, psn_idet_type=i.psn_idet_type, begntime=i.begntime, **values
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["psn_no", "psn_idet_type", "begntime"], set_=values
+        )
+    )
+
+
+def balance(conn: sa.Connection, psn_no: str) -> int:
+    v = conn.execute(
+        sa.select(personal_account.c.balc).where(personal_account.c.psn_no == psn_no)
+    ).scalar()
+    return int(v or 0)
+
+
+def household_of(conn: sa.Connection, psn_no: str) -> str | None:
+    return conn.execute(
+        sa.select(household_member.c.hh_no).where(household_member.c.psn_no == psn_no)
+    ).scalar()
+
+
+def gongji_members(conn: sa.Connection, hh_no: str, exclude: str) -> list[GongjiMember]:
+    """Members of the household who allow their account for 共济, with their balance."""
+    rows = conn.execute(
+        sa.select(
+            household_member.c.psn_no,
+            household_member.c.relation,
+            sa.func.coalesce(personal_account.c.balc, 0).label("balc"),
+        )
+        .select_from(
+            household_member.outerjoin(
+                personal_account, personal_account.c.psn_no == household_member.c.psn_no
+            )
+        )
+        .where(
+            household_member.c.hh_no == hh_no,
+            household_member.c.gongji_flag.is_(True),
+            household_member.c.psn_no != exclude,
+        )
+        .order_by(household_member.c.psn_no)
+    ).mappings()
+    return [GongjiMember(r["psn_no"], r["relation"], int(r["balc"])) for r in rows]
+
+
+def household_members(conn: sa.Connection, hh_no: str) -> list[dict[str, object]]:
+    rows = conn.execute(
+        sa.select(
+            household_member.c.psn_no,
+            household_member.c.relation,
+            household_member.c.gongji_flag,
+            person.c.psn_name,
+        )
+        .select_from(household_member.join(person, person.c.psn_no == household_member.c.psn_no))
+        .where(household_member.c.hh_no == hh_no)
+        .order_by(household_member.c.psn_no)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def persons_page(
+    conn: sa.Connection, *, admdvs: str | None, on: date, limit: int, offset: int
+) -> list[dict[str, object]]:
+    q = sa.select(person).order_by(person.c.psn_no).limit(limit).offset(offset)
+    if admdvs:
+        q = q.where(
+            sa.exists().where(
+                enrolment.c.psn_no == person.c.psn_no, enrolment.c.insuplc_admdvs == admdvs
+            )
+        )
+    del on
+    return [dict(r) for r in conn.execute(q).mappings()]
