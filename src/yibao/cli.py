@@ -24,11 +24,17 @@ def _register_subcommands() -> None:
     from yibao.console.cli import app as console_app
 
     app.add_typer(console_app, name="console")
+    from yibao.catalog.cli import app as catalog_app
+
+    app.add_typer(catalog_app, name="catalog")
     from yibao.registry.cli import app as registry_app
     from yibao.voucher.cli import app as voucher_app
 
     app.add_typer(registry_app, name="registry")
     app.add_typer(voucher_app, name="voucher")
+    from yibao.settlement.cli import register as register_settlement
+
+    register_settlement(app)  # yibao calc, yibao policy
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,121 @@
+"""``yibao calc CASE``: settle one case file and print the split (rich table, Chinese labels)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+SETLINFO_LABELS = {
+    "medfee_sumamt": "医疗费总额",
+    "fulamt_ownpay_amt": "全自费金额",
+    "overlmt_selfpay": "超限价自费费用",
+    "preselfpay_amt": "先行自付金额",
+    "inscp_scp_amt": "符合政策范围金额",
+    "act_pay_dedc": "实际支付起付线",
+    "hifp_pay": "基本医疗保险统筹基金支出",
+    "pool_prop_selfpay": "统筹基金支付比例",
+    "hifmi_pay": "居民大病保险资金支出",
+    "hifob_pay": "职工大额医疗费用补助基金支出",
+    "cvlserv_pay": "公务员医疗补助资金支出",
+    "maf_pay": "医疗救助基金支出",
+    "oth_pay": "其他支出",
+    "fund_pay_sumamt": "基金支付总额",
+    "psn_part_amt": "个人负担总金额",
+    "acct_pay": "个人账户支出",
+    "acct_mulaid_pay": "其中: 共济账户支付",
+    "psn_cash_pay": "个人现金支出",
+    "hosp_part_amt": "医院负担金额",
+    "balc": "个人账户余额",
+}
+
+
+def calc(
+    case: str = typer.Argument(..., help="case file (YAML), see docs/cases.md"),
+    as_json: bool = typer.Option(
+        False, "--json", help="setlinfo + setldetail + item split, national field names"
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="print the trace: steps, parameters, references"
+    ),
+) -> None:
+    """Settle one case file and print the split."""
+    import sys
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from yibao.money import fen_str
+    from yibao.policy.model import PolicyError
+    from yibao.settlement.case import CaseError, check_expectations, load_case
+    from yibao.settlement.model import SettlementError
+    from yibao.settlement.national import to_national
+
+    try:
+        c = load_case(case)
+        result = c.run()
+    except (CaseError, PolicyError, SettlementError, OSError) as exc:
+        typer.echo(f"错误: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(
+            json.dumps(to_national(result, with_trace=explain), ensure_ascii=False, indent=2)
+        )
+        return
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    s = result.setlinfo
+    table = Table(title=f"{c.title} — {result.admdvs} 政策 ({result.policy_date.isoformat()})")
+    table.add_column("项目")
+    table.add_column("字段")
+    table.add_column("金额(元)", justify="right")
+    for field, label in SETLINFO_LABELS.items():
+        v = getattr(s, field)
+        table.add_row(label, field, f"{v:.4f}" if field == "pool_prop_selfpay" else fen_str(v))
+    console.print(table)
+    funds = Table(title="结算基金分项 setldetail")
+    for col in ("fund_pay_type", "基金", "基数", "本次可支付限额", "支付金额"):
+        funds.add_column(col)
+    for d in result.setldetail:
+        funds.add_row(
+            d.fund_pay_type,
+            d.fund_pay_type_name,
+            fen_str(d.inscp_scp_amt),
+            fen_str(d.crt_payb_lmt_amt),
+            fen_str(d.fund_payamt),
+        )
+    console.print(funds)
+    items = Table(title="明细分割")
+    for col in ("序号", "等级", "金额", "全自费", "超限价", "先行自付", "政策范围内", "备注"):
+        items.add_column(col)
+    for i in result.items:
+        items.add_row(
+            i.feedetl_sn, i.chrgitm_lv, fen_str(i.det_item_fee_sumamt), fen_str(i.fulamt_ownpay_amt),
+            fen_str(i.overlmt_amt), fen_str(i.preselfpay_amt), fen_str(i.inscp_scp_amt), i.memo,
+        )  # fmt: skip
+    console.print(items)
+    if explain:
+        for n, t in enumerate(result.trace, 1):
+            console.print(
+                f"[bold]{n}. {t.label}[/bold] {fen_str(t.amount)} 元 — {escape(t.detail)}"
+            )
+            for u in t.params:
+                src = f"假设: {u.reference}" if u.assumed else u.reference
+                when = (
+                    "参数目录默认值" if u.region == "-" else f"{u.region} 自 {u.since.isoformat()}"
+                )
+                console.print(escape(f"     · {u.key} ({u.label}) = {u.shown}  〔{when}〕 {src}"))
+    problems = check_expectations(c, result)
+    if c.expect or c.expect_funds:
+        if problems:
+            console.print("[red]与预期不符:[/red] " + "; ".join(problems))
+            raise typer.Exit(1)
+        console.print("[green]与预期一致[/green] (expect)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``calc`` and the ``policy`` sub-app to the main CLI."""
+    from yibao.policy.cli import policy_app
+
+    app.command("calc")(calc)
+    app.add_typer(policy_app, name="policy")
