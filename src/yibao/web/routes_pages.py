@@ -115,6 +115,11 @@ def settlements(
         date_from=_parse_date(date_from),
         date_to=_parse_date(date_to),
     )
+    errors = [
+        f"{label}“{value}”不是有效日期，应为 YYYY-MM-DD，已忽略"
+        for label, value in (("结算日期（起）", date_from), ("结算日期（止）", date_to))
+        if value and _parse_date(value) is None
+    ]
     with engine_of(request).connect() as conn:
         result = setl_src.search(conn, console.scope, f)
     return page(
@@ -128,6 +133,7 @@ def settlements(
         result=result,
         date_from=date_from,
         date_to=date_to,
+        errors=errors,
     )
 
 

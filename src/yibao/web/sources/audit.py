@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from yibao.console.model import Role
 from yibao.db.tables import audit_log
 
 ACTION_LABELS: dict[str, str] = {
@@ -29,6 +31,31 @@ REASON_LABELS: dict[str, str] = {
 }
 
 
+DETAIL_LABELS: dict[str, str] = {
+    "ip": "IP",
+    "reason": "原因",
+    "role": "角色",
+    "admdvs": "区划",
+    "until": "锁定至",
+}
+
+
+def _detail(raw: dict[str, object]) -> dict[str, str]:
+    """Detail keys and codes in Chinese; empty values left out."""
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if value in (None, ""):
+            continue
+        text = str(value)
+        if key == "reason":
+            text = REASON_LABELS.get(text, text)
+        elif key == "role":
+            with contextlib.suppress(ValueError):
+                text = Role(text).label
+        out[DETAIL_LABELS.get(key, key)] = text
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class AuditRow:
     at: datetime
@@ -36,7 +63,7 @@ class AuditRow:
     action: str
     action_label: str
     subject: str
-    detail: dict[str, object]
+    detail: dict[str, str]
 
 
 def recent(
@@ -51,10 +78,7 @@ def recent(
     rows = []
     for r in conn.execute(stmt):
         m = r._mapping
-        detail = dict(m["detail"] or {})
-        reason = detail.get("reason")
-        if isinstance(reason, str) and reason in REASON_LABELS:
-            detail["reason"] = REASON_LABELS[reason]
+        detail = _detail(dict(m["detail"] or {}))
         rows.append(
             AuditRow(
                 at=m["at"],

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from yibao.console.model import Scope
 from yibao.web.sources import Unavailable
 
-PENDING = Unavailable("定点机构管理模块（institutions）尚未提供机构数据。", "institutions")
+PENDING = Unavailable("定点机构数据尚未接入：定点机构管理服务尚未上线。", "institutions")
 
 
 @dataclass(slots=True)

@@ -43,10 +43,10 @@ class Overview:
     charts: list[Chart] = field(default_factory=list)
 
 
-NO_REGISTRY = "参保登记模块尚未提供数据（registry）"
-NO_VOUCHER = "医保电子凭证模块尚未提供激活数据（voucher）"
-NO_SETTLEMENTS = "结算数据尚未接入（settlement / encounter / ledger）"
-NO_LEDGER = "基金账务（ledger）尚未提供数据"
+NO_REGISTRY = "参保登记数据尚未接入"
+NO_VOUCHER = "医保电子凭证激活数据尚未接入"
+NO_SETTLEMENTS = "结算数据尚未接入"
+NO_LEDGER = "基金账务数据尚未接入"
 
 
 def build(conn: sa.Connection, scope: Scope, today: date) -> Overview:

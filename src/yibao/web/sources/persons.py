@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from yibao.console.model import Scope
 from yibao.web.sources import Unavailable
 
-PENDING = Unavailable("参保登记模块（registry）尚未提供人员数据，暂无可查询的参保人。", "registry")
+PENDING = Unavailable(
+    "参保登记数据尚未接入：参保登记服务尚未上线，暂无可查询的参保人。", "registry"
+)
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ from datetime import date
 
 from yibao.web.sources import Unavailable
 
-PENDING = Unavailable("政策参数模块（policy）尚未提供政策解析服务。", "policy")
+PENDING = Unavailable("政策参数尚未接入：政策参数服务尚未上线，暂无可查询的政策。", "policy")
 
 
 @dataclass(slots=True)

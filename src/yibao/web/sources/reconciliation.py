@@ -10,10 +10,8 @@ import sqlalchemy as sa
 from yibao.console.model import Scope
 from yibao.web.sources import Unavailable
 
-NO_RECON = Unavailable("对账（3201/3202）结果尚未接入：网关对账模块尚未提供数据。", "api/nhsa")
-NO_CLEARING = Unavailable(
-    "异地清算结果尚未接入：清算模块（clearing / ledger）尚未提供数据。", "ledger"
-)
+NO_RECON = Unavailable("对账结果尚未接入：定点机构对账（3201/3202）服务尚未上线。", "api/nhsa")
+NO_CLEARING = Unavailable("清算数据尚未接入：异地清算与基金账务服务尚未上线。", "ledger")
 
 
 @dataclass(slots=True)

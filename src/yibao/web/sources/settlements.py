@@ -12,7 +12,7 @@ from yibao.console.model import Scope
 from yibao.web.sources import Unavailable
 
 PENDING = Unavailable(
-    "结算记录尚未接入：结算引擎与就诊结算存储（settlement / encounter）尚未提供数据。",
+    "结算记录尚未接入：结算服务尚未上线，暂无可查询的结算单。",
     "settlement",
 )
 
