@@ -17,10 +17,15 @@ Seeder = Callable[[Engine], None]
 
 def seeders() -> list[tuple[str, Seeder]]:
     """The seeders in the order they must run (registry before vouchers before settlements)."""
+    from yibao.catalog.service import seed_demo as catalog_seed
     from yibao.console import demo as console_demo
     from yibao.institutions import demo as institutions_demo
 
-    return [("console", console_demo.seed), ("institutions", institutions_demo.seed)]
+    return [
+        ("catalog", catalog_seed),
+        ("console", console_demo.seed),
+        ("institutions", institutions_demo.seed),
+    ]
 
 
 def seed_all(engine: Engine) -> None:
