@@ -215,7 +215,8 @@ class VoucherService:
                 insert(ec_channel_nonce)
                 .values(chnl_id=chnl_id, nonce=nonce, at=now)
                 .on_conflict_do_nothing()
-            ).rowcount
+                .returning(ec_channel_nonce.c.nonce)
+            ).first()
             if not fresh:
                 raise EcError("EC_AUTH_REPLAY")
 

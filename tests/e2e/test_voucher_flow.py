@@ -1,0 +1,224 @@
+"""E2E over HTTP: import the registry, activate on a channel, show a code, the institution
+exchanges it for identity + ecToken, 1101-equivalent identity with insuinfo rows; replay, expiry,
+tamper and wrong institution refused; payment-password lockout and timed unlock."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+import time
+
+import httpx
+
+from yibao.registry import rows, synth
+from yibao.voucher.model import channel_signature
+from yibao.voucher.verifier import demo_evidence
+
+
+class Channel:
+    """A channel app calling Yibao with signed requests (as documented in docs/voucher.md)."""
+
+    def __init__(self, base: str, chnl_id: str, secret: str) -> None:
+        self.base, self.chnl_id, self.secret = base, chnl_id, secret
+
+    def post(
+        self, path: str, payload: dict[str, object], nonce: str | None = None
+    ) -> httpx.Response:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        ts = str(int(time.time()))
+        nonce = nonce or secrets.token_hex(8)
+        sig = channel_signature(self.secret, "POST", path, ts, nonce, body)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Yibao-Channel": self.chnl_id,
+            "X-Yibao-Timestamp": ts,
+            "X-Yibao-Nonce": nonce,
+            "X-Yibao-Signature": sig,
+        }
+        return httpx.post(self.base + path, content=body, headers=headers, timeout=30)
+
+
+def _csv(data: list[dict[str, str]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=[c for c in rows.COLUMNS if c != "psn_no"])
+    w.writeheader()
+    w.writerows(data)
+    return buf.getvalue().encode()
+
+
+def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factory: type) -> None:
+    server = server_factory(db_url, {"YIBAO_EC_CODE_TTL": "3", "YIBAO_EC_PWD_LOCK_SECONDS": "3"})
+    server.start()
+    base = server.url
+    ops = {"X-Yibao-Operator": "e2e-staff"}
+    people = list(synth.person_rows(5, seed=99))
+
+    bad = [dict(p) for p in people]
+    bad[2]["certno"] = bad[2]["certno"][:17] + ("0" if bad[2]["certno"][17] != "0" else "1")
+    r = httpx.post(
+        f"{base}/api/registry/import",
+        files={"file": ("bad.csv", _csv(bad))},
+        headers=ops,
+        timeout=30,
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["row"] == 4 and r.json()["errors"][0]["field"] == "certno"
+    r = httpx.post(
+        f"{base}/api/registry/import",
+        files={"file": ("ok.csv", _csv(people))},
+        headers=ops,
+        timeout=30,
+    )
+    assert r.status_code == 200 and r.json()["persons_inserted"] == 5
+
+    r = httpx.post(
+        f"{base}/api/voucher/admin/channels",
+        json={"chnl_id": "wechat", "name": "微信", "kind": "wechat"},
+        headers=ops,
+        timeout=10,
+    )
+    wechat = Channel(base, "wechat", r.json()["data"]["secret"])
+    p = people[0]
+    r = wechat.post(
+        "/api/voucher/channel/activate",
+        {
+            "chnlUserId": "openid-1",
+            "userName": p["psn_name"],
+            "idType": "01",
+            "idNo": p["certno"],
+            "faceEvidence": demo_evidence(p["certno"]),
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["activated"] is True and p["certno"] not in r.text
+
+    # a tampered channel request and a replayed nonce are refused
+    r = httpx.post(
+        f"{base}/api/voucher/channel/code",
+        json={"chnlUserId": "openid-1"},
+        headers={
+            "X-Yibao-Channel": "wechat",
+            "X-Yibao-Timestamp": str(int(time.time())),
+            "X-Yibao-Nonce": "abcdefgh12",
+            "X-Yibao-Signature": "00" * 32,
+        },
+        timeout=10,
+    )
+    assert r.status_code == 401 and r.json()["error"] == "EC_AUTH_BAD_SIGNATURE"
+    assert (
+        wechat.post(
+            "/api/voucher/channel/family/list", {"chnlUserId": "openid-1"}, nonce="fixed-nonce-1"
+        ).status_code
+        == 200
+    )
+    r = wechat.post(
+        "/api/voucher/channel/family/list", {"chnlUserId": "openid-1"}, nonce="fixed-nonce-1"
+    )
+    assert r.status_code == 401 and r.json()["code"] == 1604
+
+    r = wechat.post("/api/voucher/channel/code", {"chnlUserId": "openid-1", "qr": "svg"})
+    data = r.json()["data"]
+    assert data["qrSvg"].lstrip().startswith("<svg") and data["ttl"] == 3
+    code = data["code"]
+
+    query = {
+        "transType": "ec.query",
+        "orgId": "H44010000001",
+        "data": {
+            "qrCode": code,
+            "orgId": "H44010000001",
+            "businessType": "01101",
+            "operatorId": "op1",
+            "operatorName": "收费员",
+            "officeId": "mz",
+            "officeName": "门诊",
+        },
+    }
+    r = httpx.post(f"{base}/api/voucher/ec/query", json=query, timeout=10)
+    assert r.status_code == 200, r.text
+    ident = r.json()["data"]
+    assert (
+        ident["idNo"] == p["certno"]
+        and ident["insuOrg"] == p["insuplc_admdvs"]
+        and ident["idType"] == "01"
+    )
+    token = ident["ecToken"]
+
+    r = httpx.post(
+        f"{base}/api/voucher/ec/identity",
+        json={"ecToken": token, "orgId": "H44010000001"},
+        timeout=10,
+    )
+    assert r.status_code == 200
+    info = r.json()["data"]
+    assert (
+        info["baseinfo"]["psn_no"] == ident["psnNo"]
+        and info["baseinfo"]["psn_name"] == p["psn_name"]
+    )
+    assert [
+        (row["insutype"], row["insuplc_admdvs"], row["psn_insu_stas"]) for row in info["insuinfo"]
+    ] == [(p["insutype"], p["insuplc_admdvs"], "1")]
+
+    # replay of the same code
+    r = httpx.post(f"{base}/api/voucher/ec/query", json=query, timeout=10)
+    assert (r.status_code, r.json()["error"]) == (409, "EC_CODE_USED")
+    # wrong institution with the ecToken
+    r = httpx.post(
+        f"{base}/api/voucher/ec/identity",
+        json={"ecToken": token, "orgId": "H44030000002"},
+        timeout=10,
+    )
+    assert (r.status_code, r.json()["code"]) == (403, 1103)
+    # tampered code
+    fresh = wechat.post("/api/voucher/channel/code", {"chnlUserId": "openid-1"}).json()["data"][
+        "code"
+    ]
+    h, payload, sig = fresh.split(".")
+    tampered = f"{h}.{payload}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}"
+    r = httpx.post(
+        f"{base}/api/voucher/ec/query",
+        json={**query, "data": {**query["data"], "qrCode": tampered}},
+        timeout=10,
+    )
+    assert (r.status_code, r.json()["error"]) == (400, "EC_CODE_TAMPERED")
+    # expired (TTL 3 s on this server)
+    time.sleep(3.5)
+    r = httpx.post(
+        f"{base}/api/voucher/ec/query",
+        json={**query, "data": {**query["data"], "qrCode": fresh}},
+        timeout=10,
+    )
+    assert (r.status_code, r.json()["error"]) == (410, "EC_CODE_EXPIRED")
+    # QR as PNG for the web demo
+    r = httpx.get(f"{base}/api/voucher/qr", params={"code": fresh, "format": "png"}, timeout=10)
+    assert r.headers["content-type"] == "image/png" and r.content[:4] == b"\x89PNG"
+
+    # payment password: lockout after 5 wrong tries, timed unlock (3 s on this server)
+    assert (
+        wechat.post(
+            "/api/voucher/channel/password/set", {"chnlUserId": "openid-1", "password": "274916"}
+        ).status_code
+        == 200
+    )
+    statuses = [
+        wechat.post(
+            "/api/voucher/channel/password/verify", {"chnlUserId": "openid-1", "password": "111112"}
+        ).json()["error"]
+        for _ in range(5)
+    ]
+    assert statuses == ["EC_PWD_WRONG"] * 4 + ["EC_PWD_LOCKED"]
+    r = wechat.post(
+        "/api/voucher/channel/password/verify", {"chnlUserId": "openid-1", "password": "274916"}
+    )
+    assert (r.status_code, r.json()["error"]) == (423, "EC_PWD_LOCKED")
+    time.sleep(3.5)
+    r = wechat.post(
+        "/api/voucher/channel/password/verify",
+        {"chnlUserId": "openid-1", "password": "274916", "ecToken": token},
+    )
+    assert r.status_code == 200 and r.json()["data"]["verified"] is True
+
+    r = httpx.get(f"{base}/api/voucher/admin/activation-rates", params={"by": "region"}, timeout=10)
+    assert sum(row["activated"] for row in r.json()["data"]) == 1
