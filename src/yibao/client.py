@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import secrets
 import threading
 import time
@@ -39,6 +40,11 @@ from yibao.api.nhsa import transport as tr
 CHINA = ZoneInfo("Asia/Shanghai")
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"
 TIF_BASE = "/ebus/gdyb_api/prd/hsa/hgs"
+
+# One sequence per process (random start), shared by every client, so two clients of the same
+# institution in one process never mint the same msgid within a second.
+_SEQ = itertools.count(random.randrange(10000))
+_SEQ_LOCK = threading.Lock()
 
 
 class NhsaError(RuntimeError):
@@ -134,15 +140,13 @@ class NhsaClient:
         self.sign_no = ""
         self._http = http or httpx.Client(timeout=timeout)
         self._own_http = http is None
-        self._seq = itertools.count(1)
-        self._lock = threading.Lock()
 
     # ---- envelopes ---------------------------------------------------------------------
 
     def new_msgid(self) -> str:
         """A msgid in the national format (机构编号12 + 时间14 + 顺序号4)."""
-        with self._lock:
-            seq = next(self._seq)
+        with _SEQ_LOCK:
+            seq = next(_SEQ)
         return env.make_msgid(self.fixmedins_code, datetime.now(CHINA), seq)
 
     def envelope(

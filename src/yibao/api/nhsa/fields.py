@@ -102,12 +102,15 @@ def amount(data: dict[str, Any], name: str, where: str, *, required: bool = Fals
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise InputError(path, f"金额须为数字或数字字符串，收到{type(value).__name__}")
     try:
-        fen = yuan_to_fen(value, path)
-    except MoneyError as exc:
-        raise InputError(path, f"金额须为最多2位小数的数字，收到 {value!s}") from exc
-    if abs(fen) >= 10**16:
-        raise InputError(path, "金额超出16位数字")
-    return fen
+        d = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise InputError(path, f"金额须为最多2位小数的数字，收到 {str(value)[:40]}") from exc
+    if not d.is_finite() or d.adjusted() >= 16:
+        raise InputError(path, f"金额须为不超过16位整数的有限数字，收到 {str(value)[:40]}")
+    try:
+        return yuan_to_fen(d, path)
+    except (MoneyError, InvalidOperation) as exc:
+        raise InputError(path, f"金额须为最多2位小数的数字，收到 {str(value)[:40]}") from exc
 
 
 def number(
@@ -132,8 +135,8 @@ def number(
         d = Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise InputError(path, f"须为数字，收到 {value!s}") from exc
-    if not d.is_finite():
-        raise InputError(path, f"须为有限数字，收到 {value!s}")
+    if not d.is_finite() or d.adjusted() >= 16:
+        raise InputError(path, f"须为不超过16位整数的有限数字，收到 {str(value)[:40]}")
     if d != d.quantize(Decimal(1).scaleb(-places)):
         raise InputError(path, f"最多{places}位小数，收到 {value!s}")
     if minimum is not None and d < minimum:

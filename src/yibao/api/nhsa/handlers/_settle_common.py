@@ -1,0 +1,228 @@
+"""Shared reading and answering for the settlement transactions (门诊/药店/住院/冲正).
+
+Not a transaction module: it registers nothing. Reads fee-detail rows into the encounter's and
+the catalogue's line types, the HIS's claimed amounts, and maps refusals to the gateway's errors:
+bad input (金额不符, 并发修改) → :class:`InputError` (nothing written, msgid not consumed); a
+business refusal (state, enrolment, policy) → :class:`BusinessError` (recorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from yibao.api.nhsa import fields
+from yibao.api.nhsa.dispatcher import BusinessError, Context
+from yibao.api.nhsa.fields import InputError
+from yibao.catalog.model import ClassifiedLine
+from yibao.catalog.model import FeeLine as CatalogLine
+from yibao.checkout import model
+from yibao.checkout.service import CheckoutError, Settled
+from yibao.encounter import store as encounter_store
+from yibao.encounter.fees import FeeLine, LineSplit
+from yibao.encounter.model import EncounterError
+from yibao.encounter.store import EncounterConflict, StoredFeeLine
+from yibao.settlement.model import Item
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+#: fee-line fields read into typed attributes; everything else is kept verbatim in ``extra``
+_LINE_FIELDS = {
+    "feedetl_sn",
+    "chrg_bchno",
+    "med_list_codg",
+    "medins_list_codg",
+    "det_item_fee_sumamt",
+    "cnt",
+    "pric",
+    "fee_ocur_time",
+    "init_feedetl_sn",
+    "mdtrt_id",
+    "psn_no",
+}
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Map checkout/encounter refusals to the gateway's error types."""
+    try:
+        yield
+    except model.AmountMismatch as exc:
+        raise InputError(f"input.{exc.field}", str(exc).partition(": ")[2]) from exc
+    except EncounterConflict as exc:
+        raise InputError("mdtrt_id", exc.err_msg) from exc
+    except (CheckoutError, EncounterError) as exc:
+        raise BusinessError(exc.err_msg) from exc
+
+
+def jsonable(value: Any) -> Any:
+    """Request details as JSON values (for the encounter's ``info``/``extra`` JSONB)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def china_date(moment: datetime) -> date:
+    """The date of a moment in China time (naive = China time already)."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(CHINA).date()
+
+
+def read_lines(
+    rows: Sequence[Mapping[str, Any]],
+    where: str,
+    *,
+    chrg_bchno: bool = False,
+    allow_negative: bool = False,
+) -> list[FeeLine]:
+    """Fee-detail rows (``feedetail``/``drugdetail``) as encounter fee lines, fen amounts."""
+    out: list[FeeLine] = []
+    for i, row in enumerate(rows):
+        w = f"{where}[{i}]"
+        cnt = fields.number(row, "cnt", w, places=4, required=True)
+        pric = fields.number(row, "pric", w, places=6, required=True, minimum=Decimal(0))
+        amt = fields.amount(row, "det_item_fee_sumamt", w, required=True)
+        if not allow_negative and (cnt <= 0 or amt < 0):
+            raise InputError(f"{w}.cnt", "数量须大于0（退费请用撤销交易）")
+        out.append(
+            FeeLine(
+                feedetl_sn=fields.text(row, "feedetl_sn", w, required=True, max_len=30),
+                med_list_codg=fields.text(row, "med_list_codg", w, required=True, max_len=50),
+                medins_list_codg=fields.text(row, "medins_list_codg", w, max_len=150),
+                det_item_fee_sumamt=amt,
+                cnt=cnt,
+                pric=pric,
+                chrg_bchno=fields.text(row, "chrg_bchno", w, required=chrg_bchno, max_len=30),
+                fee_ocur_time=fields.moment(row, "fee_ocur_time", w),
+                init_feedetl_sn=fields.text(row, "init_feedetl_sn", w, max_len=30),
+                extra={
+                    k: jsonable(v)
+                    for k, v in row.items()
+                    if k not in _LINE_FIELDS and v not in (None, "")
+                },
+            )
+        )
+    return out
+
+
+def catalog_lines(lines: Sequence[FeeLine]) -> list[CatalogLine]:
+    """The catalogue's view of fee lines (for :func:`yibao.checkout.service.classify`)."""
+    return [
+        CatalogLine(
+            feedetl_sn=ln.feedetl_sn,
+            med_list_codg=ln.med_list_codg,
+            pric=ln.pric,
+            cnt=ln.cnt,
+            det_item_fee_sumamt=ln.det_item_fee_sumamt,
+            medins_list_codg=ln.medins_list_codg,
+            hosp_appr_flag=str(ln.extra.get("hosp_appr_flag", "0") or "0"),
+        )
+        for ln in lines
+    ]
+
+
+def splits_of(classified: Sequence[ClassifiedLine]) -> list[LineSplit]:
+    """The encounter's stored split of classified lines (with what rebuilds the Item)."""
+    from yibao.catalog.model import split_line
+
+    out = []
+    for c in classified:
+        it = c.item
+        s = split_line(it)
+        out.append(
+            LineSplit(
+                feedetl_sn=it.feedetl_sn,
+                chrgitm_lv=it.chrgitm_lv,
+                med_chrgitm_type=it.med_chrgitm_type,
+                fulamt_ownpay_amt=s.fulamt_ownpay_amt,
+                overlmt_amt=s.overlmt_amt,
+                preselfpay_amt=s.preselfpay_amt,
+                inscp_scp_amt=s.inscp_scp_amt,
+                selfpay_prop=it.selfpay_prop,
+                pric_uplmt_amt=it.pric_uplmt_amt,
+                flags=model.item_flags(c),
+            )
+        )
+    return out
+
+
+def items_of(stored: Sequence[StoredFeeLine]) -> tuple[Item, ...]:
+    """Engine items of stored lines, exactly as classified at upload."""
+    return tuple(
+        model.item_from_stored(
+            feedetl_sn=s.line.feedetl_sn,
+            med_list_codg=s.line.med_list_codg,
+            det_item_fee_sumamt=s.line.det_item_fee_sumamt,
+            cnt=s.line.cnt,
+            pric=s.line.pric,
+            chrgitm_lv=s.split.chrgitm_lv,
+            med_chrgitm_type=s.split.med_chrgitm_type,
+            selfpay_prop=s.split.selfpay_prop,
+            pric_uplmt_amt=None if s.split.pric_uplmt_amt is None else int(s.split.pric_uplmt_amt),
+            flags=s.split.flags or {},
+        )
+        for s in stored
+    )
+
+
+def claimed(data: Mapping[str, Any], where: str, *, required: bool) -> dict[str, int | None]:
+    """The HIS's amounts of 2206/2207/2303/2304 (``None`` where not sent and not required)."""
+    out: dict[str, int | None] = {}
+    for name in model.CLAIMED_AMOUNTS:
+        present = data.get(name) not in (None, "")
+        if required or present:
+            out[name] = fields.amount(data, name, where, required=True)
+        else:
+            out[name] = None
+    return out
+
+
+def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None]:
+    """The visit's service date (begntime) and discharge date, China time."""
+    row = encounter_store.encounter_info(ctx.conn, mdtrt_id)
+    begn = row.get("begntime") or ctx.now
+    end = row.get("endtime")
+    return china_date(begn), (china_date(end) if end else None)
+
+
+def settlement_output(
+    ctx: Context,
+    settled: Settled,
+    *,
+    mdtrt_cert_type: str,
+    age: int | None = None,
+) -> dict[str, Any]:
+    """``{"setlinfo": …, "setldetail": […]}`` of a recorded settlement or cancellation."""
+    rec = settled.record
+    info = dict(rec.setlinfo)
+    info["balc"] = settled.balc
+    info.setdefault("psn_no", rec.encounter.psn_no)
+    person = settled.person
+    if age is None and person is not None:
+        from yibao.registry.model import age_on
+
+        age = age_on(person.brdy, china_date(rec.setl_time))
+    return {
+        "setlinfo": model.national_setlinfo(
+            info,
+            person=person,
+            age=age,
+            mdtrt_cert_type=mdtrt_cert_type,
+            setl_time=rec.setl_time,
+            msgid=rec.msgid,
+            clr_way=model.CLR_WAY_BY_ITEM,
+            clr_optins=rec.encounter.mdtrtarea_admvs,
+        ),
+        "setldetail": model.national_setldetail(rec.setldetail),
+    }
