@@ -36,6 +36,8 @@ def loads(data: bytes | str) -> Any:
         raise JsonError("报文嵌套层数过多") from exc
     except json.JSONDecodeError as exc:
         raise JsonError(f"报文不是合法的JSON: {exc.msg} (第{exc.lineno}行第{exc.colno}列)") from exc
+    except ValueError as exc:  # e.g. an integer with more than 4300 digits
+        raise JsonError(f"报文含无法处理的数值: {str(exc)[:80]}") from exc
 
 
 _str = json.encoder.encode_basestring

@@ -21,7 +21,7 @@ from yibao.api.nhsa.fields import InputError
 from yibao.catalog.model import ClassifiedLine
 from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
-from yibao.checkout.service import CheckoutError, Settled
+from yibao.checkout.service import CheckoutError, Priced, Settled
 from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.model import EncounterError
@@ -80,7 +80,7 @@ def china_date(moment: datetime) -> date:
 
 
 def read_lines(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[dict[str, Any]],
     where: str,
     *,
     chrg_bchno: bool = False,
@@ -176,7 +176,7 @@ def items_of(stored: Sequence[StoredFeeLine]) -> tuple[Item, ...]:
     )
 
 
-def claimed(data: Mapping[str, Any], where: str, *, required: bool) -> dict[str, int | None]:
+def claimed(data: dict[str, Any], where: str, *, required: bool) -> dict[str, int | None]:
     """The HIS's amounts of 2206/2207/2303/2304 (``None`` where not sent and not required)."""
     out: dict[str, int | None] = {}
     for name in model.CLAIMED_AMOUNTS:
@@ -225,4 +225,25 @@ def settlement_output(
             clr_optins=rec.encounter.mdtrtarea_admvs,
         ),
         "setldetail": model.national_setldetail(rec.setldetail),
+    }
+
+
+def priced_output(
+    ctx: Context, priced: Priced, *, mdtrt_id: str, mdtrt_cert_type: str
+) -> dict[str, Any]:
+    """The pre-settlement answer (2206/2303/2101): ``setlinfo`` without ``setl_id``."""
+    info = dict(priced.setlinfo)
+    info["mdtrt_id"] = mdtrt_id
+    return {
+        "setlinfo": model.national_setlinfo(
+            info,
+            person=priced.person,
+            age=priced.snapshot.age,
+            mdtrt_cert_type=mdtrt_cert_type,
+            setl_time=None,
+            msgid=ctx.msgid,
+            clr_way=model.CLR_WAY_BY_ITEM,
+            clr_optins=ctx.institution.admdvs,
+        ),
+        "setldetail": model.national_setldetail(priced.setldetail),
     }

@@ -1,0 +1,255 @@
+"""门诊 2201–2208 (nhsa-interface.md §2.3–§2.6).
+
+2201 挂号 → 2203 就诊信息 → 2204 费用明细 per ``chrg_bchno`` (2205 撤销) → 2206 预结算 → 2207 结算
+→ 2208 撤销 (a new negative settlement). 2202 cancels the registration. The visit's state machine
+is the encounter capability's; the money is :mod:`yibao.checkout`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yibao.api.nhsa import fields
+from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
+from yibao.api.nhsa.fields import InputError
+from yibao.api.nhsa.handlers import _settle_common as common
+from yibao.checkout import model as checkout_model
+from yibao.checkout import service as checkout
+from yibao.encounter import model as enc_model
+from yibao.encounter import service as encounters
+from yibao.encounter import store as encounter_store
+from yibao.encounter.model import Encounter
+from yibao.registry import service as registry
+from yibao.registry.model import NotEnrolled
+
+
+def insured_region(ctx: Context, psn_no: str, insutype: str, on: Any, where: str) -> str:
+    """The person's insured region (参保地) for ``insutype``, checked against the envelope."""
+    try:
+        snap = registry.snapshot_for_settlement(ctx.conn, psn_no, insutype, on)
+    except registry.PersonNotFound as exc:
+        raise BusinessError(f"{where}.psn_no: 人员编号 {psn_no} 不存在") from exc
+    except NotEnrolled as exc:
+        raise BusinessError(f"{where}.insutype: {exc}") from exc
+    given = ctx.envelope.insuplc_admdvs
+    if given and given != snap.insuplc_admdvs:
+        raise InputError(
+            "insuplc_admdvs",
+            f"参保地医保区划须为该人员的 {snap.insuplc_admdvs}（见【1101】insuinfo），收到 {given}",
+        )
+    return snap.insuplc_admdvs
+
+
+def _visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:
+    mdtrt_id = fields.text(data, "mdtrt_id", where, required=True, max_len=30, label="就诊ID")
+    psn_no = fields.text(data, "psn_no", where, required=True, max_len=30, label="人员编号")
+    with common.refusals():
+        return encounters.load(
+            ctx.conn, mdtrt_id, fixmedins_code=ctx.institution.fixmedins_code, psn_no=psn_no
+        )
+
+
+@transaction("2201", "门诊挂号")
+def register(ctx: Context) -> dict[str, Any]:
+    data = ctx.node("data")
+    w = "input.data"
+    psn_no = fields.text(data, "psn_no", w, required=True, max_len=30, label="人员编号")
+    insutype = fields.code(data, "insutype", w, "insutype", required=True)
+    begntime = fields.moment(data, "begntime", w, required=True)
+    assert begntime is not None
+    fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
+    ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
+    region = insured_region(ctx, psn_no, insutype, begntime.date(), w)
+    with common.refusals():
+        enc = encounters.register_outpatient(
+            ctx.conn,
+            psn_no=psn_no,
+            insutype=insutype,
+            fixmedins_code=ctx.institution.fixmedins_code,
+            insuplc_admdvs=region,
+            mdtrtarea_admvs=ctx.institution.admdvs,
+            begntime=begntime.replace(tzinfo=common.CHINA),
+            ipt_otp_no=ipt_otp_no,
+            msgid=ctx.msgid,
+            info={"reg": common.jsonable(data)},
+        )
+    return {
+        "data": {
+            "mdtrt_id": enc.mdtrt_id,
+            "psn_no": psn_no,
+            "ipt_otp_no": ipt_otp_no,
+            "exp_content": "",
+        }
+    }
+
+
+@transaction("2202", "门诊挂号撤销")
+def cancel_registration(ctx: Context) -> dict[str, Any]:
+    data = ctx.node("data")
+    enc = _visit(ctx, data, "input.data")
+    with common.refusals():
+        encounters.cancel_registration(
+            ctx.conn, enc.mdtrt_id, psn_no=enc.psn_no, fixmedins_code=enc.fixmedins_code
+        )
+    return {}
+
+
+@transaction("2203", "门诊就诊信息上传")
+def visit_info(ctx: Context) -> dict[str, Any]:
+    info = ctx.node("mdtrtinfo")
+    w = "input.mdtrtinfo"
+    enc = _visit(ctx, info, w)
+    med_type = fields.code(info, "med_type", w, "med_type", required=True)
+    begntime = fields.moment(info, "begntime", w, required=True)
+    dise = ctx.rows("diseinfo", required=False)
+    with common.refusals():
+        encounters.upload_visit_info(
+            ctx.conn,
+            enc.mdtrt_id,
+            psn_no=enc.psn_no,
+            fixmedins_code=enc.fixmedins_code,
+            med_type=med_type,
+            dise_codg=fields.text(info, "dise_codg", w, max_len=30),
+            dise_name=fields.text(info, "dise_name", w, max_len=300),
+            begntime=begntime.replace(tzinfo=common.CHINA) if begntime else None,
+            info={"mdtrtinfo": common.jsonable(info), "diseinfo": common.jsonable(dise)},
+        )
+    return {}
+
+
+@transaction("2204", "门诊费用明细信息上传")
+def upload_fees(ctx: Context) -> dict[str, Any]:
+    rows = ctx.rows("feedetail")
+    w = "input.feedetail"
+    lines = common.read_lines(rows, w, chrg_bchno=True)
+    first = rows[0]
+    enc = _visit(ctx, first, f"{w}[0]")
+    for i, row in enumerate(rows[1:], start=1):
+        for key, want in (("mdtrt_id", enc.mdtrt_id), ("psn_no", enc.psn_no)):
+            if fields.text(row, key, f"{w}[{i}]", required=True) != want:
+                raise InputError(f"{w}[{i}].{key}", f"同一次上传的明细须属于同一就诊（{want}）")
+    chrg_bchno = lines[0].chrg_bchno
+    day, _ = common.service_day(ctx, enc.mdtrt_id)
+    with common.refusals():
+        classified = checkout.classify(
+            ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
+        )
+        encounters.upload_fee_batch(
+            ctx.conn,
+            enc.mdtrt_id,
+            psn_no=enc.psn_no,
+            fixmedins_code=enc.fixmedins_code,
+            chrg_bchno=chrg_bchno,
+            lines=lines,
+            splits=common.splits_of(classified),
+            msgid=ctx.msgid,
+        )
+    return {"result": [checkout_model.split_row(c) for c in classified]}
+
+
+@transaction("2205", "门诊费用明细信息撤销")
+def remove_fees(ctx: Context) -> dict[str, Any]:
+    data = ctx.node("data")
+    w = "input.data"
+    enc = _visit(ctx, data, w)
+    chrg_bchno = fields.text(data, "chrg_bchno", w, required=True, max_len=30, label="收费批次号")
+    with common.refusals():
+        encounters.remove_fee_batch(
+            ctx.conn,
+            enc.mdtrt_id,
+            psn_no=enc.psn_no,
+            fixmedins_code=enc.fixmedins_code,
+            chrg_bchno=chrg_bchno,
+        )
+    return {}
+
+
+def _bill(ctx: Context, enc: Encounter, data: dict[str, Any], w: str, chrg: str | None) -> Any:
+    med_type = fields.code(data, "med_type", w, "med_type", required=True)
+    if enc.med_type and med_type != enc.med_type:
+        raise InputError(f"{w}.med_type", f"须与【2203】上传的医疗类别 {enc.med_type} 一致")
+    insutype = fields.code(data, "insutype", w, "insutype", required=True)
+    if insutype != enc.insutype:
+        raise InputError(f"{w}.insutype", f"须与挂号时的险种类型 {enc.insutype} 一致")
+    acct = fields.code(data, "acct_used_flag", w, "acct_used_flag", required=True)
+    setlway = fields.code(data, "psn_setlway", w, "psn_setlway", required=True)
+    with common.refusals():
+        stored = encounters.lines_to_settle(ctx.conn, enc, chrg_bchno=chrg)
+    day, _ = common.service_day(ctx, enc.mdtrt_id)
+    info = encounter_store.encounter_info(ctx.conn, enc.mdtrt_id)
+    return checkout.Bill(
+        psn_no=enc.psn_no,
+        insutype=enc.insutype,
+        insuplc_admdvs=enc.insuplc_admdvs,
+        med_type=med_type,
+        service_date=day,
+        items=common.items_of(stored),
+        acct_used_flag=acct,
+        psn_setlway=setlway,
+        dise_codg=info.get("dise_codg") or None,
+    )
+
+
+def _chrg(data: dict[str, Any], w: str) -> str | None:
+    value = fields.text(data, "chrg_bchno", w, required=True, max_len=30, label="收费批次号")
+    return None if value == enc_model.ALL_BATCHES else value
+
+
+@transaction("2206", "门诊预结算")
+def pre_settle(ctx: Context) -> dict[str, Any]:
+    data = ctx.node("data")
+    w = "input.data"
+    enc = _visit(ctx, data, w)
+    cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    chrg = _chrg(data, w)
+    with common.refusals():
+        enc_model.pre_settle_outpatient(enc, chrg)  # the state check; nothing is saved
+    bill = _bill(ctx, enc, data, w, chrg)
+    sumamt = fields.amount(data, "medfee_sumamt", w, required=True)
+    with common.refusals():
+        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
+        checkout_model.check_claims({"medfee_sumamt": sumamt}, priced.setlinfo)
+    return common.priced_output(ctx, priced, mdtrt_id=enc.mdtrt_id, mdtrt_cert_type=cert_type)
+
+
+@transaction("2207", "门诊结算")
+def settle(ctx: Context) -> dict[str, Any]:
+    data = ctx.node("data")
+    w = "input.data"
+    enc = _visit(ctx, data, w)
+    cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    chrg = _chrg(data, w)
+    claims = common.claimed(data, w, required=True)
+    fields.text(data, "invono", w, max_len=20, label="发票号")
+    with common.refusals():
+        enc_model.settle_outpatient(enc, chrg, "", 0)  # the state check before any lock
+    bill = _bill(ctx, enc, data, w, chrg)
+    with common.refusals():
+        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=True)
+        settled = checkout.settle(
+            ctx.conn,
+            enc,
+            priced,
+            msgid=ctx.msgid,
+            setl_time=ctx.now,
+            claimed=claims,
+            chrg_bchno=chrg,
+            mdtrt_cert_type=cert_type,
+        )
+    return common.settlement_output(
+        ctx, settled, mdtrt_cert_type=cert_type, age=priced.snapshot.age
+    )
+
+
+@transaction("2208", "门诊结算撤销")
+def cancel(ctx: Context) -> dict[str, Any]:
+    data = ctx.node("data")
+    w = "input.data"
+    enc = _visit(ctx, data, w)
+    setl_id = fields.text(data, "setl_id", w, required=True, max_len=30, label="结算ID")
+    with common.refusals():
+        settled = checkout.cancel(ctx.conn, enc, setl_id, msgid=ctx.msgid, setl_time=ctx.now)
+    original = checkout.settlement_record(ctx.conn, setl_id)
+    cert_type = str((original or {}).get("setlinfo", {}).get("mdtrt_cert_type", "")) or "02"
+    return common.settlement_output(ctx, settled, mdtrt_cert_type=cert_type)
