@@ -269,15 +269,17 @@ def _read_region(root: Path, path: Path, problems: list[RowProblem]) -> RegionFi
         reference=str(raw.get("reference") or "").strip(),
         file=fname,
     )
+    region_bad = len(problems) > n0
     items_name = str(raw.get("items") or DEFAULT_ITEMS_FILE)
     items_path = path.parent / items_name
     if not items_path.is_file():
         problems.append(RowProblem(fname, 0, "items", f"找不到目录明细文件 {items_name}"))
         return None
-    if len(problems) > n0:
+    if not _ADMDVS_RE.match(admdvs):
         return None
+    # rows are checked even when region.yaml has problems, so one run reports everything
     rf.rows = _read_rows(root, items_path, rf.region, default_begn, problems)
-    return rf
+    return None if region_bad else rf
 
 
 def _read_defaults(
