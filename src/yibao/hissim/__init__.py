@@ -1,0 +1,1 @@
+"""``yibao his-sim``: a simulated HIS / pharmacy POS playing encounters against a server."""
