@@ -20,11 +20,15 @@ def seeders() -> list[tuple[str, Seeder]]:
     from yibao.catalog.service import seed_demo as catalog_seed
     from yibao.console import demo as console_demo
     from yibao.institutions import demo as institutions_demo
+    from yibao.registry import demo as registry_demo
+    from yibao.voucher import demo as voucher_demo
 
     return [
         ("catalog", catalog_seed),
         ("console", console_demo.seed),
         ("institutions", institutions_demo.seed),
+        ("registry", registry_demo.seed),
+        ("voucher", voucher_demo.seed),
     ]
 
 
