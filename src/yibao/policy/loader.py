@@ -214,7 +214,7 @@ def _ratio_or_bands(raw: Any, where: str) -> int | tuple[tuple[int, int], ...]:
     return _ratio(raw, where)
 
 
-def _leaf(spec: ParamSpec, raw: Any, where: str) -> Any:
+def _leaf(spec: ParamSpec, raw: Any, where: str, key: str = "") -> Any:
     kind = spec.kind
     if raw is None:
         if spec.has_default and spec.default is None:
@@ -242,11 +242,11 @@ def _leaf(spec: ParamSpec, raw: Any, where: str) -> Any:
         if not isinstance(raw, list) or not all(isinstance(c, str | int) for c in raw):
             raise _Bad(f"{where}: expected a list of codes")
         codes = [str(c) for c in raw]
-        if where.endswith("settings"):
+        if key.endswith(".settings"):
             for c in codes:
                 if c not in SETTING_NAMES:
                     raise _Bad(f"{where}: {c!r} is not one of {', '.join(SETTING_NAMES)}")
-        if where.endswith("tilt_classes"):
+        if key.endswith(".tilt_classes"):
             for c in codes:
                 if c not in DIMENSIONS["class"]:
                     raise _Bad(
@@ -288,7 +288,7 @@ def normalise(key: str, spec: ParamSpec, raw: Any, where: str) -> Any:
 
     def walk(node: Any, depth: int, w: str) -> Any:
         if _is_leaf(spec, node):
-            return _leaf(spec, node, w)
+            return _leaf(spec, node, w, key)
         if depth >= len(spec.dims):
             raise _Bad(
                 f"{w}: table is deeper than the dimensions ({', '.join(spec.dims) or 'none'})"
@@ -366,11 +366,23 @@ def parse_values(file: str, key: str, spec: ParamSpec, entry: Any) -> tuple[Date
     return tuple(out)
 
 
+class TextDateLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text, so a bad date is reported by key, not by YAML."""
+
+
+TextDateLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_region(path: Path | str, text: str | None = None) -> RegionFile:
     """Read and validate one region file."""
     file = str(path)
     try:
-        raw = yaml.safe_load(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        raw = yaml.load(
+            text if text is not None else Path(path).read_text(encoding="utf-8"), TextDateLoader
+        )
     except yaml.YAMLError as exc:
         raise PolicyFileError(file, "-", f"not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from yibao.money import MoneyError, line_amount, parse_ratio, yuan_to_fen
-from yibao.policy.loader import resolve
+from yibao.policy.loader import TextDateLoader, resolve
 from yibao.policy.model import ASSISTANCE_CLASSES, ResolvedPolicy
 from yibao.settlement.engine import settle
 from yibao.settlement.model import (
@@ -324,7 +324,7 @@ def load_case(path: str | Path) -> Case:
     """Read one case file."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, TextDateLoader)
     except yaml.YAMLError as exc:
         raise CaseError(f"{path}: not valid YAML: {exc}") from exc
     try:

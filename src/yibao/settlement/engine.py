@@ -42,6 +42,7 @@ from yibao.settlement.model import (
     RETIRED_PSN_TYPES,
     SENIOR_PSN_TYPES,
     Accumulators,
+    Deferred,
     Encounter,
     ItemSplit,
     Person,
@@ -174,6 +175,74 @@ def _ratio_at(bands: Bands, pos: int) -> int:
     return units if pos >= bands[0][0] else bands[0][1]
 
 
+# --------------------------------------------------------------------------- trace texts
+
+
+def _t_split(tot: int, ful: int, over: int, pre: int, ins: int) -> str:
+    return (
+        f"医疗费总额 {fen_str(tot)} = 全自费 {fen_str(ful)} + 超限价 {fen_str(over)} "
+        f"+ 先行自付 {fen_str(pre)} + 政策范围内 {fen_str(ins)}"
+    )
+
+
+def _t_line(
+    setting: str,
+    groups: tuple[str, ...],
+    level: str,
+    scope: str | None,
+    filing: str,
+    cls: str | None,
+) -> str:
+    where = "本地就医"
+    if scope is not None:
+        where = f"异地就医({'省内' if scope == 'in_province' else '跨省'}, 备案 {filing})"
+    return (
+        f"{SETTING_LABELS.get(setting, '仅个人账户/现金')}; 人群 {'/'.join(groups)}; "
+        f"医院级别 {level}; {where}" + (f"; 救助类别 {cls}" if cls else "")
+    )
+
+
+def _t_dedc(d: int, why: str) -> str:
+    return f"起付标准 {fen_str(d)} ({why})"
+
+
+def _t_pooled(
+    inscp: int, dedc: int, units: int, start: int, nbands: int, capped: bool, limit: int,
+    over_cap: int, reduction: int,
+) -> str:  # fmt: skip
+    return (
+        f"(政策范围内 {fen_str(inscp)} − 起付线 {fen_str(dedc)}) × 比例 {_ratio_dec(units)}"
+        + (f"; 分段累计起点 {fen_str(start)}" if nbands > 1 else "")
+        + (f"; 可支付限额 {fen_str(limit)}" if capped else "")
+        + (f"; 超限额 {fen_str(over_cap)}" if over_cap else "")
+        + (f"; 异地降低 {fen_str(reduction)}" if reduction else "")
+    )
+
+
+def _t_serious(
+    base: int, ytd: int, ded: int, paid_b: int, sep_over: bool, over_cap: int, paid_o: int,
+    room: int | None, tilted: bool,
+) -> str:  # fmt: skip
+    return (
+        f"本次基数 {fen_str(base)} (年度累计起点 {fen_str(ytd)}); "
+        f"年度起付线 {fen_str(ded)}; 分段支付 {fen_str(paid_b)}"
+        + (f"; 超限额部分 {fen_str(over_cap)} 支付 {fen_str(paid_o)}" if sep_over else "")
+        + (f"; 剩余限额 {fen_str(room)}" if room is not None else "; 不设封顶")
+        + ("; 倾斜人群" if tilted else "")
+    )
+
+
+def _t_account(psn_part: int, payable: int, flag: str, own: int, balc: int, mulaid: int) -> str:
+    return (
+        f"个人负担 {fen_str(psn_part)}, 账户可支付 {fen_str(payable)}; 标志 {flag}; "
+        f"本人账户 {fen_str(own)} (余额 {fen_str(balc)}), 共济 {fen_str(mulaid)}"
+    )
+
+
+def _t_cash(psn_part: int, acct_pay: int) -> str:
+    return f"个人负担 {fen_str(psn_part)} − 账户 {fen_str(acct_pay)}"
+
+
 # --------------------------------------------------------------------------- resolved rules
 
 
@@ -230,7 +299,8 @@ def _basic_rule(
     g, lv = groups, (level,)
     disease: DiseaseRule | None = None
     uses: list[ParamUse] = []
-    if setting == "chronic":
+    covered = bool(policy.value(p + "covered"))
+    if setting == "chronic" and covered:
         diseases: dict[str, DiseaseRule] = policy.value(p + "diseases")
         if dise is None or dise not in diseases:
             raise SettlementError(
@@ -239,7 +309,6 @@ def _basic_rule(
             )
         disease = diseases[dise]
         uses.append(policy.use(p + "diseases"))
-    covered = bool(policy.value(p + "covered"))
     if not covered:
         rule = _Basic(
             False, 0, None, "per_admission", 0, frozenset(), 0, ((0, 0),), ((0, 0),), None, "fund",
@@ -488,21 +557,13 @@ def settle(
     trace.append(
         TraceStep(
             "split", "明细分割", inscp_t,
-            f"医疗费总额 {fen_str(tot)} = 全自费 {fen_str(ful_t)} + 超限价 {fen_str(over_t)} "
-            f"+ 先行自付 {fen_str(pre_t)} + 政策范围内 {fen_str(inscp_t)}",
+            Deferred(_t_split, tot, ful_t, over_t, pre_t, inscp_t),
             (policy.use(f"{scheme}.{setting}.cross_region"),) if extra_fp else (),
         )
     )  # fmt: skip
-    where = (
-        "本地就医"
-        if local
-        else f"异地就医({'省内' if scope == 'in_province' else '跨省'}, 备案 {enc.filing})"
-    )
     trace.append(
         TraceStep(
-            "line", "待遇类型", 0,
-            f"{SETTING_LABELS.get(setting, '仅个人账户/现金')}; 人群 {'/'.join(groups)}; 医院级别 {level}; {where}"
-            + (f"; 救助类别 {cls}" if cls else ""),
+            "line", "待遇类型", 0, Deferred(_t_line, setting, groups, level, scope, enc.filing, cls),
             (policy.use("med_type.setting"),),
         )
     )  # fmt: skip
@@ -559,7 +620,7 @@ def settle(
                     "deductible",
                     "起付线",
                     act_dedc,
-                    f"起付标准 {fen_str(d)} ({why})",
+                    Deferred(_t_dedc, d, why),
                     basic.dedc_uses,
                 )
             )
@@ -590,17 +651,11 @@ def settle(
             if basic.disease is not None:
                 d_chronic[basic.disease.code] = hifp
             limit = fund_room if fund_room is not None else (room_e if room_e is not None else hifp)
-            info = (
-                f"(政策范围内 {fen_str(inscp_t)} − 起付线 {fen_str(act_dedc)}) × 比例 {_ratio_dec(prop_units)}"
-                + (f"; 分段累计起点 {fen_str(start)}" if len(basic.bands) > 1 else "")
-                + (
-                    f"; 可支付限额 {fen_str(limit)}"
-                    if fund_room is not None or room_e is not None
-                    else ""
-                )
-                + (f"; 超限额 {fen_str(over_cap)}" if over_cap else "")
-                + (f"; 异地降低 {fen_str(reduction)}" if reduction else "")
-            )
+            capped = fund_room is not None or room_e is not None
+            info: str | Deferred = Deferred(
+                _t_pooled, inscp_t, act_dedc, prop_units, start, len(basic.bands), capped, limit,
+                over_cap, reduction,
+            )  # fmt: skip
             trace.append(TraceStep("pooled", "统筹基金", hifp, info, basic.uses))
             details.append(SetlDetail(basic_fpt, FUND_NAMES[basic_fpt], inscp_t, limit, hifp, info))
         else:
@@ -637,13 +692,10 @@ def settle(
                 if room is not None:
                     paid_o = min(paid_o, room - paid_b)
             serious_pay = paid_b + paid_o
-            info = (
-                f"本次基数 {fen_str(serious_base)} (年度累计起点 {fen_str(acc.serious_base)}); "
-                f"年度起付线 {fen_str(sr.deductible)}; 分段支付 {fen_str(paid_b)}"
-                + (f"; 超限额部分 {fen_str(over_cap)} 支付 {fen_str(paid_o)}" if sep_over else "")
-                + (f"; 剩余限额 {fen_str(room)}" if room is not None else "; 不设封顶")
-                + ("; 倾斜人群" if tilted else "")
-            )
+            info = Deferred(
+                _t_serious, serious_base, acc.serious_base, sr.deductible, paid_b, sep_over, over_cap,
+                paid_o, room, tilted,
+            )  # fmt: skip
             trace.append(TraceStep("serious", "大病保险/大额补助", serious_pay, info, sr.uses))
             details.append(
                 SetlDetail(
@@ -746,7 +798,7 @@ def settle(
             )
             uses2 = tuple(policy.use(p + k) for k in ("tilt_threshold", "tilt_ratio", "tilt_cap"))
             trace.append(TraceStep("assistance_tilt", "倾斜救助", maf2, info2, uses2))
-            info += "; " + info2
+            info = f"{info}; {info2}"
         details.append(
             SetlDetail(
                 "610100",
@@ -784,16 +836,11 @@ def settle(
     trace.append(
         TraceStep(
             "account", "个人账户", acct_pay,
-            f"个人负担 {fen_str(psn_part)}, 账户可支付 {fen_str(payable)}; 标志 {enc.acct_used_flag}; "
-            f"本人账户 {fen_str(own)} (余额 {fen_str(balc)}), 共济 {fen_str(mulaid)}",
+            Deferred(_t_account, psn_part, payable, enc.acct_used_flag, own, balc, mulaid),
             acct_uses,
         )
     )  # fmt: skip
-    trace.append(
-        TraceStep(
-            "cash", "个人现金", cash, f"个人负担 {fen_str(psn_part)} − 账户 {fen_str(acct_pay)}"
-        )
-    )
+    trace.append(TraceStep("cash", "个人现金", cash, Deferred(_t_cash, psn_part, acct_pay)))
     if acct_pay:
         details.append(
             SetlDetail(

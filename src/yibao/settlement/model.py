@@ -6,7 +6,7 @@ engine (which splits it). Field names follow the national 2204 interface where o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -282,11 +282,14 @@ class SetlDetail:
     fund_pay_type: str
     fund_pay_type_name: str
     inscp_scp_amt: int  # the base this fund worked on
-    crt_payb_lmt_amt: (
-        int  # 本次可支付限额金额 (room left under this fund's cap, or its uncapped pay)
-    )
+    crt_payb_lmt_amt: int  # 本次可支付限额金额: room left under the cap, or the uncapped pay
     fund_payamt: int
-    setl_proc_info: str
+    proc: str | Deferred
+
+    @property
+    def setl_proc_info(self) -> str:
+        """结算过程信息 (free text)."""
+        return _text(self.proc)
 
     def negated(self) -> SetlDetail:
         return SetlDetail(
@@ -352,6 +355,26 @@ class SetlInfo:
         )
 
 
+class Deferred:
+    """Text rendered only when read (keeps the engine's hot path free of string formatting)."""
+
+    __slots__ = ("args", "fn")
+
+    def __init__(self, fn: Callable[..., str], *args: Any) -> None:
+        self.fn = fn
+        self.args = args
+
+    def __str__(self) -> str:
+        return self.fn(*self.args)
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+
+def _text(t: str | Deferred) -> str:
+    return t if isinstance(t, str) else str(t)
+
+
 @dataclass(frozen=True, slots=True)
 class TraceStep:
     """One step of the explanation (结算过程): what was done, the amount, the parameters used.
@@ -361,8 +384,13 @@ class TraceStep:
     step: str
     label: str
     amount: int
-    detail: str
+    text: str | Deferred
     params: tuple[Any, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """The step's explanation in Chinese."""
+        return _text(self.text)
 
 
 @dataclass(frozen=True, slots=True)
