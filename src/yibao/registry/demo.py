@@ -21,7 +21,7 @@ from yibao.registry.model import AssistanceIdentity, Enrolment
 
 DEMO_PERSONS = 3000
 YEAR_START = date(2026, 1, 1)
-ASSISTANCE_CYCLE = ("239901", "239902", "239903", "239904", "239905", "2306")
+ASSISTANCE_CYCLE = ("239901", "239902", "239903", "239904", "239905", "239906", "2306")
 
 ZHANG = compose_id18("440106", date(1985, 5, 20), 123)
 ZHANG_CHILD = compose_id18("440106", date(2018, 6, 6), 22)

@@ -20,7 +20,9 @@ STAS_ENDED = "4"  # 终止参保
 
 MAIN_INSUTYPES = ("310", "390")  # 职工基本 / 城乡居民基本: the rows a HIS settles against
 
-# Assistance identities (医疗救助身份) → engine class key and Chinese name.
+# Assistance identities (医疗救助身份) → registry class key and Chinese name. The checkout maps the
+# keys onto the engine's (yibao.checkout.model.ASSISTANCE_KEY: extreme_poverty → tekun,
+# near_dibao → dibao_edge, the rest unchanged).
 # 2306 因病致贫 is the [HN127] 23xx 医疗救助 code; the 2399xx codes are Yibao's local extension
 # (地方扩展) for the classes of the 医疗救助 rules (policy-rules.md §6); see codes/data/psn_idet_type.yaml.
 ASSISTANCE_CLASSES: dict[str, tuple[str, str]] = {
@@ -29,6 +31,7 @@ ASSISTANCE_CLASSES: dict[str, tuple[str, str]] = {
     "239903": ("dibao", "最低生活保障对象(低保)"),
     "239904": ("near_dibao", "低保边缘家庭成员"),
     "239905": ("monitored", "防止返贫监测对象"),
+    "239906": ("poverty_return", "返贫致贫人口"),
     "2306": ("illness_poverty", "因病致贫重病患者"),
 }
 
