@@ -26,6 +26,8 @@ from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.model import EncounterError
 from yibao.encounter.store import EncounterConflict, StoredFeeLine
+from yibao.registry import service as registry
+from yibao.registry.model import NotEnrolled
 from yibao.settlement.model import Item
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -57,6 +59,23 @@ def refusals() -> Iterator[None]:
         raise InputError("mdtrt_id", exc.err_msg) from exc
     except (CheckoutError, EncounterError) as exc:
         raise BusinessError(exc.err_msg) from exc
+
+
+def insured_region(ctx: Context, psn_no: str, insutype: str, on: Any, where: str) -> str:
+    """The person's insured region (参保地) for ``insutype``, checked against the envelope."""
+    try:
+        snap = registry.snapshot_for_settlement(ctx.conn, psn_no, insutype, on)
+    except registry.PersonNotFound as exc:
+        raise BusinessError(f"{where}.psn_no: 人员编号 {psn_no} 不存在") from exc
+    except NotEnrolled as exc:
+        raise BusinessError(f"{where}.insutype: {exc}") from exc
+    given = ctx.envelope.insuplc_admdvs
+    if given and given != snap.insuplc_admdvs:
+        raise InputError(
+            "insuplc_admdvs",
+            f"参保地医保区划须为该人员的 {snap.insuplc_admdvs}（见【1101】insuinfo），收到 {given}",
+        )
+    return snap.insuplc_admdvs
 
 
 def jsonable(value: Any) -> Any:

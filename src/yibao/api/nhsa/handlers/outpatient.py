@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
+from yibao.api.nhsa.dispatcher import Context, transaction
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import model as checkout_model
@@ -19,28 +19,10 @@ from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter import store as encounter_store
 from yibao.encounter.model import Encounter
-from yibao.registry import service as registry
-from yibao.registry.model import NotEnrolled
 
 
-def insured_region(ctx: Context, psn_no: str, insutype: str, on: Any, where: str) -> str:
-    """The person's insured region (参保地) for ``insutype``, checked against the envelope."""
-    try:
-        snap = registry.snapshot_for_settlement(ctx.conn, psn_no, insutype, on)
-    except registry.PersonNotFound as exc:
-        raise BusinessError(f"{where}.psn_no: 人员编号 {psn_no} 不存在") from exc
-    except NotEnrolled as exc:
-        raise BusinessError(f"{where}.insutype: {exc}") from exc
-    given = ctx.envelope.insuplc_admdvs
-    if given and given != snap.insuplc_admdvs:
-        raise InputError(
-            "insuplc_admdvs",
-            f"参保地医保区划须为该人员的 {snap.insuplc_admdvs}（见【1101】insuinfo），收到 {given}",
-        )
-    return snap.insuplc_admdvs
-
-
-def _visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:
+def visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:
+    """The visit named by ``mdtrt_id``/``psn_no`` of ``data``, of this institution."""
     mdtrt_id = fields.text(data, "mdtrt_id", where, required=True, max_len=30, label="就诊ID")
     psn_no = fields.text(data, "psn_no", where, required=True, max_len=30, label="人员编号")
     with common.refusals():
@@ -60,7 +42,7 @@ def register(ctx: Context) -> dict[str, Any]:
     fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
-    region = insured_region(ctx, psn_no, insutype, begntime.date(), w)
+    region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
     with common.refusals():
         enc = encounters.register_outpatient(
             ctx.conn,
@@ -87,7 +69,7 @@ def register(ctx: Context) -> dict[str, Any]:
 @transaction("2202", "门诊挂号撤销")
 def cancel_registration(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
-    enc = _visit(ctx, data, "input.data")
+    enc = visit(ctx, data, "input.data")
     with common.refusals():
         encounters.cancel_registration(
             ctx.conn, enc.mdtrt_id, psn_no=enc.psn_no, fixmedins_code=enc.fixmedins_code
@@ -99,7 +81,7 @@ def cancel_registration(ctx: Context) -> dict[str, Any]:
 def visit_info(ctx: Context) -> dict[str, Any]:
     info = ctx.node("mdtrtinfo")
     w = "input.mdtrtinfo"
-    enc = _visit(ctx, info, w)
+    enc = visit(ctx, info, w)
     med_type = fields.code(info, "med_type", w, "med_type", required=True)
     begntime = fields.moment(info, "begntime", w, required=True)
     dise = ctx.rows("diseinfo", required=False)
@@ -124,7 +106,7 @@ def upload_fees(ctx: Context) -> dict[str, Any]:
     w = "input.feedetail"
     lines = common.read_lines(rows, w, chrg_bchno=True)
     first = rows[0]
-    enc = _visit(ctx, first, f"{w}[0]")
+    enc = visit(ctx, first, f"{w}[0]")
     for i, row in enumerate(rows[1:], start=1):
         for key, want in (("mdtrt_id", enc.mdtrt_id), ("psn_no", enc.psn_no)):
             if fields.text(row, key, f"{w}[{i}]", required=True) != want:
@@ -152,7 +134,7 @@ def upload_fees(ctx: Context) -> dict[str, Any]:
 def remove_fees(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
-    enc = _visit(ctx, data, w)
+    enc = visit(ctx, data, w)
     chrg_bchno = fields.text(data, "chrg_bchno", w, required=True, max_len=30, label="收费批次号")
     with common.refusals():
         encounters.remove_fee_batch(
@@ -200,7 +182,7 @@ def _chrg(data: dict[str, Any], w: str) -> str | None:
 def pre_settle(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
-    enc = _visit(ctx, data, w)
+    enc = visit(ctx, data, w)
     cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     chrg = _chrg(data, w)
     with common.refusals():
@@ -217,7 +199,7 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
 def settle(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
-    enc = _visit(ctx, data, w)
+    enc = visit(ctx, data, w)
     cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     chrg = _chrg(data, w)
     claims = common.claimed(data, w, required=True)
@@ -246,10 +228,11 @@ def settle(ctx: Context) -> dict[str, Any]:
 def cancel(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
-    enc = _visit(ctx, data, w)
+    enc = visit(ctx, data, w)
     setl_id = fields.text(data, "setl_id", w, required=True, max_len=30, label="结算ID")
     with common.refusals():
         settled = checkout.cancel(ctx.conn, enc, setl_id, msgid=ctx.msgid, setl_time=ctx.now)
-    original = checkout.settlement_record(ctx.conn, setl_id)
-    cert_type = str((original or {}).get("setlinfo", {}).get("mdtrt_cert_type", "")) or "02"
-    return common.settlement_output(ctx, settled, mdtrt_cert_type=cert_type)
+    cert = str(settled.record.setlinfo.get("mdtrt_cert_type") or "")
+    out = common.settlement_output(ctx, settled, mdtrt_cert_type=cert)
+    out["setlinfo"]["pdn_cash_pay"] = out["setlinfo"]["psn_cash_pay"]  # the spec's 2208 spelling
+    return out
