@@ -29,6 +29,9 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(registry_router)  # registry (参保登记) /api/registry/…
     app.include_router(voucher_router)  # e-voucher (医保电子凭证) /api/voucher/…
+    from yibao.filing.api import router as filing_router
+
+    app.include_router(filing_router)  # cross-region filing (异地就医备案) /api/filing/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
