@@ -1,11 +1,17 @@
-"""1101 人员信息获取 (nhsa-interface.md §2.2).
+"""1101 人员信息获取 (reference §2.2, §4.2) over the registry and the e-voucher.
 
-``data{mdtrt_cert_type, mdtrt_cert_no, card_sn, psn_cert_type, certno, psn_name}`` →
-``baseinfo{}`` + ``insuinfo[]`` + ``idetinfo[]`` (the registry's builder). The certificate:
+Input ``data{mdtrt_cert_type(Y), mdtrt_cert_no(Y), card_sn, begntime, psn_cert_type, certno,
+psn_name}`` → ``baseinfo{}``, ``insuinfo[]`` (one row per 险种), ``idetinfo[]`` — built by
+:func:`yibao.registry.service.person_info_1101` (which audits the disclosure of ``certno``).
 
-- 01 医保电子凭证: ``mdtrt_cert_no`` is the ecToken from the scanned QR code (voucher capability);
-- 02 居民身份证: the 18-digit ID number;
-- 03 社会保障卡: the card number, found as certificate type 90 社会保障卡 (``card_sn`` required).
+- ``01`` 医保电子凭证: ``mdtrt_cert_no`` is the ecToken, valid only for the institution it was
+  issued to (:func:`yibao.voucher.service.resolve_ec_token`, ``orgId`` = fixmedins_code);
+- ``02`` 居民身份证: ``mdtrt_cert_no`` is the ID number;
+- ``03`` 社会保障卡: ``card_sn`` required; Yibao keeps no card register, so the person is found by
+  ``certno`` (社会保障号码, which the card reader returns, §4.2).
+
+"异地就医必填": when ``insuplc_admdvs`` ≠ ``mdtrtarea_admvs``, ``psn_cert_type``, ``certno`` and
+``psn_name`` are required. A given ``psn_name`` must match the registry.
 """
 
 from __future__ import annotations
@@ -14,47 +20,58 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
-from yibao.api.nhsa.handlers._settle_common import china_date
+from yibao.api.nhsa.fields import InputError
+from yibao.institutions.service import business_day
 from yibao.registry import service as registry
-from yibao.registry.certs import CertError
 from yibao.voucher.model import EcError
 from yibao.voucher.service import resolve_ec_token
 
-ID_CARD = "01"  # psn_cert_type 居民身份证
-SOCIAL_CARD = "90"  # psn_cert_type 社会保障卡 (§3.13)
+WHERE = "input.data"
+
+
+def _find(ctx: Context, cert_type: str, cert_no: str, psn_cert_type: str, certno: str) -> str:
+    if cert_type == "01":
+        try:
+            return resolve_ec_token(ctx.conn, cert_no, ctx.institution.fixmedins_code, ctx.now)
+        except EcError as exc:
+            raise BusinessError(f"mdtrt_cert_no: {exc.message}") from exc
+    number = cert_no if cert_type == "02" else certno
+    if cert_type == "03" and not number:
+        raise InputError(f"{WHERE}.certno", "社会保障卡就诊须传社会保障号码(certno)")
+    psn_no = registry.find_psn_no_by_cert(
+        ctx.conn, "01" if cert_type == "02" else psn_cert_type, number
+    )
+    if psn_no is None:
+        raise BusinessError(f"未查询到参保人员信息 (就诊凭证类型{cert_type})")
+    return psn_no
 
 
 @transaction("1101", "人员信息获取")
 def person_info(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
-    w = "input.data"
-    cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    cert_type = fields.code(data, "mdtrt_cert_type", WHERE, "mdtrt_cert_type", required=True)
     cert_no = fields.text(
-        data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号"
+        data, "mdtrt_cert_no", WHERE, required=True, max_len=64, label="就诊凭证编号"
     )
-    if cert_type == "01":
-        try:
-            psn_no: str | None = resolve_ec_token(
-                ctx.conn, cert_no, ctx.institution.fixmedins_code, ctx.now
-            )
-        except EcError as exc:
-            raise BusinessError(f"{w}.mdtrt_cert_no: 电子凭证令牌无效：{exc}") from exc
-    elif cert_type == "02":
-        try:
-            psn_no = registry.find_psn_no_by_cert(ctx.conn, ID_CARD, cert_no)
-        except CertError as exc:
-            raise fields.InputError(f"{w}.mdtrt_cert_no", f"身份证号码无效：{exc}") from exc
-    else:
-        fields.text(data, "card_sn", w, required=True, max_len=32, label="卡识别码")
-        try:
-            psn_no = registry.find_psn_no_by_cert(ctx.conn, SOCIAL_CARD, cert_no)
-        except CertError as exc:
-            raise fields.InputError(f"{w}.mdtrt_cert_no", f"社会保障卡号无效：{exc}") from exc
-    if psn_no is None:
-        raise BusinessError(f"{w}.mdtrt_cert_no: 未查询到该就诊凭证对应的参保人员")
-    return registry.person_info_1101(
-        ctx.conn,
-        psn_no,
-        china_date(ctx.now),
-        actor=f"nhsa:{ctx.institution.fixmedins_code}:{ctx.operator.opter_no}",
-    )
+    card_sn = fields.text(data, "card_sn", WHERE, max_len=32)
+    begntime = fields.moment(data, "begntime", WHERE)
+    cross = ctx.envelope.is_cross_region
+    psn_cert_type = fields.code(data, "psn_cert_type", WHERE, "psn_cert_type", required=cross)
+    certno = fields.text(data, "certno", WHERE, required=cross, max_len=50, label="证件号码")
+    psn_name = fields.text(data, "psn_name", WHERE, required=cross, max_len=50, label="人员姓名")
+    if cert_type == "03" and not card_sn:
+        raise InputError(f"{WHERE}.card_sn", "就诊凭证类型为03(社会保障卡)时卡识别码必填")
+    psn_no = _find(ctx, cert_type, cert_no, psn_cert_type, certno)
+    on = begntime.date() if begntime else business_day(ctx.now).date()
+    actor = f"nhsa:{ctx.institution.fixmedins_code}/{ctx.operator.opter_no}"
+    try:
+        out = registry.person_info_1101(ctx.conn, psn_no, on, actor=actor)
+    except registry.PersonNotFound as exc:
+        raise BusinessError(str(exc)) from exc
+    base = out["baseinfo"]
+    assert isinstance(base, dict)
+    if psn_name and psn_name != base["psn_name"]:
+        raise BusinessError(f"{WHERE}.psn_name: 人员姓名与参保登记不符")
+    if certno and cert_type != "03" and certno.upper() != str(base["certno"]).upper():
+        raise BusinessError(f"{WHERE}.certno: 证件号码与就诊凭证不符")
+    return out
