@@ -220,11 +220,16 @@ _ACC_FIELDS = (
 
 
 def _add(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    """Key-wise sum; zero entries are dropped so that a reversal restores an equal value."""
     if not b:
         return dict(a)
     out = dict(a)
     for k, v in b.items():
-        out[k] = out.get(k, 0) + v
+        total = out.get(k, 0) + v
+        if total:
+            out[k] = total
+        else:
+            out.pop(k, None)
     return out
 
 
