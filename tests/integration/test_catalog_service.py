@@ -209,3 +209,42 @@ def test_demo_seeder_loads_once(engine: Engine) -> None:
     service.seed_demo(engine)
     service.seed_demo(engine)
     assert _count(engine, "SELECT count(*) FROM catalog_version") == 1
+
+
+def test_incremental_by_version_and_region_default_change(loaded: Engine, tmp_path: Path) -> None:
+    root = tmp_path / "catalogs"
+    shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("tools"))
+    hz = root / "441300-huizhou"
+    (hz / "items.csv").write_text(
+        "\n".join(ln for ln in (hz / "items.csv").read_text(encoding="utf-8").splitlines()
+                  if "惠州纳入乙类" not in ln and "004500000010000" not in ln)
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    # drop one 101 override (glucosamine, back to 丙类) and the 201 override (针刺 limit)
+    zh_yaml = root / "440400-zhuhai" / "region.yaml"
+    zh_yaml.write_text(
+        zh_yaml.read_text(encoding="utf-8").replace('selfpay_prop: "0.10"', 'selfpay_prop: "0.05"'),
+        encoding="utf-8",
+    )
+    report = service.load_catalog(loaded, root)
+    assert report.ver == 2 and report.regions_changed == 1
+    with loaded.connect() as conn:
+        # Huizhou, since version 1: only the two codes whose override changed
+        hz_all = service.list_entries(conn, "441300", D, since_ver=1, size=500)
+        assert sorted(e.name for e in hz_all.entries) == ["普通针刺", "硫酸氨基葡萄糖胶囊"]
+        assert all(e.ver == 2 and e.updt_time is not None for e in hz_all.entries)
+        assert hz_all.ver == 2 and hz_all.removed == []
+        drugs = service.list_entries(conn, "441300", D, since_ver=1, list_type="101")
+        assert [e.name for e in drugs.entries] == ["硫酸氨基葡萄糖胶囊"]
+        assert drugs.entries[0].chrgitm_lv == "03"  # the province class again
+        assert service.list_entries(conn, "441300", D, since_ver=2).total == 0
+        # Zhuhai changed its 乙类 default: every code counts as changed, with the new ratio
+        zh = service.list_entries(conn, "440400", D, since_ver=1, size=500)
+        assert zh.total >= 300
+        clop = next(e for e in zh.entries if e.name == "硫酸氢氯吡格雷片")
+        assert clop.selfpay_prop == Decimal("0.05") and clop.ver == 2
+        # Shenzhen untouched
+        assert service.list_entries(conn, "440300", D, since_ver=1).total == 0
+        e = service.get_entry(conn, "440300", clop.med_list_codg, D)
+        assert e is not None and e.ver == 1 and e.selfpay_prop == Decimal("0.01")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -185,7 +185,8 @@ class CatalogEntry:
     """One item of a region's catalogue as in force on a date (layers already folded).
 
     ``selfpay_prop`` is resolved (0 for 甲类 and 丙类); ``selfpay_source`` says where it came
-    from; ``sources`` maps each field to the region (admdvs) whose row supplied it.
+    from; ``sources`` maps each field to the region (admdvs) whose row supplied it; ``ver`` and
+    ``updt_time`` (filled in by the service) are those of the newest row involved.
     """
 
     admdvs: str
@@ -211,6 +212,8 @@ class CatalogEntry:
     vol_procurement_flag: str = "0"
     memo: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
+    ver: int | None = None  # newest catalogue version among the rows folded (set by the store)
+    updt_time: datetime | None = None  # newest update time among those rows (set by the store)
 
     @property
     def list_type_name(self) -> str:

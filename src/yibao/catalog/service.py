@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ class CatalogPage:
     total: int
     entries: list[CatalogEntry]
     removed: list[str] = field(default_factory=list)
+    ver: int = 0  # the newest catalogue version stored (the "本地最大版本号" to send next time)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -233,6 +234,21 @@ def _resolve_many(
     return out
 
 
+def _stamp(
+    entry: CatalogEntry,
+    row: tuple[int, datetime] | None,
+    region_ver: int,
+    region_time: datetime | None,
+) -> CatalogEntry:
+    """Set ``ver``/``updt_time`` to the newest of the item's rows and the region settings."""
+    ver, at = row if row is not None else (0, None)
+    if region_ver > ver:
+        ver = region_ver
+    if region_time is not None and (at is None or region_time > at):
+        at = region_time
+    return replace(entry, ver=ver or None, updt_time=at)
+
+
 def get_entry(conn: Connection, admdvs: str, code: str, on_date: date) -> CatalogEntry | None:
     """The item ``code`` as in force in ``admdvs`` on ``on_date`` (``None``: not in catalogue).
 
@@ -242,7 +258,10 @@ def get_entry(conn: Connection, admdvs: str, code: str, on_date: date) -> Catalo
     got = _resolve_many(conn, admdvs, chain, [code], on_date)[code]
     if isinstance(got, CatalogDataError):
         raise got
-    return got
+    if got is None:
+        return None
+    region_ver, region_time = store.region_versions(conn, chain)
+    return _stamp(got, store.row_versions(conn, chain, [code]).get(code), region_ver, region_time)
 
 
 def entry_rows(conn: Connection, admdvs: str, code: str) -> list[dict[str, Any]]:
@@ -301,43 +320,63 @@ def list_entries(
     text: str | None = None,
     list_type: str | None = None,
     updated_since: datetime | None = None,
+    since_ver: int | None = None,
     page: int = 1,
     size: int = 50,
 ) -> CatalogPage:
     """A page of the region's catalogue in force on ``on_date``, ordered by code.
 
     ``text``: code prefix or name substring; ``list_type``: 101/102/201/301…;
-    ``updated_since``: only codes whose rows changed after that time (incremental download,
-    with removed codes in ``removed``). ``page`` starts at 1; ``size`` is 1..500.
+    ``updated_since`` / ``since_ver``: only codes whose rows changed after that time / catalogue
+    version (incremental 13xx download, "大于本地版本"; removed codes in ``removed``; a change
+    of the region's 乙类 default counts as a change of every code). ``page`` starts at 1;
+    ``size`` is 1..500. Entries carry their ``ver`` and ``updt_time``.
     """
     if page < 1 or not 1 <= size <= 500:
         raise ValueError("page 从 1 开始；size 应在 1..500")
     chain = chain_for(conn, admdvs)
+    incremental = updated_since is not None or since_ver is not None
+    region_ver, region_time = store.region_versions(conn, chain)
+    region_changed = (since_ver is not None and region_ver > since_ver) or (
+        updated_since is not None and region_time is not None and region_time > updated_since
+    )
     codes = store.candidate_codes(
         conn,
         chain,
-        on_date,
+        None if incremental else on_date,
         text=text.strip() if text else None,
-        list_type=list_type if updated_since is None else None,
-        updated_since=updated_since,
+        list_type=None if incremental else list_type,
+        updated_since=None if region_changed else updated_since,
+        since_ver=None if region_changed else since_ver,
     )
     resolved = _resolve_many(conn, admdvs, chain, codes, on_date) if codes else {}
+    versions = store.row_versions(conn, chain, codes) if codes else {}
     entries: list[CatalogEntry] = []
     removed: list[str] = []
     for code in codes:
         got = resolved[code]
         if got is None:
-            if updated_since is not None:
+            if incremental:
                 removed.append(code)
             continue
         if isinstance(got, CatalogDataError):
             continue
         if list_type and got.list_type != list_type:
             continue
-        entries.append(got)
+        entries.append(_stamp(got, versions.get(code), region_ver, region_time))
+    if removed and list_type:
+        types = store.list_types(conn, chain, removed)
+        removed = [c for c in removed if types.get(c) == list_type]
     start = (page - 1) * size
     return CatalogPage(
-        admdvs, on_date, page, size, len(entries), entries[start : start + size], removed
+        admdvs,
+        on_date,
+        page,
+        size,
+        len(entries),
+        entries[start : start + size],
+        removed,
+        store.latest_version(conn),
     )
 
 

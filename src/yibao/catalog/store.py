@@ -262,17 +262,18 @@ def candidate_codes(
     text: str | None = None,
     list_type: str | None = None,
     updated_since: datetime | None = None,
+    since_ver: int | None = None,
 ) -> list[str]:
     """Codes that any layer of ``chain`` mentions, filtered; sorted. ``on=None``: any period.
 
-    ``text`` matches a code prefix or a name substring (on ``add`` rows); ``updated_since`` keeps
-    codes with a row (valid or invalidated) updated after that time.
+    ``text`` matches a code prefix or a name substring (on ``add`` rows); ``updated_since`` /
+    ``since_ver`` keep codes with a row (valid or invalidated) changed after that time/version.
     """
     if not chain:
         return []
     t = catalog_item
     q = sa.select(t.c.med_list_codg).where(t.c.admdvs.in_(list(chain)))
-    if on is not None and updated_since is None:
+    if on is not None and updated_since is None and since_ver is None:
         q = q.where(_in_force(on))
     if text:
         like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -286,7 +287,49 @@ def candidate_codes(
         q = q.where(t.c.list_type == list_type)
     if updated_since is not None:
         q = q.where(t.c.updt_time > updated_since)
+    if since_ver is not None:
+        q = q.where(t.c.ver > since_ver)
     return [r[0] for r in conn.execute(q.distinct().order_by(t.c.med_list_codg))]
+
+
+def row_versions(
+    conn: Connection, chain: Sequence[str], codes: Collection[str]
+) -> dict[str, tuple[int, datetime]]:
+    """Per code: the newest ``ver`` and ``updt_time`` among its rows in the chain (any period,
+    valid or not, so a withdrawal counts as an update)."""
+    if not chain or not codes:
+        return {}
+    t = catalog_item
+    q = (
+        sa.select(t.c.med_list_codg, sa.func.max(t.c.ver), sa.func.max(t.c.updt_time))
+        .where(t.c.admdvs.in_(list(chain)), t.c.med_list_codg.in_(list(codes)))
+        .group_by(t.c.med_list_codg)
+    )
+    return {r[0]: (int(r[1]), r[2]) for r in conn.execute(q)}
+
+
+def list_types(conn: Connection, chain: Sequence[str], codes: Collection[str]) -> dict[str, str]:
+    """The list type (目录类别) of each code, from its ``add`` rows in the chain (any period)."""
+    if not chain or not codes:
+        return {}
+    t = catalog_item
+    q = sa.select(t.c.med_list_codg, sa.func.max(t.c.list_type)).where(
+        t.c.admdvs.in_(list(chain)), t.c.med_list_codg.in_(list(codes)), t.c.action == "add"
+    )
+    return {r[0]: r[1] for r in conn.execute(q.group_by(t.c.med_list_codg))}
+
+
+def region_versions(conn: Connection, chain: Sequence[str]) -> tuple[int, datetime | None]:
+    """The newest ``ver``/``updt_time`` of the chain's region settings (乙类 defaults …)."""
+    if not chain:
+        return 0, None
+    r = catalog_region
+    row = conn.execute(
+        sa.select(sa.func.max(r.c.ver), sa.func.max(r.c.updt_time)).where(
+            r.c.admdvs.in_(list(chain))
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
 
 
 def insert_version(conn: Connection, source: str, actor: str) -> int:
