@@ -27,6 +27,7 @@ from yibao.registry import certs
 from yibao.registry import service as registry
 from yibao.registry import store as reg
 from yibao.registry.model import MAIN_INSUTYPES, Enrolment, Person, age_on
+from yibao.registry.synth import REGIONS
 from yibao.voucher import model as m
 from yibao.voucher.model import EcError
 from yibao.voucher.store import (
@@ -889,16 +890,32 @@ class VoucherService:
             out = []
             for r in rows:
                 insured, activated = int(r["insured"]), int(r["activated"])
+                key = r["key"] or ""
+                label = r["label"] or ""
+                if by == "region":
+                    label = REGION_NAMES.get(key, label)
+                elif by == "category":
+                    label = _psn_type_label(key)
                 out.append(
                     {
-                        "key": r["key"] or "",
-                        "label": r["label"] or "",
+                        "key": key,
+                        "label": label,
                         "insured": insured,
                         "activated": activated,
                         "rate": f"{activated * 100 / insured:.1f}%" if insured else "-",
                     }
                 )
             return out
+
+
+REGION_NAMES = {r.admdvs: r.name for r in REGIONS}
+
+
+def _psn_type_label(code: str) -> str:
+    try:
+        return codes.label("psn_type", code)
+    except codes.UnknownCodeTable:
+        return code
 
 
 class _Deferred(Exception):
