@@ -32,6 +32,9 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.filing.api import router as filing_router
 
     app.include_router(filing_router)  # cross-region filing (异地就医备案) /api/filing/…
+    from yibao.catalog.api import router as catalog_router
+
+    app.include_router(catalog_router)  # catalogue (医保目录) /api/catalog/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
