@@ -201,3 +201,18 @@ def test_register_person_is_idempotent_and_refuses_bad_input(engine: Engine) -> 
         with pytest.raises(service.RegistryError) as ei:
             service.register_person(conn, **{**kw, "gend": "2"})  # type: ignore[arg-type]
         assert ei.value.field == "gend"
+
+
+def test_1101_by_certificate(engine: Engine) -> None:
+    psn_no = _person(engine)
+    with engine.begin() as conn:
+        certno = service.reveal_certno(conn, psn_no, actor="t", reason="测试")
+        out = service.person_info_1101_by_cert(
+            conn, "01", certno.lower(), date(2026, 6, 1), actor="org:H1"
+        )
+        assert out["baseinfo"]["psn_no"] == psn_no  # type: ignore[index]
+        with pytest.raises(service.PersonNotFound) as ei:
+            service.person_info_1101_by_cert(
+                conn, "01", "11010519491231002X", date(2026, 6, 1), actor="org:H1"
+            )
+        assert "11010519491231002X" not in str(ei.value) and "110105********002X" in str(ei.value)

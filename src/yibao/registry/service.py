@@ -42,6 +42,7 @@ __all__ = [
     "enrol",
     "find_psn_no_by_cert",
     "person_info_1101",
+    "person_info_1101_by_cert",
     "person_view",
     "register_person",
     "reveal_certno",
@@ -215,6 +216,16 @@ def person_info_1101(
         store.balance(conn, psn_no),
         on_date,
     )
+
+
+def person_info_1101_by_cert(
+    conn: sa.Connection, psn_cert_type: str, certno: str, on_date: date, *, actor: str
+) -> dict[str, object]:
+    """The 1101 output for a certificate (mdtrt_cert_type 02: ID card number)."""
+    psn_no = find_psn_no_by_cert(conn, psn_cert_type, certno)
+    if psn_no is None:
+        raise PersonNotFound("证件号码" + certs.mask(certs.normalize(psn_cert_type, certno)))
+    return person_info_1101(conn, psn_no, on_date, actor=actor)
 
 
 def reveal_certno(conn: sa.Connection, psn_no: str, *, actor: str, reason: str) -> str:

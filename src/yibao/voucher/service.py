@@ -104,6 +104,14 @@ def resolve_ec_token(conn: sa.Connection, token: str, org_id: str, now: datetime
     return str(row["psn_no"])
 
 
+def person_info_1101_by_ec_token(
+    conn: sa.Connection, token: str, org_id: str, now: datetime
+) -> dict[str, object]:
+    """The 1101 output for an ecToken presented by ``org_id`` (audited as ``org:<org_id>``)."""
+    psn_no = resolve_ec_token(conn, token, org_id, now)
+    return registry.person_info_1101(conn, psn_no, now.date(), actor=f"org:{org_id}")
+
+
 def password_verified(conn: sa.Connection, token: str) -> bool:
     """Whether the insured confirmed the payment password for this ecToken (药店密码验证)."""
     return (
@@ -607,8 +615,7 @@ class VoucherService:
         """The 1101 output for an ecToken presented by ``org_id`` (mdtrt_cert_type 01)."""
         now = self.clock()
         with self.engine.begin() as conn:
-            psn_no = resolve_ec_token(conn, token, org_id, now)
-            return registry.person_info_1101(conn, psn_no, now.date(), actor=f"org:{org_id}")
+            return person_info_1101_by_ec_token(conn, token, org_id, now)
 
     def check_token(self, token: str, org_id: str) -> bool:
         """``localEcTokenCheck``: is the ecToken still valid for this institution?"""
