@@ -65,6 +65,12 @@ def scoped(
     return stmt.where(region_filter(scope, regions))
 
 
+def require_person_data(scope: Scope) -> None:
+    """Refuse person-level data to roles that see aggregates only (政策分析员)."""
+    if not scope.person_data:
+        raise NoPersonData("该角色不能查看个人明细数据")
+
+
 def ensure_visible(
     scope: Scope,
     *,

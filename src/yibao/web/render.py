@@ -53,6 +53,7 @@ def tojson_script(value: Any) -> Markup:
     return Markup(text)
 
 
+templates.env.globals["Page"] = Page
 templates.env.tests["unavailable"] = lambda v: isinstance(v, Unavailable)
 templates.env.filters.update(
     yuan=yuan,

@@ -206,6 +206,8 @@ def policy(request: Request, console: Ctx, admdvs: str = "", on: str = "") -> Re
     error = ""
     if admdvs and not (len(admdvs) == 6 and admdvs.isdigit()):
         error = f"医保区划必须是 6 位数字：{admdvs}"
+    elif admdvs and not console.scope.allows_region(admdvs):
+        error = f"{admdvs} 不在您的管辖范围内"
     elif admdvs:
         view = policy_src.in_force(admdvs, day)
     else:

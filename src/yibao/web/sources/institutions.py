@@ -1,4 +1,4 @@
-"""Designated institutions read model (定点医药机构)."""
+"""Designated institutions read model (定点医药机构), from ``yibao.institutions.store``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from yibao.console.model import Scope
-from yibao.web.sources import Unavailable
+from yibao.console.scoping import OutOfScope, ensure_visible, scoped
+from yibao.web.labels import code_label
+from yibao.web.regions import region_label
+from yibao.web.sources import Unavailable, tables_exist
 
 PENDING = Unavailable("定点机构数据尚未接入：定点机构管理服务尚未上线。", "institutions")
+
+OPTER_TYPES = {"1": "经办人", "2": "自助终端", "3": "移动终端"}
 
 
 @dataclass(slots=True)
@@ -20,6 +25,7 @@ class InstitutionRow:
     hosp_lv_label: str
     admdvs: str
     online_label: str
+    online_ok: bool
 
 
 @dataclass(slots=True)
@@ -27,13 +33,82 @@ class InstitutionDetail:
     row: InstitutionRow
     fields: list[tuple[str, str]] = field(default_factory=list)
     operators: list[tuple[str, str, str]] = field(default_factory=list)
+    settlements: int | None = None
+
+
+def _row(m: sa.RowMapping) -> InstitutionRow:
+    return InstitutionRow(
+        fixmedins_code=m["fixmedins_code"],
+        fixmedins_name=m["fixmedins_name"],
+        type_label=code_label("fixmedins_type", m["fixmedins_type"]),
+        hosp_lv_label=code_label("hosp_lv", m["hosp_lv"]) or "—",
+        admdvs=m["admdvs"],
+        online_label=code_label("fix_onln_open_flag", m["fix_onln_open_flag"]),
+        online_ok=m["fix_onln_open_flag"] == "1",
+    )
 
 
 def search(
     conn: sa.Connection, scope: Scope, q: str, limit: int = 200
 ) -> list[InstitutionRow] | Unavailable:
-    return PENDING
+    """Institutions in scope whose code or name contains ``q``."""
+    if not tables_exist(conn, "institution"):
+        return PENDING
+    from yibao.institutions.store import institution as t
+
+    stmt = sa.select(t).order_by(t.c.admdvs, t.c.fixmedins_type, t.c.fixmedins_code).limit(limit)
+    stmt = scoped(stmt, scope, regions=[t.c.admdvs], institution=t.c.fixmedins_code)
+    if q:
+        stmt = stmt.where(
+            sa.or_(
+                t.c.fixmedins_code.contains(q.upper(), autoescape=True),
+                t.c.fixmedins_name.contains(q, autoescape=True),
+            )
+        )
+    return [_row(m) for m in conn.execute(stmt).mappings()]
 
 
 def detail(conn: sa.Connection, scope: Scope, code: str) -> InstitutionDetail | Unavailable | None:
-    return PENDING
+    """One institution with its operators; OutOfScope outside the user's regions."""
+    if not tables_exist(conn, "institution"):
+        return PENDING
+    from yibao.institutions.store import institution as t
+    from yibao.institutions.store import operator as op
+
+    m = conn.execute(sa.select(t).where(t.c.fixmedins_code == code)).mappings().first()
+    if m is None:
+        raise OutOfScope()
+    ensure_visible(scope, regions=[m["admdvs"]], institution=code, person_data=False)
+    row = _row(m)
+    fields = [
+        ("机构编号", row.fixmedins_code),
+        ("机构名称", row.fixmedins_name),
+        ("机构类型", row.type_label),
+        ("医院等级", row.hosp_lv_label),
+        ("所在统筹区", region_label(row.admdvs)),
+        ("统一社会信用代码", m["uscc"] or ""),
+        ("地址", m["addr"] or ""),
+        ("联网状态", row.online_label),
+    ]
+    operators = [
+        (
+            r["opter_no"],
+            f"{r['opter_name']}（{OPTER_TYPES.get(r['opter_type'], r['opter_type'])}）",
+            "启用" if r["active"] else "停用",
+        )
+        for r in conn.execute(
+            sa.select(op).where(op.c.fixmedins_code == code).order_by(op.c.opter_no)
+        ).mappings()
+    ]
+    count = None
+    if tables_exist(conn, "encounter_settlement"):
+        from yibao.encounter.store import encounter_settlement as s
+
+        count = int(
+            conn.execute(
+                sa.select(sa.func.count()).where(s.c.fixmedins_code == code, s.c.kind == "settle")
+            ).scalar_one()
+        )
+    if count is not None:
+        fields.append(("累计结算笔数", f"{count} 笔"))
+    return InstitutionDetail(row=row, fields=fields, operators=operators, settlements=count)

@@ -1,6 +1,9 @@
 """Registry read model (参保人查询): search with masked IDs, person detail.
 
-Reads the registry capability (``yibao.registry``) through the scoping helper.
+Reads the registry (``yibao.registry.store`` tables), the e-voucher (``yibao.voucher.store``),
+filings (``yibao.filing``, when present) and settlements (``yibao.encounter.store``), always
+through :mod:`yibao.console.scoping`. A person belongs to the regions of their enrolments
+(参保地 ``insuplc_admdvs``).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from yibao.console.model import Scope
-from yibao.web.sources import Unavailable
+from yibao.console.model import Scope, mask_phone
+from yibao.console.scoping import OutOfScope, ensure_visible, region_filter, require_person_data
+from yibao.web.labels import code_label, with_code
+from yibao.web.regions import region_label
+from yibao.web.sources import Unavailable, tables_exist
 
 PENDING = Unavailable(
     "参保登记数据尚未接入：参保登记服务尚未上线，暂无可查询的参保人。", "registry"
@@ -32,8 +38,9 @@ class PersonRow:
 @dataclass(slots=True)
 class PersonDetail:
     psn_no: str
+    psn_name: str
     fields: list[tuple[str, str]]
-    insuplc_admdvs: str
+    regions: list[str]
     enrolments: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     assistance: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     filings: list[dict[str, Any]] | Unavailable = field(default_factory=list)
@@ -41,11 +48,211 @@ class PersonDetail:
     voucher: list[tuple[str, str]] | Unavailable = field(default_factory=list)
 
 
+def _registry(conn: sa.Connection) -> bool:
+    return tables_exist(conn, "person", "enrolment")
+
+
 def search(
     conn: sa.Connection, scope: Scope, q: str, limit: int = 50
 ) -> list[PersonRow] | Unavailable:
-    return PENDING
+    """Persons in scope matching ``q`` (人员编号, full 证件号码 or part of the name)."""
+    if not _registry(conn):
+        return PENDING
+    from yibao.registry.store import enrolment, person
+
+    in_scope = sa.exists().where(
+        enrolment.c.psn_no == person.c.psn_no,
+        region_filter(scope, [enrolment.c.insuplc_admdvs]),
+    )
+    require_person_data(scope)
+    if scope.fixmedins_code is not None:
+        return []  # an institution's account does not browse the registry
+    stmt = sa.select(person).where(in_scope).order_by(person.c.psn_no).limit(limit)
+    if q:
+        stmt = stmt.where(
+            sa.or_(
+                person.c.psn_no == q,
+                person.c.certno == q.upper(),
+                person.c.psn_name.contains(q, autoescape=True),
+            )
+        )
+    people = list(conn.execute(stmt).mappings())
+    if not people:
+        return []
+    psn_nos = [p["psn_no"] for p in people]
+    enrol: dict[str, list[tuple[str, str]]] = {}
+    for r in conn.execute(
+        sa.select(enrolment.c.psn_no, enrolment.c.insutype, enrolment.c.insuplc_admdvs)
+        .where(enrolment.c.psn_no.in_(psn_nos))
+        .order_by(enrolment.c.psn_no, enrolment.c.insutype)
+    ):
+        enrol.setdefault(r.psn_no, []).append((r.insutype, r.insuplc_admdvs))
+    rows = []
+    for p in people:
+        ens = enrol.get(p["psn_no"], [])
+        rows.append(
+            PersonRow(
+                psn_no=p["psn_no"],
+                psn_name=p["psn_name"],
+                certno_masked=_mask(p["certno"]),
+                gend=code_label("gend", p["gend"]),
+                brdy=p["brdy"].isoformat() if p["brdy"] else "",
+                insuplc_admdvs=ens[0][1] if ens else "",
+                insutypes="、".join(code_label("insutype", t) for t, _ in ens),
+            )
+        )
+    return rows
 
 
 def detail(conn: sa.Connection, scope: Scope, psn_no: str) -> PersonDetail | Unavailable | None:
-    return PENDING
+    """One person with enrolments, assistance identities, filings, voucher and settlements.
+
+    Raises :class:`OutOfScope` for a person outside the user's regions; None if no such person.
+    """
+    if not _registry(conn):
+        return PENDING
+    from yibao.registry import store as reg
+
+    p = conn.execute(sa.select(reg.person).where(reg.person.c.psn_no == psn_no)).mappings().first()
+    if p is None:
+        raise OutOfScope()
+    ens = list(
+        conn.execute(
+            sa.select(reg.enrolment)
+            .where(reg.enrolment.c.psn_no == psn_no)
+            .order_by(reg.enrolment.c.insutype)
+        ).mappings()
+    )
+    regions = sorted({e["insuplc_admdvs"] for e in ens})
+    ensure_visible(scope, regions=regions)
+    balc = conn.execute(
+        sa.select(reg.personal_account.c.balc).where(reg.personal_account.c.psn_no == psn_no)
+    ).scalar()
+    fields = [
+        ("人员编号", p["psn_no"]),
+        ("姓名", p["psn_name"]),
+        ("证件类型", code_label("psn_cert_type", p["psn_cert_type"])),
+        ("证件号码", _mask(p["certno"])),
+        ("性别", code_label("gend", p["gend"])),
+        ("民族", code_label("naty", p["naty"]) if p["naty"] else ""),
+        ("出生日期", p["brdy"].isoformat() if p["brdy"] else ""),
+        ("联系电话", mask_phone(p["tel"])),
+        ("乡镇（街道）", p["town"] or ""),
+        ("个人账户余额", "—" if balc is None else f"{_yuan(int(balc))} 元"),
+    ]
+    enrolments = [
+        {
+            "insutype_label": with_code("insutype", e["insutype"]),
+            "psn_type_label": with_code("psn_type", e["psn_type"]),
+            "psn_insu_stas_label": code_label("psn_insu_stas", e["psn_insu_stas"]),
+            "insuplc": region_label(e["insuplc_admdvs"]),
+            "begndate": e["psn_insu_date"].isoformat() if e["psn_insu_date"] else "",
+            "enddate": e["paus_insu_date"].isoformat() if e["paus_insu_date"] else "",
+            "emp_name": e["emp_name"] or "",
+            "flags": "、".join(
+                n
+                for n, on in (("灵活就业", e["flxempe_flag"]), ("公务员", e["cvlserv_flag"]))
+                if on
+            ),
+        }
+        for e in ens
+    ]
+    assistance = [
+        {
+            "label": with_code("psn_idet_type", i["psn_idet_type"]),
+            "begndate": i["begntime"].isoformat() if i["begntime"] else "",
+            "enddate": i["endtime"].isoformat() if i["endtime"] else "长期",
+            "source": i["memo"] or "",
+        }
+        for i in conn.execute(
+            sa.select(reg.person_identity)
+            .where(reg.person_identity.c.psn_no == psn_no)
+            .order_by(reg.person_identity.c.begntime)
+        ).mappings()
+    ]
+    return PersonDetail(
+        psn_no=psn_no,
+        psn_name=p["psn_name"],
+        fields=fields,
+        regions=regions,
+        enrolments=enrolments,
+        assistance=assistance,
+        filings=_filings(conn, psn_no),
+        settlements=_settlements(conn, scope, psn_no),
+        voucher=_voucher(conn, psn_no),
+    )
+
+
+def _mask(certno: str) -> str:
+    """The registry's own masking rule (first 6 + last 4), so every page masks alike."""
+    from yibao.registry.certs import mask
+
+    return mask(certno or "")
+
+
+def _yuan(fen: int) -> str:
+    from yibao.web.render import yuan
+
+    return yuan(fen)
+
+
+def _voucher(conn: sa.Connection, psn_no: str) -> list[tuple[str, str]] | Unavailable:
+    """The e-voucher (医保电子凭证) state and the channels it is authorised on; [] if none."""
+    if not tables_exist(conn, "ec_voucher"):
+        return Unavailable("医保电子凭证数据尚未接入。", "voucher")
+    from yibao.voucher.store import ec_authorization, ec_channel, ec_voucher
+    from yibao.web.render import china_time
+
+    v = conn.execute(sa.select(ec_voucher).where(ec_voucher.c.psn_no == psn_no)).mappings().first()
+    if v is None:
+        return []
+    status = {"active": "已激活", "revoked": "已注销"}.get(v["status"], v["status"])
+    channels = [
+        r.name or r.chnl_id
+        for r in conn.execute(
+            sa.select(ec_authorization.c.chnl_id, ec_channel.c.name)
+            .select_from(
+                ec_authorization.outerjoin(
+                    ec_channel, ec_channel.c.chnl_id == ec_authorization.c.chnl_id
+                )
+            )
+            .where(ec_authorization.c.psn_no == psn_no, ec_authorization.c.status == "active")
+            .order_by(ec_authorization.c.chnl_id)
+        )
+    ]
+    out = [
+        ("凭证状态", status),
+        ("激活时间", china_time(v["activated_at"])),
+        ("激活渠道", v["activated_chnl"] or ""),
+        ("已授权渠道", "、".join(channels) or "无"),
+    ]
+    if v["revoked_at"]:
+        out.append(("注销时间", china_time(v["revoked_at"])))
+    return out
+
+
+def _filings(conn: sa.Connection, psn_no: str) -> list[dict[str, Any]] | Unavailable:
+    return Unavailable("异地就医备案数据尚未接入：备案服务尚未上线。", "filing")
+
+
+def _settlements(
+    conn: sa.Connection, scope: Scope, psn_no: str
+) -> list[dict[str, Any]] | Unavailable:
+    from yibao.web.sources import settlements as setl_src
+
+    rows = setl_src.search(conn, scope, setl_src.SettlementFilter(psn_no=psn_no), limit=50)
+    if isinstance(rows, Unavailable):
+        return rows
+    return [
+        {
+            "setl_id": r.setl_id,
+            "setl_time": r.setl_time,
+            "fixmedins_name": r.fixmedins_name,
+            "med_type": r.med_type,
+            "medfee_sumamt": _yuan(r.medfee_sumamt),
+            "fund_pay_sumamt": _yuan(r.fund_pay_sumamt),
+            "psn_cash_pay": _yuan(r.psn_cash_pay),
+            "status": r.status,
+        }
+        for r in rows
+    ]
