@@ -35,6 +35,9 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.catalog.api import router as catalog_router
 
     app.include_router(catalog_router)  # catalogue (医保目录) /api/catalog/…
+    from yibao.clearing.api import router as clearing_router
+
+    app.include_router(clearing_router)  # cross-region clearing (异地清算) /api/clearing/admin/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
