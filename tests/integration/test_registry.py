@@ -216,3 +216,15 @@ def test_1101_by_certificate(engine: Engine) -> None:
                 conn, "01", "11010519491231002X", date(2026, 6, 1), actor="org:H1"
             )
         assert "11010519491231002X" not in str(ei.value) and "110105********002X" in str(ei.value)
+
+
+def test_copy_escapes_special_characters(engine: Engine, tmp_path: Path) -> None:
+    data = list(synth.person_rows(3, seed=8))
+    data[0]["town"] = "街道\\一\t号"
+    data[1]["emp_name"] = "单位\n分部" if data[1]["insutype"] == "310" else ""
+    bulk.import_file(engine, _write(tmp_path / "esc.csv", data))
+    with engine.connect() as conn:
+        towns = set(conn.execute(sa.text("SELECT town FROM person")).scalars())
+    assert "街道\\一\t号" in towns
+    again = bulk.import_file(engine, _write(tmp_path / "esc.csv", data))
+    assert (again.persons_updated, again.enrolments_updated) == (0, 0)
