@@ -90,7 +90,7 @@ def _units(ratio: Decimal) -> int:
     if u is None:
         scaled = ratio * 10_000
         if scaled != scaled.to_integral_value() or ratio < 0 or ratio > 1:
-            raise SettlementError(f"selfpay_prop: {ratio} must be 0..1 with at most 4 decimals")
+            raise SettlementError(f"selfpay_prop: {ratio} 须在0..1之间且最多4位小数")
         u = int(scaled)
         _UNITS[ratio] = u
     return u
@@ -304,8 +304,8 @@ def _basic_rule(
         diseases: dict[str, DiseaseRule] = policy.value(p + "diseases")
         if dise is None or dise not in diseases:
             raise SettlementError(
-                f"dise_codg: {dise!r} is not in the 门诊慢特病 list of {policy.admdvs} "
-                f"({', '.join(sorted(diseases)) or 'empty'})"
+                f"dise_codg: {dise!r} 不在 {policy.admdvs} 的门诊慢特病病种目录中 "
+                f"({', '.join(sorted(diseases)) or '目录为空'})"
             )
         disease = diseases[dise]
         uses.append(policy.use(p + "diseases"))
@@ -456,11 +456,11 @@ def settle(
     trace: list[TraceStep] = []
     if policy.admdvs != person.insuplc_admdvs:
         raise SettlementError(
-            f"insuplc_admdvs: policy of {policy.admdvs} given for a person insured in {person.insuplc_admdvs}"
+            f"insuplc_admdvs: 参保地为 {person.insuplc_admdvs}, 但传入的是 {policy.admdvs} 的政策"
         )
     if acc.year != enc.begntime.year:
         raise SettlementError(
-            f"accumulators.year: {acc.year} is not the 医保年度 of {enc.begntime.isoformat()}"
+            f"accumulators.year: {acc.year} 不是 {enc.begntime.isoformat()} 所属的医保年度"
         )
     if person.insutype in EMPLOYEE_INSUTYPES:
         scheme = "employee"
@@ -468,19 +468,19 @@ def settle(
         scheme = "resident"
     else:
         raise SettlementError(
-            f"insutype: {person.insutype!r} is not settled by this engine (310 职工 / 390 居民)"
+            f"insutype: {person.insutype!r} 不是本引擎结算的险种 (310 职工 / 390 居民)"
         )
     setting_map: dict[str, str] = policy.value("med_type.setting")
     setting = setting_map.get(enc.med_type)
     if setting is None:
         raise SettlementError(
-            f"med_type: {enc.med_type!r} has no benefit line in {policy.admdvs} (med_type.setting)"
+            f"med_type: {enc.med_type!r} 在 {policy.admdvs} 没有对应的待遇类型 (med_type.setting)"
         )
     level = enc.level if enc.level is not None else LEVEL_OF_HOSP_LV.get(enc.hosp_lv)
     if level not in ("0", "1", "2", "3"):
-        raise SettlementError(f"hosp_lv: {enc.hosp_lv!r} is not a 医院等级 code (1-14)")
+        raise SettlementError(f"hosp_lv: {enc.hosp_lv!r} 不是医院等级代码 (1-14)")
     if enc.acct_used_flag not in ("0", "1", "2"):
-        raise SettlementError(f"acct_used_flag: {enc.acct_used_flag!r} must be 0, 1 or 2")
+        raise SettlementError(f"acct_used_flag: {enc.acct_used_flag!r} 须为 0、1 或 2")
     local = person.insuplc_admdvs[:4] == enc.mdtrtarea_admvs[:4]
     scope: str | None = None
     if not local:
@@ -490,7 +490,7 @@ def settle(
             else "cross_province"
         )
         if enc.filing not in FILINGS:
-            raise SettlementError(f"filing: {enc.filing!r} must be one of {', '.join(FILINGS)}")
+            raise SettlementError(f"filing: {enc.filing!r} 须为 {', '.join(FILINGS)} 之一")
     groups = _group_chain(person, scheme)
     day = enc.begntime
     cls = None
@@ -517,7 +517,7 @@ def settle(
         amt = it.det_item_fee_sumamt
         if amt < 0:
             raise SettlementError(
-                f"det_item_fee_sumamt: line {it.feedetl_sn} is negative (use a reversal)"
+                f"det_item_fee_sumamt: 明细 {it.feedetl_sn} 金额为负 (退费请用撤销)"
             )
         lv = it.chrgitm_lv
         ful = over = pre = 0
@@ -540,7 +540,7 @@ def settle(
                 pre += apply_ratio_units(allowed - pre, extra_fp)
         else:
             raise SettlementError(
-                f"chrgitm_lv: line {it.feedetl_sn} has {lv!r} (01 甲 / 02 乙 / 03 丙)"
+                f"chrgitm_lv: 明细 {it.feedetl_sn} 的等级 {lv!r} 无效 (01 甲 / 02 乙 / 03 丙)"
             )
         ins = amt - ful - over - pre
         tot += amt
