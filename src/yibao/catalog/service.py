@@ -289,15 +289,11 @@ def classify(
             out.append(LineRefusal(ln.feedetl_sn, "feedetl_sn", "在本批明细中重复"))
             continue
         seen.add(ln.feedetl_sn)
-        refusal = check_line(ln)
-        if refusal is not None:
-            out.append(refusal)
-            continue
         got = resolved.get(ln.med_list_codg)
         if isinstance(got, CatalogDataError):
-            out.append(LineRefusal(ln.feedetl_sn, "med_list_codg", str(got)))
+            out.append(check_line(ln) or LineRefusal(ln.feedetl_sn, "med_list_codg", str(got)))
             continue
-        out.append(classify_line(ln, got))
+        out.append(classify_line(ln, got))  # checks the line first
     return out
 
 

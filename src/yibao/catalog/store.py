@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from yibao.catalog.model import CatalogRow, Region, SelfpayDefault
@@ -114,6 +115,12 @@ ROW_COLUMNS: tuple[str, ...] = (
     "memo",
 )
 
+
+def _any(column: sa.ColumnElement[Any], values: Collection[str]) -> sa.ColumnElement[bool]:
+    """``column = ANY(:array)``: one statement shape for any number of values (cached plan)."""
+    return column == sa.any_(sa.literal(list(values), ARRAY(sa.Text)))
+
+
 LOAD_LOCK_KEY = 0x6361_7461  # pg_advisory_xact_lock key serialising catalogue loads ("cata")
 
 
@@ -157,7 +164,7 @@ def region_digests(conn: Connection) -> dict[str, str]:
 def selfpay_defaults(conn: Connection, admdvs: Collection[str]) -> list[SelfpayDefault]:
     t = catalog_selfpay_default
     rows = conn.execute(
-        sa.select(t).where(t.c.admdvs.in_(list(admdvs))).order_by(t.c.admdvs, t.c.begndate)
+        sa.select(t).where(_any(t.c.admdvs, admdvs)).order_by(t.c.admdvs, t.c.begndate)
     )
     return [
         SelfpayDefault(
@@ -192,7 +199,7 @@ def stored_rows(
     rows = conn.execute(
         sa.select(
             t.c.id, t.c.admdvs, t.c.med_list_codg, t.c.begndate, t.c.row_digest, t.c.vali_flag
-        ).where(t.c.admdvs.in_(list(admdvs)))
+        ).where(_any(t.c.admdvs, admdvs))
     )
     return {
         (r.admdvs, r.med_list_codg, r.begndate): StoredRow(r.id, r.row_digest, r.vali_flag)
@@ -248,9 +255,7 @@ def rows_for_codes(
     if not chain or not codes:
         return []
     t = catalog_item
-    q = sa.select(t).where(
-        t.c.admdvs.in_(list(chain)), t.c.med_list_codg.in_(list(codes)), _in_force(on)
-    )
+    q = sa.select(t).where(_any(t.c.admdvs, chain), _any(t.c.med_list_codg, codes), _in_force(on))
     return [to_row(r) for r in conn.execute(q)]
 
 
@@ -272,7 +277,7 @@ def candidate_codes(
     if not chain:
         return []
     t = catalog_item
-    q = sa.select(t.c.med_list_codg).where(t.c.admdvs.in_(list(chain)))
+    q = sa.select(t.c.med_list_codg).where(_any(t.c.admdvs, chain))
     if on is not None and updated_since is None and since_ver is None:
         q = q.where(_in_force(on))
     if text:
@@ -302,7 +307,7 @@ def row_versions(
     t = catalog_item
     q = (
         sa.select(t.c.med_list_codg, sa.func.max(t.c.ver), sa.func.max(t.c.updt_time))
-        .where(t.c.admdvs.in_(list(chain)), t.c.med_list_codg.in_(list(codes)))
+        .where(_any(t.c.admdvs, chain), _any(t.c.med_list_codg, codes))
         .group_by(t.c.med_list_codg)
     )
     return {r[0]: (int(r[1]), r[2]) for r in conn.execute(q)}
@@ -314,7 +319,7 @@ def list_types(conn: Connection, chain: Sequence[str], codes: Collection[str]) -
         return {}
     t = catalog_item
     q = sa.select(t.c.med_list_codg, sa.func.max(t.c.list_type)).where(
-        t.c.admdvs.in_(list(chain)), t.c.med_list_codg.in_(list(codes)), t.c.action == "add"
+        _any(t.c.admdvs, chain), _any(t.c.med_list_codg, codes), t.c.action == "add"
     )
     return {r[0]: r[1] for r in conn.execute(q.group_by(t.c.med_list_codg))}
 
@@ -325,9 +330,7 @@ def region_versions(conn: Connection, chain: Sequence[str]) -> tuple[int, dateti
         return 0, None
     r = catalog_region
     row = conn.execute(
-        sa.select(sa.func.max(r.c.ver), sa.func.max(r.c.updt_time)).where(
-            r.c.admdvs.in_(list(chain))
-        )
+        sa.select(sa.func.max(r.c.ver), sa.func.max(r.c.updt_time)).where(_any(r.c.admdvs, chain))
     ).one()
     return int(row[0] or 0), row[1]
 
@@ -471,7 +474,7 @@ def row_meta(conn: Connection, chain: Sequence[str], code: str) -> list[Mapping[
     t = catalog_item
     q = (
         sa.select(t)
-        .where(t.c.admdvs.in_(list(chain)), t.c.med_list_codg == code)
+        .where(_any(t.c.admdvs, chain), t.c.med_list_codg == code)
         .order_by(t.c.begndate, t.c.admdvs)
     )
     return [dict(r._mapping) for r in conn.execute(q)]
