@@ -35,6 +35,9 @@ def _register_subcommands() -> None:
     from yibao.settlement.cli import register as register_settlement
 
     register_settlement(app)  # yibao calc, yibao policy
+    from yibao.hissim.cli import his_sim
+
+    app.command("his-sim")(his_sim)  # simulated HIS / pharmacy POS against a running server
     from yibao.institutions.cli import app as institutions_app
 
     app.add_typer(institutions_app, name="institutions")  # yibao institutions list|add|status
