@@ -477,8 +477,12 @@ def settle(
             f"med_type: {enc.med_type!r} 在 {policy.admdvs} 没有对应的待遇类型 (med_type.setting)"
         )
     level = enc.level if enc.level is not None else LEVEL_OF_HOSP_LV.get(enc.hosp_lv)
+    if level is not None and len(level) == 2:  # dedc_hosp_lv style "01"/"02"/"03"
+        level = level[1]
     if level not in ("0", "1", "2", "3"):
-        raise SettlementError(f"hosp_lv: {enc.hosp_lv!r} 不是医院等级代码 (1-14)")
+        raise SettlementError(
+            f"hosp_lv: {enc.hosp_lv!r} (level {enc.level!r}) 不是医院等级代码 (hosp_lv 1-14, level 0-3)"
+        )
     if enc.acct_used_flag not in ("0", "1", "2"):
         raise SettlementError(f"acct_used_flag: {enc.acct_used_flag!r} 须为 0、1 或 2")
     local = person.insuplc_admdvs[:4] == enc.mdtrtarea_admvs[:4]
