@@ -73,6 +73,31 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     )
     assert r.status_code == 200 and r.json()["persons_inserted"] == 5
 
+    # bureau views and exports are masked; the full number needs a reason and is audited
+    r = httpx.get(f"{base}/api/registry/export", params={"format": "csv"}, timeout=30)
+    assert r.status_code == 200 and people[1]["certno"] not in r.text
+    assert people[1]["certno"][:6] + "********" + people[1]["certno"][-4:] in r.text
+    view = httpx.get(
+        f"{base}/api/registry/persons", params={"certno": people[1]["certno"]}, timeout=10
+    ).json()
+    assert (
+        view["certno"] != people[1]["certno"]
+        and view["insuinfo"][0]["insutype"] == people[1]["insutype"]
+    )
+    r = httpx.get(
+        f"{base}/api/registry/persons/{view['psn_no']}/certno",
+        params={"reason": "核对身份"},
+        headers=ops,
+        timeout=10,
+    )
+    assert r.json()["certno"] == people[1]["certno"]
+    r = httpx.get(
+        f"{base}/api/registry/persons/{view['psn_no']}/certno",
+        params={"reason": "核对身份"},
+        timeout=10,
+    )
+    assert r.status_code == 422  # no operator header
+
     r = httpx.post(
         f"{base}/api/voucher/admin/channels",
         json={"chnl_id": "wechat", "name": "微信", "kind": "wechat"},

@@ -378,8 +378,7 @@ def add_channel(
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
     """Register a channel; the answer carries its secret (shown once to the operator)."""
-    del operator
-    secret = svc.register_channel(body.chnl_id, body.name, body.kind, body.secret)
+    secret = svc.register_channel(body.chnl_id, body.name, body.kind, body.secret, actor=operator)
     return ok({"chnl_id": body.chnl_id, "secret": secret})
 
 

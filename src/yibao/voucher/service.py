@@ -157,7 +157,13 @@ class VoucherService:
         return max(keys)
 
     def register_channel(
-        self, chnl_id: str, name: str, kind: str, secret: str | None = None
+        self,
+        chnl_id: str,
+        name: str,
+        kind: str,
+        secret: str | None = None,
+        *,
+        actor: str = "system",
     ) -> str:
         """Register a channel app (渠道); return its secret. Idempotent on ``chnl_id``."""
         if kind not in CHANNEL_KINDS:
@@ -172,6 +178,7 @@ class VoucherService:
                 )
                 .on_conflict_do_nothing()
             )
+            audit(conn, actor, "voucher.channel.register", chnl_id, name=name, kind=kind)
             return str(
                 conn.execute(
                     sa.select(ec_channel.c.secret).where(ec_channel.c.chnl_id == chnl_id)
@@ -467,6 +474,8 @@ class VoucherService:
             main = _main_enrolment(reg.enrolments(conn, psn_no), now.date())
             if main is None:
                 raise EcError("EC_NOT_INSURED")
+            # housekeeping: codes are single-use and short-lived; keep an hour for diagnostics
+            conn.execute(ec_code.delete().where(ec_code.c.expires_at < now - timedelta(hours=1)))
             keys = self._signing_keys(conn)
             kid = self._current_kid(keys)
             iat = int(now.timestamp())
