@@ -58,15 +58,17 @@ def _yuan(fen: int | None) -> str:
 @app.command("load")
 def load(
     folder: Path = typer.Option(
-        None, "--dir", help="catalogue folder (default: ./catalogs, else the shipped demo)"
+        None,
+        "--dir",
+        help="catalogue folder (default: YIBAO_CATALOG_DIR, else the shipped catalogs/)",
     ),
 ) -> None:
     """Validate and load a catalogue folder (idempotent; nothing is written on any error)."""
     from yibao.catalog.files import CatalogFileError
-    from yibao.catalog.service import SHIPPED_DIR, load_catalog
+    from yibao.catalog.service import catalog_dir, load_catalog
 
     if folder is None:
-        folder = Path("catalogs") if Path("catalogs").is_dir() else SHIPPED_DIR
+        folder = catalog_dir()
     with _engine() as engine:
         try:
             r = load_catalog(engine, folder, actor="cli")

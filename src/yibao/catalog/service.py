@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -45,6 +46,15 @@ log = structlog.get_logger(__name__)
 
 SHIPPED_DIR = Path(__file__).resolve().parents[3] / "catalogs"
 """The demo catalogue shipped with the source tree (``catalogs/`` at the repository root)."""
+
+
+def catalog_dir() -> Path:
+    """Where the catalogue files live: ``YIBAO_CATALOG_DIR``, else the repository's
+    ``catalogs/``, else ``./catalogs``."""
+    env = os.environ.get("YIBAO_CATALOG_DIR")
+    if env:
+        return Path(env)
+    return SHIPPED_DIR if SHIPPED_DIR.is_dir() else Path.cwd() / "catalogs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,14 +209,15 @@ def is_loaded(conn: Connection) -> bool:
 
 
 def seed_demo(engine: Engine) -> None:
-    """Demo seeder (演示数据): load the shipped catalogue if no catalogue is loaded yet."""
+    """Demo seeder (演示数据): load :func:`catalog_dir` if no catalogue is loaded yet."""
     with engine.connect() as conn:
         if is_loaded(conn):
             return
-    if not SHIPPED_DIR.is_dir():
-        log.warning("catalog_demo_missing", path=str(SHIPPED_DIR))
+    folder = catalog_dir()
+    if not folder.is_dir():
+        log.warning("catalog_demo_missing", path=str(folder))
         return
-    load_catalog(engine, SHIPPED_DIR, actor="demo")
+    load_catalog(engine, folder, actor="demo")
 
 
 # --- lookups ----------------------------------------------------------------------------------
