@@ -14,6 +14,7 @@ Design notes (see docs/ledger.md):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -166,63 +167,103 @@ def insert_chain(conn: sa.Connection, chain: Chain) -> PostResult:
             raise LedgerConflict(
                 f"chain {chain.reverses} was already reversed by {other} (已冲销，不能重复冲销)"
             )
-    stmt = (
-        pg.insert(ledger_chain)
-        .values(
-            chain_id=chain.chain_id,
-            kind=chain.kind,
-            value_date=chain.value_date,
-            setl_id=chain.setl_id,
-            msgid=chain.msgid,
-            fixmedins_code=chain.fixmedins_code,
-            reverses=chain.reverses,
-            transfer_count=len(chain.transfers),
-            total=chain.total,
-            fingerprint=fp,
-            memo=dict(chain.memo),
-        )
-        .on_conflict_do_nothing(index_elements=["chain_id"])
-        .returning(ledger_chain.c.chain_id)
-    )
+    accounts = chain.accounts()
+    params: dict[str, object] = {
+        "a_code": [a.code for a in accounts],
+        "a_kind": [a.kind.value for a in accounts],
+        "a_region": [a.region for a in accounts],
+        "a_side": [a.normal_side.value for a in accounts],
+        "a_name": [a.name for a in accounts],
+        "a_fpt": [a.fund_pay_type for a in accounts],
+        "a_cp": [a.counterpart_region for a in accounts],
+        "a_owner": [a.owner for a in accounts],
+        "a_flags": [int(a.flags) for a in accounts],
+        "chain_id": chain.chain_id,
+        "kind": chain.kind,
+        "value_date": chain.value_date,
+        "setl_id": chain.setl_id,
+        "msgid": chain.msgid,
+        "fix": chain.fixmedins_code,
+        "reverses": chain.reverses,
+        "n": len(chain.transfers),
+        "total": chain.total,
+        "fp": fp,
+        "memo": json.dumps(dict(chain.memo), ensure_ascii=False, default=str),
+        "t_id": [t.id for t in chain.transfers],
+        "t_debit": [t.debit.code for t in chain.transfers],
+        "t_credit": [t.credit.code for t in chain.transfers],
+        "t_amount": [t.amount for t in chain.transfers],
+        "t_code": [t.code for t in chain.transfers],
+        "t_fpt": [t.fund_pay_type for t in chain.transfers],
+        "t_rev": [t.reverses for t in chain.transfers],
+    }
     ids = tuple(t.id for t in chain.transfers)
     try:
-        inserted = conn.execute(stmt).scalar_one_or_none()
-        if inserted is None:
+        row = conn.execute(_POST_CHAIN, params).one()
+        if row.closed:
+            raise LedgerError(f"account closed (账户已关闭): {', '.join(sorted(row.closed))}")
+        if row.created:
+            return PostResult(chain.chain_id, True, ids, chain.total)
+        stored = row.stored_fp
+        if stored is None:  # a concurrent duplicate committed during this statement
             stored = conn.execute(
                 sa.select(ledger_chain.c.fingerprint).where(
                     ledger_chain.c.chain_id == chain.chain_id
                 )
             ).scalar_one()
-            if stored != fp:
-                raise LedgerConflict(
-                    f"chain {chain.chain_id}: already posted with different content "
-                    "(同一记账ID内容不一致)"
-                )
-            return PostResult(chain.chain_id, False, ids, chain.total)
-        ensure_accounts(conn, chain.accounts())
-        conn.execute(
-            ledger_transfer.insert(),
-            [_transfer_row(t, chain) for t in chain.transfers],
-        )
     except IntegrityError as exc:
         raise LedgerConflict(
             f"chain {chain.chain_id}: a transfer id or reversal is already used ({exc.orig})"
         ) from exc
-    return PostResult(chain.chain_id, True, ids, chain.total)
+    if stored != fp:
+        raise LedgerConflict(
+            f"chain {chain.chain_id}: already posted with different content (同一记账ID内容不一致)"
+        )
+    return PostResult(chain.chain_id, False, ids, chain.total)
 
 
-def _transfer_row(t: Transfer, chain: Chain) -> dict[str, object]:
-    return {
-        "id": t.id,
-        "chain_id": chain.chain_id,
-        "debit_account": t.debit.code,
-        "credit_account": t.credit.code,
-        "amount": t.amount,
-        "code": t.code,
-        "fund_pay_type": t.fund_pay_type,
-        "reverses": t.reverses,
-        "value_date": chain.value_date,
-    }
+# One round trip per chain: create missing accounts (no lock on existing rows), refuse closed
+# accounts, insert the chain head unless it exists, and its transfers only if the head is new.
+_POST_CHAIN = sa.text(
+    """
+    WITH acc AS (
+      INSERT INTO ledger_account (code, kind, region, normal_side, name, fund_pay_type,
+                                  counterpart_region, owner, flags)
+      SELECT * FROM unnest(CAST(:a_code AS text[]), CAST(:a_kind AS text[]),
+                           CAST(:a_region AS text[]), CAST(:a_side AS text[]),
+                           CAST(:a_name AS text[]), CAST(:a_fpt AS text[]),
+                           CAST(:a_cp AS text[]), CAST(:a_owner AS text[]),
+                           CAST(:a_flags AS int[]))
+      ON CONFLICT (code) DO NOTHING
+      RETURNING code
+    ), closed AS (
+      SELECT code FROM ledger_account
+       WHERE code = ANY(CAST(:a_code AS text[])) AND flags & 4 <> 0
+    ), ch AS (
+      INSERT INTO ledger_chain (chain_id, kind, value_date, setl_id, msgid, fixmedins_code,
+                                reverses, transfer_count, total, fingerprint, memo)
+      SELECT :chain_id, :kind, :value_date, :setl_id, :msgid, :fix, :reverses, :n, :total, :fp,
+             CAST(:memo AS jsonb)
+       WHERE NOT EXISTS (SELECT 1 FROM closed)
+      ON CONFLICT (chain_id) DO NOTHING
+      RETURNING chain_id
+    ), tr AS (
+      INSERT INTO ledger_transfer (id, chain_id, debit_account, credit_account, amount, code,
+                                   fund_pay_type, reverses, value_date)
+      SELECT u.id, ch.chain_id, u.debit, u.credit, u.amount, u.code, u.fpt, u.rev, :value_date
+        FROM ch, unnest(CAST(:t_id AS text[]), CAST(:t_debit AS text[]),
+                        CAST(:t_credit AS text[]), CAST(:t_amount AS bigint[]),
+                        CAST(:t_code AS text[]), CAST(:t_fpt AS text[]),
+                        CAST(:t_rev AS text[])) AS u(id, debit, credit, amount, code, fpt, rev)
+      RETURNING 1
+    )
+    SELECT (SELECT COUNT(*) FROM ch) AS created,
+           (SELECT array_agg(code) FROM closed) AS closed,
+           (SELECT fingerprint FROM ledger_chain WHERE chain_id = :chain_id) AS stored_fp,
+           (SELECT COUNT(*) FROM tr) AS transfers,
+           (SELECT COUNT(*) FROM acc) AS new_accounts
+    """
+)
 
 
 def _account_from_row(row: sa.Row[tuple[object, ...]] | sa.RowMapping) -> Account:
