@@ -115,7 +115,8 @@ def main() -> None:
         chains = sum(r[0] for r in results)
         transfers = sum(r[1] for r in results)
         print(
-            f"connections={args.connections} seconds={elapsed:.1f} cross_region={args.cross_region}"
+            f"connections={args.connections} seconds={elapsed:.1f} cross_region={args.cross_region} "
+            f"synchronous_commit={args.synchronous_commit}"
         )
         print(f"settlement chains/s: {chains / elapsed:,.0f}  ({chains} chains)")
         print(f"transfers (postings)/s: {transfers / elapsed:,.0f}  ({transfers} transfers)")
