@@ -24,13 +24,13 @@ def test_reference_examples_are_present() -> None:
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_golden_case(path: Path) -> None:
     case = load_case(path)
-    assert case.expect or case.expect_funds, f"{path.name} has no expectations"
-    result = case.run()
-    assert check_expectations(case, result) == []
-    s = result.setlinfo
-    assert (
-        s.medfee_sumamt
-        == s.fulamt_ownpay_amt + s.overlmt_selfpay + s.preselfpay_amt + s.inscp_scp_amt
-    )
-    assert s.medfee_sumamt == s.fund_pay_sumamt + s.psn_part_amt + s.hosp_part_amt
-    assert s.psn_part_amt == s.acct_pay + s.psn_cash_pay
+    results = case.run_all()  # one result per encounter, accumulators carried through the year
+    assert len(results) == len(case.steps)
+    for n, (step, result) in enumerate(zip(case.steps, results, strict=True), 1):
+        assert step.expect or step.expect_funds, f"{path.name} encounter {n} has no expectations"
+        assert check_expectations(step, result) == [], f"encounter {n}"
+        s = result.setlinfo
+        in_parts = s.fulamt_ownpay_amt + s.overlmt_selfpay + s.preselfpay_amt + s.inscp_scp_amt
+        assert s.medfee_sumamt == in_parts
+        assert s.medfee_sumamt == s.fund_pay_sumamt + s.psn_part_amt + s.hosp_part_amt
+        assert s.psn_part_amt == s.acct_pay + s.psn_cash_pay

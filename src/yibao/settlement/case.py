@@ -51,6 +51,7 @@ class CaseError(ValueError):
 
 
 _TOP = {
+    "encounters",
     "title",
     "source",
     "region",
@@ -119,6 +120,15 @@ _ACC_AMOUNTS = {
 
 
 @dataclass(frozen=True)
+class Step:
+    """One encounter of a case, with its own expectations."""
+
+    encounter: Encounter
+    expect: dict[str, int]
+    expect_funds: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Case:
     """A parsed case: everything ``settle`` needs, plus the optional expectations."""
 
@@ -133,12 +143,33 @@ class Case:
     expect: dict[str, int] = field(default_factory=dict)  # setlinfo field → fen
     expect_funds: dict[str, int] = field(default_factory=dict)  # fund_pay_type → fen
     path: str = ""
+    steps: tuple[Step, ...] = ()  # every encounter in order (the first is ``encounter``)
 
     def policy(self) -> ResolvedPolicy:
         return resolve(self.region, self.on, self.overrides or None)
 
     def run(self) -> SettlementResult:
+        """Settle the (first) encounter."""
         return settle(self.person, self.encounter, self.accumulators, self.policy())
+
+    def run_all(self) -> list[SettlementResult]:
+        """Settle every encounter in order, carrying the accumulators from one to the next."""
+        acc = self.accumulators
+        out = []
+        for step in self.steps or (Step(self.encounter, self.expect, self.expect_funds),):
+            result = settle(
+                self.person,
+                step.encounter,
+                acc,
+                resolve(
+                    self.region,
+                    step.encounter.begntime if len(self.steps) > 1 else self.on,
+                    self.overrides or None,
+                ),
+            )
+            acc = acc.plus(result.deltas)
+            out.append(result)
+        return out
 
 
 def _check(raw: Any, allowed: set[str], where: str) -> dict[str, Any]:
@@ -233,7 +264,7 @@ def _accumulators(raw: Any, year: int) -> Accumulators:
 def parse_case(raw: Any, path: str = "") -> Case:
     """Build a :class:`Case` from parsed YAML."""
     d = _check(raw, _TOP, "case")
-    for req in ("region", "person", "encounter"):
+    for req in ("region", "person"):
         if req not in d:
             raise CaseError(f"case: '{req}' is required")
     region = str(d["region"])
@@ -266,35 +297,75 @@ def parse_case(raw: Any, path: str = "") -> Case:
         enrol_months=int(p.get("enrol_months", 120)),
         assistance=tuple(assistance),
     )
-    e = _check(d["encounter"], _ENC, "encounter")
-    if "begntime" not in e and "date" not in d:
-        raise CaseError("encounter.begntime: required (or a case 'date')")
-    begin = _day(e.get("begntime", d.get("date")), "encounter.begntime")
+    if ("encounter" in d) == ("encounters" in d):
+        raise CaseError("case: give either 'encounter' or 'encounters' (a list, settled in order)")
+    if "encounters" in d:
+        if not isinstance(d["encounters"], list) or not d["encounters"]:
+            raise CaseError("encounters: a non-empty list is required")
+        if "expect" in d or "expect_funds" in d:
+            raise CaseError("expect: with 'encounters', put expect under each encounter")
+        raws = [(f"encounters[{i}]", x) for i, x in enumerate(d["encounters"])]
+    else:
+        raws = [
+            (
+                "encounter",
+                {
+                    **(d["encounter"] or {}),
+                    **{k: d[k] for k in ("expect", "expect_funds") if k in d},
+                },
+            )
+        ]
+    first = raws[0][1] if isinstance(raws[0][1], dict) else {}
+    if "begntime" not in first and "date" not in d:
+        raise CaseError(f"{raws[0][0]}.begntime: required (or a case 'date')")
+    begin = _day(first.get("begntime", d.get("date")), f"{raws[0][0]}.begntime")
     on = _day(d.get("date", begin), "date")
     overrides = dict(d.get("overrides") or {})
     policy = resolve(region, on, overrides or None)
     first_pay = Decimal(policy.value("catalog.first_pay_ratio")) / 10_000
+    steps = tuple(_step(w, raw, person, begin, first_pay) for w, raw in raws)
+    acc = _accumulators(d.get("accumulators"), begin.year)
+    return Case(
+        title=str(d.get("title", Path(path).stem if path else "case")),
+        source=str(d.get("source", "")),
+        region=region,
+        on=on,
+        overrides=overrides,
+        person=person,
+        encounter=steps[0].encounter,
+        accumulators=acc,
+        expect=steps[0].expect,
+        expect_funds=steps[0].expect_funds,
+        path=path,
+        steps=steps,
+    )
+
+
+def _step(where: str, raw: Any, person: Person, default_day: date, first_pay: Decimal) -> Step:
+    e = _check(raw, _ENC | {"expect", "expect_funds"}, where)
     items_raw = e.get("items") or []
     if not isinstance(items_raw, list) or not items_raw:
-        raise CaseError("encounter.items: a non-empty list of fee lines is required")
-    items = tuple(_item(x, i, first_pay) for i, x in enumerate(items_raw))
+        raise CaseError(f"{where}.items: a non-empty list of fee lines is required")
+    try:
+        items = tuple(_item(x, i, first_pay) for i, x in enumerate(items_raw))
+    except CaseError as exc:
+        raise CaseError(str(exc).replace("encounter.items", f"{where}.items", 1)) from exc
     encounter = Encounter(
         med_type=_code(e.get("med_type", "11")),
         mdtrtarea_admvs=str(e.get("mdtrtarea_admvs", person.insuplc_admdvs)),
-        begntime=begin,
+        begntime=_day(e.get("begntime", default_day), f"{where}.begntime"),
         items=items,
         hosp_lv=_code(e.get("hosp_lv", "11")),
         level=None if e.get("level") is None else _code(e["level"]),
-        endtime=None if e.get("endtime") is None else _day(e["endtime"], "encounter.endtime"),
+        endtime=None if e.get("endtime") is None else _day(e["endtime"], f"{where}.endtime"),
         admission_no=None if e.get("admission_no") is None else int(e["admission_no"]),
         filing=str(e.get("filing", "unfiled")),
         dise_codg=None if e.get("dise_codg") is None else str(e["dise_codg"]),
         acct_used_flag=_code(e.get("acct_used_flag", "1")),
         psn_setlway=_code(e.get("psn_setlway", "01")),
     )
-    acc = _accumulators(d.get("accumulators"), begin.year)
     expect: dict[str, int] = {}
-    for k, v in (d.get("expect") or {}).items():
+    for k, v in (e.get("expect") or {}).items():
         if k == "pool_prop_selfpay":  # a ratio, kept in 1/10000 units
             try:
                 expect[k] = int(parse_ratio(v, "expect.pool_prop_selfpay") * 10_000)
@@ -303,21 +374,9 @@ def parse_case(raw: Any, path: str = "") -> Case:
         else:
             expect[str(k)] = _fen(v, f"expect.{k}")
     expect_funds = {
-        str(k): _fen(v, f"expect_funds.{k}") for k, v in (d.get("expect_funds") or {}).items()
+        str(k): _fen(v, f"expect_funds.{k}") for k, v in (e.get("expect_funds") or {}).items()
     }
-    return Case(
-        title=str(d.get("title", Path(path).stem if path else "case")),
-        source=str(d.get("source", "")),
-        region=region,
-        on=on,
-        overrides=overrides,
-        person=person,
-        encounter=encounter,
-        accumulators=acc,
-        expect=expect,
-        expect_funds=expect_funds,
-        path=path,
-    )
+    return Step(encounter, expect, expect_funds)
 
 
 def load_case(path: str | Path) -> Case:
@@ -333,8 +392,9 @@ def load_case(path: str | Path) -> Case:
         raise CaseError(f"{path}: {exc}") from exc
 
 
-def check_expectations(case: Case, result: SettlementResult) -> list[str]:
-    """Differences between the case's ``expect``/``expect_funds`` and the result (empty = pass)."""
+def check_expectations(case: Case | Step, result: SettlementResult) -> list[str]:
+    """Differences between the ``expect``/``expect_funds`` of a case (or one of its steps) and
+    the result (empty = pass)."""
     problems = []
     for k, want in case.expect.items():
         got = getattr(result.setlinfo, k, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -43,10 +44,7 @@ def calc(
     import sys
 
     from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
-    from yibao.money import fen_str
     from yibao.policy.model import PolicyError
     from yibao.settlement.case import CaseError, check_expectations, load_case
     from yibao.settlement.model import SettlementError
@@ -54,18 +52,44 @@ def calc(
 
     try:
         c = load_case(case)
-        result = c.run()
+        results = c.run_all()
     except (CaseError, PolicyError, SettlementError, OSError) as exc:
         typer.echo(f"错误: {exc}", err=True)
         raise typer.Exit(2) from exc
     if as_json:
-        typer.echo(
-            json.dumps(to_national(result, with_trace=explain), ensure_ascii=False, indent=2)
-        )
+        out = [to_national(r, with_trace=explain) for r in results]
+        typer.echo(json.dumps(out[0] if len(out) == 1 else out, ensure_ascii=False, indent=2))
         return
     console = Console(width=None if sys.stdout.isatty() else 160)
+    steps = c.steps or ()
+    problems: list[str] = []
+    expected = False
+    for n, result in enumerate(results):
+        title = (
+            c.title
+            if len(results) == 1
+            else f"{c.title} — 第{n + 1}笔 ({result.setlinfo.med_type})"
+        )
+        _show(console, title, result, explain)
+        step = steps[n] if n < len(steps) else c
+        expected = expected or bool(step.expect or step.expect_funds)
+        prefix = "" if len(results) == 1 else f"第{n + 1}笔 "
+        problems += [prefix + p for p in check_expectations(step, result)]
+    if expected:
+        if problems:
+            console.print("[red]与预期不符:[/red] " + "; ".join(problems))
+            raise typer.Exit(1)
+        console.print("[green]与预期一致[/green] (expect)")
+
+
+def _show(console: Any, title: str, result: Any, explain: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from yibao.money import fen_str
+
     s = result.setlinfo
-    table = Table(title=f"{c.title} — {result.admdvs} 政策 ({result.policy_date.isoformat()})")
+    table = Table(title=f"{title} — {result.admdvs} 政策 ({result.policy_date.isoformat()})")
     table.add_column("项目")
     table.add_column("字段")
     table.add_column("金额(元)", justify="right")
@@ -105,12 +129,6 @@ def calc(
                     "参数目录默认值" if u.region == "-" else f"{u.region} 自 {u.since.isoformat()}"
                 )
                 console.print(escape(f"     · {u.key} ({u.label}) = {u.shown}  〔{when}〕 {src}"))
-    problems = check_expectations(c, result)
-    if c.expect or c.expect_funds:
-        if problems:
-            console.print("[red]与预期不符:[/red] " + "; ".join(problems))
-            raise typer.Exit(1)
-        console.print("[green]与预期一致[/green] (expect)")
 
 
 def register(app: typer.Typer) -> None:

@@ -106,3 +106,23 @@ def test_case_defaults() -> None:
     case = parse_case(BASE)
     assert case.person.insuplc_admdvs == "440300" and case.encounter.mdtrtarea_admvs == "440300"
     assert case.accumulators.year == 2025 and case.on.isoformat() == "2025-07-01"
+
+
+def test_a_year_of_encounters_in_one_case() -> None:
+    year = {k: v for k, v in BASE.items() if k != "encounter"}
+    enc = BASE["encounter"]
+    case = parse_case({**year, "encounters": [enc, {**enc, "begntime": "2025-08-01"}]})
+    assert len(case.steps) == 2 and len(case.run_all()) == 2
+    with pytest.raises(CaseError, match="either 'encounter' or 'encounters'"):
+        parse_case({**BASE, "encounters": [enc]})
+    with pytest.raises(CaseError, match="put expect under each encounter"):
+        parse_case({**year, "encounters": [enc], "expect": {"hifp_pay": 1}})
+    res = runner.invoke(
+        app, ["calc", str(ROOT / "tests/golden/shenzhen_resident_year.yaml"), "--json"]
+    )
+    assert [r["setlinfo"]["hifmi_pay"] for r in json.loads(res.output)] == [
+        "0.00",
+        "0.00",
+        "2856.00",
+        "0.00",
+    ]
