@@ -72,6 +72,17 @@ def main() -> None:
     acc = Accumulators(
         2025, admissions=1, hifp={"inpatient": 1_000_000}, serious_base=900_000, acct_balc=500_000
     )
+    from yibao.policy.loader import clear_cache
+
+    clear_cache()
+    t0 = time.perf_counter()
+    resolve("440300", day)
+    t1 = time.perf_counter()
+    resolve("440300", day)
+    t2 = time.perf_counter()
+    print(
+        f"{'policy resolve 440300':<28} cold {(t1 - t0) * 1e3:>7.1f} ms (load all files)   cached {(t2 - t1) * 1e6:.1f} µs"
+    )
     _run("outpatient, 10 items", worker, outpatient, acc, args.seconds)
     _run("inpatient, 30 items", worker, inpatient, acc, args.seconds)
 

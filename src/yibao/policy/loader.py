@@ -419,7 +419,11 @@ def parse_region(path: Path | str, text: str | None = None) -> RegionFile:
 
 def policy_dir() -> Path:
     """Where shipped policies live: ``YIBAO_POLICY_DIR`` or the repository's ``policies/``."""
-    env = os.environ.get("YIBAO_POLICY_DIR")
+    return _policy_dir(os.environ.get("YIBAO_POLICY_DIR"))
+
+
+@lru_cache(maxsize=8)
+def _policy_dir(env: str | None) -> Path:
     if env:
         return Path(env)
     here = Path(__file__).resolve().parents[3] / "policies"
@@ -552,7 +556,7 @@ def _cached_resolve(folder: str, admdvs: str, on: date) -> ResolvedPolicy:
 def resolve(admdvs: str, on: date, overrides: Mapping[str, Any] | None = None) -> ResolvedPolicy:
     """The policy in force for ``admdvs`` on ``on`` from the shipped policies (cached per
     region and date; overrides bypass the cache)."""
-    folder = str(policy_dir())
+    folder = str(_policy_dir(os.environ.get("YIBAO_POLICY_DIR")))
     if overrides:
         return resolve_in(_cached_tree(folder), admdvs, on, overrides)
     return _cached_resolve(folder, admdvs, on)
