@@ -1,0 +1,258 @@
+"""Settlement throughput over HTTP (结算吞吐): 2207 settlements/s and whole outpatient visits/s,
+beside pgbench TPC-B on the same PostgreSQL in the same run.
+
+    .venv/bin/python bench/gateway.py [--clients 8] [--seconds 10] [--workers 2]
+                                      [--persons 400] [--pgbench-seconds 10]
+
+Uses ``YIBAO_DATABASE_URL`` if set, otherwise a throwaway embedded PostgreSQL (fsync and
+synchronous_commit are printed; the embedded server runs with PostgreSQL's defaults, fsync on).
+Steps: migrate and seed (demo institutions, catalogue, ``--persons`` insured); pgbench -i -s 10 in
+its own database and ``pgbench -c 8 -j 2 -T`` (TPC-B); start ``--workers`` uvicorn processes;
+then
+
+1. 2207 only: every client thread first prepares visits (2201 → 2203 → 2204 → 2206, untimed),
+   then all threads post their 2207 settlements for ``--seconds`` (timed);
+2. whole visits: 2201 → 2203 → 2204 → 2206 → 2207 per visit for ``--seconds``.
+
+Prints settlements/s, p50/p99 latency of one 2207, visits/s with p50/p99 of one whole visit, the
+pgbench tps, and the ratios. Clients run on the same machine as the server and the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HOSPITALS = ("H44030000001", "H44030000002", "H44030000003", "H44030000004")
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else float("nan")
+
+
+def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, YIBAO_DATABASE_URL=url)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "yibao.api.app:app_from_env", "--factory",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def pgbench(url: str, seconds: int) -> float:
+    """TPC-B tps of pgbench (scale 10, 8 clients, 2 threads) on the same server."""
+    from urllib.parse import parse_qs, urlparse
+
+    import psycopg
+
+    from yibao.db.embedded import pg_bin, with_database
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname='pgbench'").fetchone():
+            conn.execute('CREATE DATABASE "pgbench"')
+    target = with_database(url, "pgbench")
+    u = urlparse(target)
+    q = parse_qs(u.query)
+    env = dict(os.environ)
+    env["PGHOST"] = q.get("host", [u.hostname or "127.0.0.1"])[0]
+    if u.port:
+        env["PGPORT"] = str(u.port)
+    env["PGUSER"] = u.username or "postgres"
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    env["PGDATABASE"] = "pgbench"
+    exe = pg_bin("pgbench")
+    subprocess.run([exe, "-i", "-q", "-s", "10"], env=env, check=True, capture_output=True)
+    out = subprocess.run(
+        [exe, "-c", "8", "-j", "2", "-T", str(seconds)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    m = re.search(r"tps = ([0-9.]+)", out)
+    return float(m.group(1)) if m else float("nan")
+
+
+def _clients(base: str, n: int) -> list[Any]:
+    from yibao.hissim.sim import client_for
+
+    return [client_for(base, HOSPITALS[i % len(HOSPITALS)], opter=f"B{i:03d}") for i in range(n)]
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    import psycopg
+
+    from yibao.catalog import service as catalog
+    from yibao.checkout import demo as persons
+    from yibao.db.embedded import sqlalchemy_to_libpq
+    from yibao.db.engine import make_engine
+    from yibao.db.migrate import upgrade
+    from yibao.hissim import flows
+    from yibao.institutions import demo
+
+    upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    demo.seed(engine)
+    catalog.seed_demo(engine)
+    persons.seed(engine, args.persons)
+    engine.dispose()
+    libpq = sqlalchemy_to_libpq(url)
+    with psycopg.connect(libpq) as conn:
+        fsync = conn.execute("SHOW fsync").fetchone()
+        sync = conn.execute("SHOW synchronous_commit").fetchone()
+    print(
+        f"PostgreSQL fsync={fsync[0] if fsync else '?'} synchronous_commit={sync[0] if sync else '?'}"
+    )
+    tps = pgbench(libpq, args.pgbench_seconds)
+    print(
+        f"pgbench TPC-B (scale 10, 8 clients, 2 threads, {args.pgbench_seconds}s): {tps:,.0f} tps"
+    )
+
+    port = 19000 + os.getpid() % 1000
+    proc = _serve(url, port, args.workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        made = _clients(base, args.clients)
+        certnos = [r["certno"] for r in persons.demo_rows(args.persons)]
+        patients: list[flows.Patient] = [flows.lookup(made[0], n) for n in certnos]
+        local = [p for p in patients if p.insuplc_admdvs == "440300"] or patients
+
+        # 1. 2207 only ------------------------------------------------------------------
+        queues: list[list[dict[str, Any]]] = [[] for _ in made]
+        per_thread = max(1, int(args.prepare))
+
+        def prepare(k: int) -> None:
+            rng = random.Random(k)
+            c = made[k]
+            for _ in range(per_thread):
+                p = rng.choice(local)
+                v = flows.outpatient(c, p, rng, lines=3, settle=False)
+                data = dict(v.calls[-1].request["input"]["data"])
+                data.update(flows.plain(flows.split_totals(flows.ok(v.calls[2])["result"])))
+                queues[k].append({"data": data, "region": p.insuplc_admdvs})
+
+        t0 = time.perf_counter()
+        ths = [threading.Thread(target=prepare, args=(k,)) for k in range(len(made))]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        print(
+            f"prepared {sum(map(len, queues))} visits up to 2206 in {time.perf_counter() - t0:.1f}s"
+        )
+
+        lat: list[list[float]] = [[] for _ in made]
+        errors = [0] * len(made)
+        stop = time.perf_counter() + args.seconds
+
+        def settle(k: int) -> None:
+            c = made[k]
+            for item in queues[k]:
+                if time.perf_counter() >= stop:
+                    break
+                t1 = time.perf_counter()
+                r = c.call("2207", {"data": item["data"]}, insuplc_admdvs=item["region"])
+                lat[k].append(time.perf_counter() - t1)
+                errors[k] += r.infcode != 0
+
+        t0 = time.perf_counter()
+        ths = [threading.Thread(target=settle, args=(k,)) for k in range(len(made))]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        flat = [x for xs in lat for x in xs]
+        setl_rate = len(flat) / elapsed
+        print(
+            f"2207 settlements: {setl_rate:,.0f}/s ({len(flat)} in {elapsed:.1f}s), "
+            f"p50 {_pct(flat, 0.5):.1f} ms, p99 {_pct(flat, 0.99):.1f} ms, errors {sum(errors)} "
+            f"({len(made)} clients, {args.workers} workers)"
+        )
+        if len(flat) == sum(map(len, queues)):
+            print("  (the prepared visits ran out before --seconds: raise --prepare)")
+
+        # 2. whole visits ---------------------------------------------------------------
+        vlat: list[list[float]] = [[] for _ in made]
+        verr = [0] * len(made)
+        stop = time.perf_counter() + args.seconds
+
+        def visits(k: int) -> None:
+            rng = random.Random(1000 + k)
+            c = made[k]
+            while time.perf_counter() < stop:
+                t1 = time.perf_counter()
+                try:
+                    flows.outpatient(c, rng.choice(local), rng, lines=3)
+                except flows.NhsaError:
+                    verr[k] += 1
+                vlat[k].append(time.perf_counter() - t1)
+
+        t0 = time.perf_counter()
+        ths = [threading.Thread(target=visits, args=(k,)) for k in range(len(made))]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        vflat = [x for xs in vlat for x in xs]
+        visit_rate = len(vflat) / elapsed
+        print(
+            f"whole outpatient visits (2201→2203→2204→2206→2207): {visit_rate:,.0f}/s "
+            f"({len(vflat)} in {elapsed:.1f}s, {5 * visit_rate:,.0f} calls/s), "
+            f"p50 {_pct(vflat, 0.5):.1f} ms, p99 {_pct(vflat, 0.99):.1f} ms per visit, "
+            f"errors {sum(verr)}"
+        )
+        print(
+            f"ratio to pgbench TPC-B: 2207 {setl_rate / tps:.3f}, "
+            f"visits {visit_rate / tps:.3f}, visit calls {5 * visit_rate / tps:.3f}"
+        )
+        for c in made:
+            c.close()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--persons", type=int, default=400)
+    ap.add_argument("--prepare", type=int, default=250, help="visits prepared per client")
+    ap.add_argument("--pgbench-seconds", type=int, default=10)
+    args = ap.parse_args()
+    url = os.environ.get("YIBAO_DATABASE_URL", "")
+    if url:
+        run(url, args)
+        return
+    from yibao.db.embedded import EmbeddedPostgres
+
+    with EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pgdata", delete_on_stop=True) as pg:
+        run(pg.ensure_database(), args)
+
+
+if __name__ == "__main__":
+    main()
