@@ -180,6 +180,9 @@ def test_account_debit_never_negative_under_concurrency(engine: Engine) -> None:
             {"p": psn_no},
         ).scalar_one()
     assert total == 1_000
+    with engine.connect() as conn:
+        view = service.account_view(conn, psn_no)
+    assert view["balc"] == 1_000 and len(view["postings"]) == 4  # type: ignore[arg-type]
 
 
 def test_register_person_is_idempotent_and_refuses_bad_input(engine: Engine) -> None:

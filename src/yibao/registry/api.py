@@ -117,6 +117,13 @@ def get_person(psn_no: str, engine: Engine = Depends(engine_of)) -> dict[str, ob
         return service.person_view(conn, psn_no)
 
 
+@router.get("/persons/{psn_no}/account")
+def account(psn_no: str, engine: Engine = Depends(engine_of)) -> dict[str, object]:
+    """个人账户: balance and latest postings (fen)."""
+    with engine.connect() as conn:
+        return service.account_view(conn, psn_no)
+
+
 @router.get("/persons/{psn_no}/certno")
 def reveal_certno(
     psn_no: str,

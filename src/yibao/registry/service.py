@@ -36,6 +36,7 @@ __all__ = [
     "NotEnrolled",
     "PersonNotFound",
     "RegistryError",
+    "account_view",
     "add_household_member",
     "add_identity",
     "create_household",
@@ -236,6 +237,23 @@ def reveal_certno(conn: sa.Connection, psn_no: str, *, actor: str, reason: str) 
     audit(conn, actor, "registry.certno.reveal", psn_no, reason=reason)
     log.info("certno_revealed", psn_no=psn_no, actor=actor)
     return p.certno
+
+
+def account_view(conn: sa.Connection, psn_no: str, limit: int = 50) -> dict[str, object]:
+    """The personal account (个人账户): balance and the latest postings, amounts in fen."""
+    _person(conn, psn_no)
+    t = store.personal_account_posting
+    rows = conn.execute(
+        sa.select(t.c.ref, t.c.amount, t.c.balc_after, t.c.memo, t.c.at)
+        .where(t.c.psn_no == psn_no)
+        .order_by(t.c.id.desc())
+        .limit(limit)
+    ).mappings()
+    return {
+        "psn_no": psn_no,
+        "balc": store.balance(conn, psn_no),
+        "postings": [{**r, "at": r["at"].isoformat()} for r in rows],
+    }
 
 
 def person_view(conn: sa.Connection, psn_no: str) -> dict[str, object]:

@@ -54,7 +54,14 @@ def rates(
             rows = VoucherService(engine).activation_rates(by, admdvs=admdvs)
         finally:
             engine.dispose()
-    table = Table(title=f"医保电子凭证激活率（按{by}）")
+    dims = {
+        "region": "统筹区",
+        "town": "乡镇街道",
+        "unit": "单位",
+        "category": "人员类别",
+        "channel": "渠道",
+    }
+    table = Table(title=f"医保电子凭证激活率（按{dims.get(by, by)}）")
     for col in ("分组", "名称", "参保人数", "已激活", "激活率"):
         table.add_column(col)
     for r in rows:
