@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import new_database
 from tests.e2e.conftest import ARTIFACTS, ServerProcess
+from tests.integration.console.data import Seeded, seed_console_data
 from yibao.console.demo import DEMO_PASSWORD
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
@@ -56,23 +57,30 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def console_db(pg: EmbeddedPostgres, template_url: str) -> str:
-    """A database for this test module with every capability's demo data (as ``yibao serve``)."""
+def console_db(pg: EmbeddedPostgres, template_url: str) -> tuple[str, Seeded]:
+    """A database for this test module: every capability's demo data (as ``yibao serve``) plus
+    two known persons and three settlements made through the capabilities' services."""
     from yibao.demo import seed_all
 
     url = new_database(pg, template_url)
     engine = make_engine(url, pool_size=2)
     try:
         seed_all(engine)
+        seeded = seed_console_data(engine)
     finally:
         engine.dispose()
-    return url
+    return url, seeded
 
 
 @pytest.fixture(scope="module")
-def console_url(console_db: str) -> Iterator[str]:
+def known(console_db: tuple[str, Seeded]) -> Seeded:
+    return console_db[1]
+
+
+@pytest.fixture(scope="module")
+def console_url(console_db: tuple[str, Seeded]) -> Iterator[str]:
     """One real server (uvicorn) per test module; tests use fresh browser contexts."""
-    server = ServerProcess(console_db)
+    server = ServerProcess(console_db[0])
     server.start()
     try:
         yield server.url

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser.conftest import shot, sign_in
+from tests.integration.console.data import Seeded
 
 pytestmark = pytest.mark.browser
 
@@ -100,3 +101,53 @@ def test_city_admin_region_is_shown_and_audit_is_closed(page: Page, console_url:
     expect(page.locator(".region-chip")).to_have_text("广州市 440100")
     page.goto(console_url + "/console/audit")
     expect(page.locator("h1")).to_have_text("无权访问")
+
+
+def test_city_admin_cannot_open_another_citys_records_even_by_url(
+    page: Page, console_url: str, known: Seeded
+) -> None:
+    sign_in(page, console_url, "gz_admin")
+    for path in (f"/console/persons/{known.sz_psn}", f"/console/settlements/{known.sz_setl}"):
+        resp = page.goto(console_url + path)
+        assert resp is not None and resp.status == 404
+        expect(page.locator("h1")).to_have_text("未找到记录")
+        expect(page.locator("body")).not_to_contain_text("林晓燕")
+    shot(page, "11-out-of-scope")
+    resp = page.goto(console_url + f"/console/persons/{known.gz_psn}")
+    assert resp is not None and resp.status == 200
+    expect(page.locator("main")).to_contain_text("陈志强")
+
+
+def test_person_and_settlement_detail_pages(page: Page, console_url: str, known: Seeded) -> None:
+    sign_in(page, console_url, "admin")
+    page.goto(console_url + "/console/persons?q=陈志强")
+    row = page.locator("table.table tbody tr").first
+    expect(row).to_contain_text("陈志强")
+    assert re.search(r"\*{8}", row.inner_text())  # masked ID number
+    shot(page, "12-persons-search")
+    row.locator("a").first.click()
+    expect(page.locator("h1.page-title")).to_have_text("参保人详情")
+    expect(page.locator("main")).to_contain_text("职工基本医疗保险（310）")
+    shot(page, "13-person-detail")
+    page.locator(f"a[href='/console/settlements/{known.gz_setl}']").first.click()
+    expect(page.locator("h1.page-title")).to_have_text("结算单详情")
+    main = page.locator("main")
+    for text in ("费用构成", "基金支付明细", "费用明细分割", "计算过程", "依据"):
+        expect(main).to_contain_text(text)
+    shot(page, "14-settlement-detail")
+    page.goto(console_url + "/console/settlements")
+    expect(page.locator("table.table")).to_contain_text(known.cross_setl)
+    shot(page, "15-settlements-list")
+
+
+def test_overview_draws_charts_from_real_data(page: Page, console_url: str) -> None:
+    sign_in(page, console_url, "admin")
+    page.wait_for_selector("[data-chart=settle_by_region] canvas")
+    page.wait_for_selector("[data-chart=fund_pay] canvas")
+    page.wait_for_selector("[data-chart=cross_region] canvas")
+    shot(page, "01-overview-data")
+    page.goto(console_url + "/console/institutions")
+    expect(page.locator("table.table")).to_contain_text("广州市第一人民医院")
+    page.goto(console_url + "/console/policy?admdvs=440300")
+    expect(page.locator("main")).to_contain_text("执行的政策参数")
+    shot(page, "05-policy-440300")

@@ -17,30 +17,95 @@ from sqlalchemy import Engine
 CHINA = timezone(timedelta(hours=8))
 _msg = itertools.count(1)
 
-PHARMACY_ITEMS: list[dict[str, object]] = [
-    {"sn": "1", "name": "阿莫西林胶囊", "class": "01", "pric": 18.5, "cnt": 2},
-    {"sn": "2", "name": "布洛芬缓释胶囊", "class": "02", "pric": 26.0, "cnt": 3},
-]
-INPATIENT_ITEMS: list[dict[str, object]] = [
-    {"sn": "1", "name": "床位费", "class": "01", "amount": 1200},
-    {"sn": "2", "name": "头孢曲松钠注射剂", "class": "02", "pric": 85.0, "cnt": 20},
-    {"sn": "3", "name": "进口心脏支架", "class": "03", "amount": 3000},
-    {"sn": "4", "name": "手术费", "class": "01", "amount": 6500},
-]
-OUTPATIENT_ITEMS: list[dict[str, object]] = [
-    {"sn": "1", "name": "诊查费", "class": "01", "amount": 30},
-    {"sn": "2", "name": "血常规", "class": "01", "amount": 45},
-    {"sn": "3", "name": "奥美拉唑肠溶胶囊", "class": "02", "pric": 32.0, "cnt": 4},
-]
-
 
 @dataclass(frozen=True)
 class Seeded:
     gz_psn: str  # 广州 employee (职工, 440100)
     sz_psn: str  # 深圳 resident (居民, 440300)
-    gz_setl: str  # 广州 person at a 广州 pharmacy
-    sz_setl: str  # 深圳 person at a 深圳 pharmacy
+    gz_setl: str  # 广州 person, inpatient at a 广州 hospital
+    sz_setl: str  # 深圳 person, outpatient at a 深圳 hospital
     cross_setl: str  # 广州 person at a 深圳 pharmacy (异地)
+
+
+# Items with codes and names from the shipped demo catalogue (catalogs/440000-guangdong/items.csv)
+PHARMACY_ITEMS: list[dict[str, object]] = [
+    {
+        "sn": "1",
+        "code": "XJ01CAA007A002558977458",
+        "name": "阿莫西林胶囊",
+        "class": "01",
+        "pric": 0.16,
+        "cnt": 24,
+    },
+    {
+        "sn": "2",
+        "code": "XC08CAA007A001917059358",
+        "name": "硝苯地平控释片",
+        "class": "02",
+        "pric": 2.90,
+        "cnt": 30,
+    },
+]
+INPATIENT_ITEMS: list[dict[str, object]] = [
+    {
+        "sn": "1",
+        "code": "001109000050000",
+        "name": "层流洁净病房床位费",
+        "class": "02",
+        "pric": 260.0,
+        "cnt": 7,
+    },
+    {
+        "sn": "2",
+        "code": "XJ01DDA016A004468286437",
+        "name": "注射用头孢曲松钠",
+        "class": "01",
+        "pric": 2.80,
+        "cnt": 42,
+    },
+    {
+        "sn": "3",
+        "code": "C03025860364762062810299818",
+        "name": "静脉留置针",
+        "class": "02",
+        "pric": 12.0,
+        "cnt": 6,
+    },
+    {
+        "sn": "4",
+        "code": "002300000010000",
+        "name": "正电子发射计算机断层显像(PET-CT)",
+        "class": "03",
+        "amount": 7500,
+    },
+    {
+        "sn": "5",
+        "code": "002504040010000",
+        "name": "降钙素原检测(PCT)",
+        "class": "02",
+        "pric": 120.0,
+        "cnt": 3,
+    },
+]
+OUTPATIENT_ITEMS: list[dict[str, object]] = [
+    {"sn": "1", "code": "001102000020000", "name": "副主任医师诊查费", "class": "01", "amount": 25},
+    {
+        "sn": "2",
+        "code": "XJ01MAA010A001857022364",
+        "name": "左氧氟沙星片",
+        "class": "01",
+        "pric": 0.85,
+        "cnt": 12,
+    },
+    {
+        "sn": "3",
+        "code": "XJ01DCA010A001558923161",
+        "name": "头孢呋辛酯片",
+        "class": "02",
+        "pric": 0.55,
+        "cnt": 24,
+    },
+]
 
 
 def _person(engine: Engine, seq: int, name: str, gend: str, brdy: date, admdvs: str,
@@ -91,6 +156,8 @@ def _settle(engine: Engine, psn_no: str, insutype: str, psn_type: str, insuplc: 
     from yibao.settlement.case import parse_case
     from yibao.settlement.model import SETLINFO_AMOUNTS
 
+    chosen = items or PHARMACY_ITEMS
+    codes = {str(i["sn"]): str(i["code"]) for i in chosen}
     case = parse_case(
         {
             "region": insuplc,
@@ -101,7 +168,7 @@ def _settle(engine: Engine, psn_no: str, insutype: str, psn_type: str, insuplc: 
                 "mdtrtarea_admvs": area,
                 "begntime": when.date(),
                 "filing": "long_term",
-                "items": items or PHARMACY_ITEMS,
+                "items": [{k: v for k, v in i.items() if k != "code"} for i in chosen],
             },
         }
     )
@@ -109,7 +176,7 @@ def _settle(engine: Engine, psn_no: str, insutype: str, psn_type: str, insuplc: 
     lines = [
         FeeLine(
             feedetl_sn=i.feedetl_sn,
-            med_list_codg=f"XTEST{i.feedetl_sn}",
+            med_list_codg=codes[i.feedetl_sn],
             medins_list_codg=f"H-{i.feedetl_sn}",
             det_item_fee_sumamt=i.det_item_fee_sumamt,
             cnt=Decimal(i.cnt),

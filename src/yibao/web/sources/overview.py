@@ -298,13 +298,13 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
             titles[1][1],
             {
                 "tooltip": {"trigger": "item", "formatter": "{b}：{c} 元（{d}%）"},
-                "legend": {"orient": "vertical", "left": 0, "top": "middle"},
+                "legend": {"bottom": 0, "type": "scroll"},
                 "series": [
                     {
                         "type": "pie",
-                        "radius": ["38%", "68%"],
-                        "center": ["60%", "52%"],
-                        "label": {"formatter": "{b}\n{d}%"},
+                        "radius": ["36%", "62%"],
+                        "center": ["50%", "46%"],
+                        "label": {"formatter": "{b}\n{d}%", "overflow": "none"},
                         "data": pie,
                     }
                 ],
@@ -355,6 +355,7 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
                         "top": 20,
                         "bottom": 20,
                         "nodeGap": 14,
+                        "nodeWidth": 14,
                         "data": [{"name": n} for n in nodes],
                         "links": links,
                         "lineStyle": {"color": "gradient", "curveness": 0.5, "opacity": 0.45},

@@ -232,7 +232,31 @@ def _voucher(conn: sa.Connection, psn_no: str) -> list[tuple[str, str]] | Unavai
 
 
 def _filings(conn: sa.Connection, psn_no: str) -> list[dict[str, Any]] | Unavailable:
-    return Unavailable("异地就医备案数据尚未接入：备案服务尚未上线。", "filing")
+    """Cross-region filings (异地就医备案) of the person, newest first."""
+    if not tables_exist(conn, "filing"):
+        return Unavailable("异地就医备案数据尚未接入：备案服务尚未上线。", "filing")
+    from yibao.filing.model import TYPE_NAMES, FilingType
+    from yibao.filing.store import filing as f
+
+    status = {"active": "有效", "cancelled": "已撤销", "ended": "已终止"}
+    rows = []
+    for r in conn.execute(
+        sa.select(f).where(f.c.psn_no == psn_no).order_by(f.c.begndate.desc())
+    ).mappings():
+        try:
+            label = TYPE_NAMES[FilingType(r["filing_type"])]
+        except ValueError:
+            label = r["filing_type"]
+        rows.append(
+            {
+                "label": label,
+                "place": region_label(r["mdtrtarea_admdvs"]),
+                "begndate": r["begndate"].isoformat() if r["begndate"] else "",
+                "enddate": r["enddate"].isoformat() if r["enddate"] else "长期",
+                "status": status.get(r["status"], r["status"]),
+            }
+        )
+    return rows
 
 
 def _settlements(

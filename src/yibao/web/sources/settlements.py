@@ -254,7 +254,7 @@ def detail(
         ("参保地", region_label(m["insuplc_admdvs"])),
         ("就医地", region_label(m["mdtrtarea_admvs"]) + ("（异地就医）" if cross else "")),
         ("结算时间", china_time(m["setl_time"])),
-        ("清算类别", m["clr_type"] or ""),
+        ("清算类别", with_code("clr_type", m["clr_type"]) if m["clr_type"] else ""),
         ("清算经办机构", region_label(m["clr_optins"]) if m["clr_optins"] else ""),
         ("账户余额（结算后）", "" if m["balc"] is None else _yuan(int(m["balc"])) + " 元"),
     ]
