@@ -1,15 +1,16 @@
 """The exactly-once transaction boundary (一次且仅一次) every national-interface call runs in.
 
-:func:`execute_once` opens ONE database transaction, takes an advisory lock on
-(fixmedins_code, msgid), and then:
+:func:`execute_once` opens ONE database transaction and first *claims* the key
+(fixmedins_code, msgid) by inserting the message-log row (``INSERT … ON CONFLICT DO NOTHING``):
 
-1. if the message log already has this key: the same content (``request_hash``) gets the stored
-   response bytes back (:data:`REPLAY`), different content is refused (:data:`CONFLICT`);
-2. otherwise it runs ``work(conn)`` — the handler's business writes — and inserts the
-   message-log row with the response in the same transaction, then commits.
+1. if the row already exists: the same content (``request_hash``) gets the stored response
+   bytes back (:data:`REPLAY`), different content is refused (:data:`CONFLICT`);
+2. otherwise it runs ``work(conn)`` — the handler's business writes — then writes the response
+   into the claimed row in the same transaction, and commits.
 
 So an acknowledged answer is never lost (it committed with its writes) and never applied twice
-(a retry finds the row). Concurrent duplicates queue on the advisory lock and then replay.
+(a retry finds the row). A concurrent duplicate's claim waits on the primary key until the first
+transaction ends, then replays its answer (or, if the first rolled back, runs itself).
 ``work`` raises :class:`Refusal` to roll its writes back and answer anyway; the refusal is
 recorded when ``answer.record`` (business refusals) and not recorded otherwise (bad input).
 Serialisation failures and deadlocks are retried a few times from the start.
@@ -80,23 +81,17 @@ def _previous(existing: store.StoredMessage, key: MessageKey) -> Outcome:
     return Outcome(CONFLICT, stored=existing)
 
 
-def _record(conn: sa.Connection, key: MessageKey, answer: Answer) -> None:
-    store.insert(
+def _complete(conn: sa.Connection, key: MessageKey, answer: Answer) -> None:
+    store.complete(
         conn,
-        store.StoredMessage(
-            fixmedins_code=key.fixmedins_code,
-            msgid=key.msgid,
-            infno=key.infno,
-            request_hash=key.request_hash,
-            request=key.request,
-            infcode=answer.infcode,
-            err_msg=answer.err_msg,
-            psn_no=answer.psn_no,
-            inf_refmsgid=answer.inf_refmsgid,
-            content_type=answer.content_type,
-            response=answer.body,
-        ),
-        opter=key.opter,
+        key.fixmedins_code,
+        key.msgid,
+        infcode=answer.infcode,
+        err_msg=answer.err_msg,
+        psn_no=answer.psn_no,
+        inf_refmsgid=answer.inf_refmsgid,
+        content_type=answer.content_type,
+        response=answer.body,
     )
 
 
@@ -106,14 +101,26 @@ def _attempt(
     with engine.connect() as conn:
         tx = conn.begin()
         try:
-            store.lock_key(conn, key.fixmedins_code, key.msgid)
-            existing = store.find(conn, key.fixmedins_code, key.msgid)
-            if existing is not None:
+            claimed = store.claim(
+                conn,
+                key.fixmedins_code,
+                key.msgid,
+                key.infno,
+                key.request_hash,
+                key.request,
+                key.opter,
+            )
+            if not claimed:
+                existing = store.find(conn, key.fixmedins_code, key.msgid)
                 tx.rollback()
+                if existing is None:  # pragma: no cover - claimed then deleted under us
+                    raise RuntimeError("message-log row vanished")
                 return _previous(existing, key)
             answer = work(conn)
             if answer.record:
-                _record(conn, key, answer)
+                _complete(conn, key, answer)
+            else:
+                store.unclaim(conn, key.fixmedins_code, key.msgid)
             tx.commit()
             return Outcome(NEW, answer=answer)
         except Refusal as refusal:
@@ -126,11 +133,19 @@ def _attempt(
         if not refused.record:
             return Outcome(REFUSED, answer=refused)
         with conn.begin():
-            store.lock_key(conn, key.fixmedins_code, key.msgid)
-            existing = store.find(conn, key.fixmedins_code, key.msgid)
-            if existing is not None:
+            if not store.claim(
+                conn,
+                key.fixmedins_code,
+                key.msgid,
+                key.infno,
+                key.request_hash,
+                key.request,
+                key.opter,
+            ):
+                existing = store.find(conn, key.fixmedins_code, key.msgid)
+                assert existing is not None
                 return _previous(existing, key)
-            _record(conn, key, refused)
+            _complete(conn, key, refused)
         return Outcome(NEW, answer=refused)
 
 

@@ -104,6 +104,78 @@ def find(conn: sa.Connection, fixmedins_code: str, msgid: str) -> StoredMessage 
     )
 
 
+PENDING = -9  # infcode of a claimed row whose answer is not written yet (never committed)
+
+
+def claim(
+    conn: sa.Connection,
+    fixmedins_code: str,
+    msgid: str,
+    infno: str,
+    request_hash: str,
+    request: str,
+    opter: str,
+) -> bool:
+    """Claim the key for this transaction: ``True`` if inserted, ``False`` if a row exists.
+
+    A concurrent transaction holding the same key makes this statement wait until it ends (the
+    primary key's uniqueness check), so after ``False`` :func:`find` sees the committed row.
+    """
+    stmt = (
+        pg.insert(message)
+        .values(
+            fixmedins_code=fixmedins_code,
+            msgid=msgid,
+            infno=infno,
+            request_hash=request_hash,
+            request=request,
+            infcode=PENDING,
+            err_msg="",
+            psn_no="",
+            opter=opter,
+            inf_refmsgid="",
+            content_type="",
+            response=b"",
+        )
+        .on_conflict_do_nothing(index_elements=["fixmedins_code", "msgid"])
+        .returning(message.c.msgid)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def complete(
+    conn: sa.Connection,
+    fixmedins_code: str,
+    msgid: str,
+    *,
+    infcode: int,
+    err_msg: str,
+    psn_no: str,
+    inf_refmsgid: str,
+    content_type: str,
+    response: bytes,
+) -> None:
+    """Write the answer into the claimed row (same transaction as the claim)."""
+    conn.execute(
+        message.update()
+        .where(message.c.fixmedins_code == fixmedins_code, message.c.msgid == msgid)
+        .values(
+            infcode=infcode,
+            err_msg=err_msg,
+            psn_no=psn_no,
+            inf_refmsgid=inf_refmsgid,
+            content_type=content_type,
+            response=response,
+        )
+    )
+
+
+def unclaim(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:
+    conn.execute(
+        message.delete().where(message.c.fixmedins_code == fixmedins_code, message.c.msgid == msgid)
+    )
+
+
 def insert(conn: sa.Connection, msg: StoredMessage, opter: str = "") -> None:
     conn.execute(
         message.insert().values(

@@ -116,13 +116,34 @@ def sign_out(
     return local
 
 
+def sign_no_problem(
+    inst: Institution, sign_no: str, current: SignIn | None, now: datetime
+) -> str | None:
+    """Why ``sign_no`` (looked up as ``current``) does not authorise a transaction now."""
+    if not sign_no:
+        return "sign_no: 未签到，请先调用【9001】签到并在报文中传入签到流水号"
+    if current is None:
+        return f"sign_no: 签到流水号{sign_no}不存在，请先调用【9001】签到"
+    return current.problem(inst.fixmedins_code, business_day(now).date())
+
+
 def check_sign_no(
     conn: sa.Connection, inst: Institution, sign_no: str, now: datetime
 ) -> str | None:
     """Why ``sign_no`` does not authorise a transaction now, or ``None`` when it does."""
-    if not sign_no:
-        return "sign_no: 未签到，请先调用【9001】签到并在报文中传入签到流水号"
-    current = store.get_signin(conn, sign_no)
-    if current is None:
-        return f"sign_no: 签到流水号{sign_no}不存在，请先调用【9001】签到"
-    return current.problem(inst.fixmedins_code, business_day(now).date())
+    current = store.get_signin(conn, sign_no) if sign_no else None
+    return sign_no_problem(inst, sign_no, current, now)
+
+
+def authorise(
+    conn: sa.Connection, fixmedins_code: str, sign_no: str, now: datetime, *, needs_sign_in: bool
+) -> tuple[Institution | None, str | None]:
+    """The institution and why it may not transact now (unknown, network status, sign-in)."""
+    inst, current = store.institution_and_signin(conn, fixmedins_code, sign_no)
+    if inst is None:
+        return None, f"fixmedins_code: 定点医药机构{fixmedins_code}未登记"
+    if (why := inst.refusal()) is not None:
+        return inst, why
+    if needs_sign_in:
+        return inst, sign_no_problem(inst, sign_no, current, now)
+    return inst, None

@@ -112,6 +112,41 @@ def get_institution(conn: sa.Connection, code: str) -> Institution | None:
     return _institution(row) if row else None
 
 
+def institution_and_signin(
+    conn: sa.Connection, code: str, sign_no: str
+) -> tuple[Institution | None, SignIn | None]:
+    """The institution and (when ``sign_no`` is given) that sign-in, in one round trip."""
+    s = signin.alias("s")
+    q = (
+        sa.select(
+            institution,
+            s.c.sign_no.label("s_sign_no"),
+            s.c.fixmedins_code.label("s_fixmedins_code"),
+            s.c.opter_no.label("s_opter_no"),
+            s.c.sign_date.label("s_sign_date"),
+            s.c.sign_time.label("s_sign_time"),
+            s.c.signed_out_at.label("s_signed_out_at"),
+        )
+        .select_from(institution.outerjoin(s, s.c.sign_no == sign_no))
+        .where(institution.c.fixmedins_code == code)
+    )
+    row = conn.execute(q).first()
+    if row is None:
+        return None, None
+    m = row._mapping
+    found = None
+    if m["s_sign_no"] is not None:
+        found = SignIn(
+            sign_no=m["s_sign_no"],
+            fixmedins_code=m["s_fixmedins_code"],
+            opter_no=m["s_opter_no"],
+            sign_date=m["s_sign_date"],
+            sign_time=m["s_sign_time"],
+            signed_out_at=m["s_signed_out_at"],
+        )
+    return _institution(row), found
+
+
 def search_institutions(
     conn: sa.Connection,
     *,

@@ -244,22 +244,20 @@ class Gateway:
             )
 
         def work(conn: sa.Connection) -> gateway.Answer:
-            inst = institution_store.get_institution(conn, env.fixmedins_code)
-            if inst is None:
-                raise refuse(
-                    f"fixmedins_code: 定点医药机构{env.fixmedins_code}未登记", record=False
+            inst, problem = institutions.authorise(
+                conn,
+                env.fixmedins_code,
+                env.sign_no,
+                received,
+                needs_sign_in=tx.needs_sign_in and self.settings.require_sign_in,
+            )
+            if inst is not None and problem is None and env.mdtrtarea_admvs != inst.admdvs:
+                problem = (
+                    f"mdtrtarea_admvs: 就医地医保区划须为本机构所在医保区划{inst.admdvs}，"
+                    f"收到{env.mdtrtarea_admvs}"
                 )
-            if (why := inst.refusal()) is not None:
-                raise refuse(why, record=False)
-            if env.mdtrtarea_admvs != inst.admdvs:
-                raise refuse(
-                    f"mdtrtarea_admvs: 就医地医保区划须为本机构所在医保区划{inst.admdvs}，收到{env.mdtrtarea_admvs}",
-                    record=False,
-                )
-            if tx.needs_sign_in and self.settings.require_sign_in:
-                problem = institutions.check_sign_no(conn, inst, env.sign_no, received)
-                if problem:
-                    raise refuse(problem, record=False)
+            if inst is None or problem is not None:
+                raise refuse(problem or "fixmedins_code: 未登记", record=False)
             ctx = Context(
                 conn=conn,
                 envelope=env,
