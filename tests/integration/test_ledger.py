@@ -224,3 +224,40 @@ def test_concurrent_postings_never_lose_one(engine: Engine) -> None:
             "310100": -12_000 * total,
             "330100": -3_000 * total,
         }
+
+
+def test_cli_rollup_verify_balances(
+    engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from yibao.cli import app
+
+    with engine.begin() as conn:
+        post_settlement(conn, posting())
+    monkeypatch.setenv("YIBAO_DATABASE_URL", db_url)
+    runner = CliRunner()
+    res = runner.invoke(app, ["ledger", "rollup"])
+    assert res.exit_code == 0 and "已汇总 3 笔转账" in res.output
+    res = runner.invoke(app, ["ledger", "verify"])
+    assert res.exit_code == 0 and "核对通过" in res.output
+    res = runner.invoke(app, ["ledger", "balances", "--kind", "payable", "--date", "2026-11-22"])
+    assert res.exit_code == 0 and "PAY:H44010100001" in res.output and "155.00" in res.output
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE ledger_balance_daily SET debits = debits + 1"))
+    res = runner.invoke(app, ["ledger", "verify"])
+    assert res.exit_code == 1 and "日汇总不一致" in res.output
+
+
+def test_ensure_accounts_and_flags(engine: Engine) -> None:
+    from yibao.ledger.model import bank_account, fund_account
+    from yibao.ledger.store import ensure_accounts
+
+    with engine.begin() as conn:
+        ensure_accounts(conn, [bank_account("440100"), fund_account("440100", "310100")])
+        ensure_accounts(conn, [bank_account("440100")])  # idempotent
+        set_account_flags(conn, "BANK:440100", AccountFlags.CLOSED)
+    with pytest.raises(LedgerError, match="closed"), engine.begin() as conn:
+        ensure_accounts(conn, [bank_account("440100")])
+    with pytest.raises(LedgerError, match="not found"), engine.begin() as conn:
+        set_account_flags(conn, "BANK:999999", AccountFlags.CLOSED)

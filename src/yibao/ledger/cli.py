@@ -1,0 +1,94 @@
+"""``yibao ledger rollup | verify | balances``: thin commands over :mod:`yibao.ledger`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import typer
+from sqlalchemy import Engine
+
+app = typer.Typer(help="基金账务 (fund ledger) commands", no_args_is_help=True)
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    from yibao.config import get_settings
+    from yibao.db.engine import make_engine
+    from yibao.db.migrate import upgrade
+    from yibao.db.runtime import database_url
+
+    with database_url(get_settings()) as url:
+        upgrade(url)
+        engine = make_engine(url, pool_size=1)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        typer.echo(f"错误: --date {value!r} 应为 YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command("rollup")
+def rollup_cmd() -> None:
+    """Fold finished postings into the daily balances (日结滚动汇总); safe to run any time."""
+    from yibao.ledger import rollup
+
+    with _engine() as engine, engine.begin() as conn:
+        n = rollup(conn)
+    typer.echo(f"已汇总 {n} 笔转账")
+
+
+@app.command("verify")
+def verify_cmd() -> None:
+    """Zero-sum, chain completeness, mirror and roll-up checks (账务核对); exit 1 on a problem."""
+    from yibao.ledger import verify
+
+    with _engine() as engine, engine.connect() as conn:
+        rep = verify(conn)
+    typer.echo(f"转账 {rep.transfers} 笔，记账链 {rep.chains} 条，分录合计 {rep.entry_sum} 分")
+    problems = {
+        "不平衡的记账链": rep.unbalanced_chains,
+        "不完整的记账链": rep.incomplete_chains,
+        "不对称的冲销": rep.bad_reversals,
+        "未登记的账户": rep.unknown_accounts,
+        "日汇总不一致": rep.rollup_mismatches,
+        "余额限制提示": rep.limit_violations,
+    }
+    for label, items in problems.items():
+        for item in items[:20]:
+            typer.echo(f"  {label}: {item}")
+    typer.echo("核对通过" if rep.ok else "核对未通过")
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
+@app.command("balances")
+def balances_cmd(
+    region: str = typer.Option(None, help="pooling region (admdvs), e.g. 440100"),
+    kind: str = typer.Option(None, help="fund | personal | payable | clearing | bank | mulaid"),
+    as_of: str = typer.Option(None, "--date", help="value date YYYY-MM-DD (default today)"),
+) -> None:
+    """Account balances at the end of a value date (余额, 元)."""
+    from yibao.ledger import account_balances
+    from yibao.money import fen_str
+
+    day = _day(as_of)
+    filters = {k: v for k, v in (("region", region), ("kind", kind)) if v}
+    with _engine() as engine, engine.connect() as conn:
+        rows = account_balances(conn, day, **filters)
+    typer.echo(f"{'账户':<32}{'借方':>16}{'贷方':>16}{'余额':>16}")
+    for b in rows:
+        typer.echo(
+            f"{b.account_code:<32}{fen_str(b.debits):>16}{fen_str(b.credits):>16}"
+            f"{fen_str(b.balance):>16}"
+        )
