@@ -44,6 +44,9 @@ def _register_subcommands() -> None:
     from yibao.clearing.cli import app as clearing_app
 
     app.add_typer(clearing_app, name="clearing")  # yibao clearing run --month 2026-10
+    from yibao.ledger.cli import app as ledger_app
+
+    app.add_typer(ledger_app, name="ledger")  # yibao ledger rollup|verify|balances
 
 
 @db_app.command("upgrade")
