@@ -313,7 +313,11 @@ def test_family_code_for_a_bound_child(
     code = svc.issue_code("wechat", "pp", for_psn_no=child)
     ident = svc.exchange(str(code["code"]), org_id="H2", business_type="01101")
     assert ident["psnNo"] == child and ident["idNo"] == child_id
+    pending = svc.issue_code("wechat", "pp", for_psn_no=child)
     svc.unbind_family("wechat", "pp", child)
+    with pytest.raises(EcError) as e:
+        svc.exchange(str(pending["code"]), org_id="H2", business_type="01101")
+    assert _key(e) == "EC_FAMILY_NOT_BOUND"
     with pytest.raises(EcError) as e:
         svc.issue_code("wechat", "pp", for_psn_no=child)
     assert _key(e) == "EC_FAMILY_NOT_BOUND"

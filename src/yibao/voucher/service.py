@@ -551,11 +551,23 @@ class VoucherService:
                 if out_biz_no and row["used_by_org"] == org_id and row["out_biz_no"] == out_biz_no:
                     return self._identity(conn, row["ec_token"], now)
                 raise EcError("EC_CODE_USED", f"已于{row['used_at'].isoformat()}使用")
-            status = conn.execute(
-                sa.select(ec_voucher.c.status).where(ec_voucher.c.psn_no == row["holder_psn_no"])
-            ).scalar()
-            if status != "active":
-                raise EcError("EC_VOUCHER_INACTIVE")
+            for who in {row["holder_psn_no"], row["psn_no"]}:
+                status = conn.execute(
+                    sa.select(ec_voucher.c.status).where(ec_voucher.c.psn_no == who)
+                ).scalar()
+                if status != "active":
+                    raise EcError("EC_VOUCHER_INACTIVE")
+            if (
+                row["holder_psn_no"] != row["psn_no"]
+                and not conn.execute(
+                    sa.select(ec_family.c.status).where(
+                        ec_family.c.holder_psn_no == row["holder_psn_no"],
+                        ec_family.c.dependent_psn_no == row["psn_no"],
+                        ec_family.c.status == "active",
+                    )
+                ).first()
+            ):
+                raise EcError("EC_FAMILY_NOT_BOUND")
             chnl_ok = conn.execute(
                 sa.select(ec_authorization.c.status).where(
                     ec_authorization.c.chnl_id == claims.chnl_id,
