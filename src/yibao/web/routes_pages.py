@@ -232,7 +232,7 @@ def policy(request: Request, console: Ctx, admdvs: str = "", on: str = "") -> Re
 def reconciliation(request: Request, console: Ctx) -> Response:
     require(console, Page.RECONCILIATION)
     with engine_of(request).connect() as conn:
-        view = recon_src.build(conn, console.scope)
+        view = recon_src.build(conn, console.scope, china_today())
     return page(
         request,
         console,

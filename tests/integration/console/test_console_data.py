@@ -112,3 +112,13 @@ def test_policy_page_shows_parameters_with_references(client: TestClient) -> Non
     assert "不在您的管辖范围内" in other
     bad = client.get("/console/policy", params={"admdvs": "4401"}).text
     assert "医保区划必须是 6 位数字" in bad
+
+
+def test_reconciliation_totals_are_per_treatment_region(client: TestClient, data: Seeded) -> None:
+    login(client, "gz_admin")
+    page = client.get("/console/reconciliation").text
+    assert "中心结算汇总" in page and "广州市第一人民医院" in page
+    assert "深圳市南山区仁心大药房" not in page  # treated in 深圳: 深圳's to reconcile
+    login(client, "sz_admin")
+    page = client.get("/console/reconciliation").text
+    assert "深圳市南山区仁心大药房" in page and "广州市第一人民医院" not in page

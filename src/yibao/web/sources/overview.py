@@ -330,37 +330,40 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
             Chart("cross_region", titles[2][1], missing="本月所选范围内没有异地就医结算")
         )
         return
-    nodes: list[str] = []
-    links = []
-    for f in flows:
-        src = region_name(f.insuplc_admdvs) + "（参保）"
-        dst = region_name(f.mdtrtarea_admvs) + "（就医）"
-        for n in (src, dst):
-            if n not in nodes:
-                nodes.append(n)
-        links.append(
-            {"source": src, "target": dst, "value": int(f.n), "fund": fen_str(int(f.fund))}
-        )
+    labels = [f"{region_name(f.insuplc_admdvs)} → {region_name(f.mdtrtarea_admvs)}" for f in flows]
     ov.charts.append(
         Chart(
             "cross_region",
             titles[2][1],
             {
-                "tooltip": {"trigger": "item", "formatter": "{b}：{c} 笔"},
+                "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+                "legend": {"top": 0, "data": ["结算笔数", "就医地垫付基金（元）"]},
+                "grid": {**GRID, "left": 20},
+                "yAxis": {"type": "category", "data": labels, "inverse": True},
+                "xAxis": [
+                    {"type": "value", "name": "笔", "position": "bottom"},
+                    {
+                        "type": "value",
+                        "name": "元",
+                        "position": "top",
+                        "splitLine": {"show": False},
+                    },
+                ],
                 "series": [
                     {
-                        "type": "sankey",
-                        "left": 10,
-                        "right": 110,
-                        "top": 20,
-                        "bottom": 20,
-                        "nodeGap": 14,
-                        "nodeWidth": 14,
-                        "data": [{"name": n} for n in nodes],
-                        "links": links,
-                        "lineStyle": {"color": "gradient", "curveness": 0.5, "opacity": 0.45},
-                        "label": {"color": "#1f2933"},
-                    }
+                        "name": "结算笔数",
+                        "type": "bar",
+                        "data": [int(f.n) for f in flows],
+                        "itemStyle": {"color": "#1f5fbf"},
+                        "label": {"show": True, "position": "right", "formatter": "{c} 笔"},
+                    },
+                    {
+                        "name": "就医地垫付基金（元）",
+                        "type": "bar",
+                        "xAxisIndex": 1,
+                        "data": [fen_str(int(f.fund)) for f in flows],
+                        "itemStyle": {"color": "#d9822b"},
+                    },
                 ],
             },
         )

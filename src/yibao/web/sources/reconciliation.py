@@ -1,25 +1,214 @@
-"""Reconciliation and clearing read model (对账与清算)."""
+"""Reconciliation and clearing read model (对账与清算).
+
+- 中心结算汇总: the centre's own totals per institution, day, 险种 and 清算类别 from the stored
+  settlement records (net of cancellations) — what a 3201 is compared against;
+- 3201 对账结果: the institutions' reconciliation calls as the gateway logged them
+  (``gateway_message``), with the result code (stmt_rslt: 平 / 中心多 / 医药机构多 / 数据不一致);
+- 异地清算往来 and 基金余额: from the fund ledger (``yibao.ledger.service.account_balances``).
+
+All filtered through :mod:`yibao.console.scoping`.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from yibao.console.model import Scope
-from yibao.web.sources import Unavailable
+from yibao.console.scoping import scoped
+from yibao.web.labels import code_label, with_code
+from yibao.web.regions import region_label
+from yibao.web.sources import Unavailable, tables_exist
 
+NO_SETTLEMENTS = Unavailable("结算记录尚未接入：结算服务尚未上线。", "encounter")
 NO_RECON = Unavailable("对账结果尚未接入：定点机构对账（3201/3202）服务尚未上线。", "api/nhsa")
-NO_CLEARING = Unavailable("清算数据尚未接入：异地清算与基金账务服务尚未上线。", "ledger")
+NO_LEDGER = Unavailable("基金账务数据尚未接入：基金账务服务尚未上线。", "ledger")
+DAYS = 7
 
 
 @dataclass(slots=True)
 class ReconView:
+    since: date
+    totals: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     recon: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     clearing: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     balances: list[dict[str, Any]] | Unavailable = field(default_factory=list)
 
 
-def build(conn: sa.Connection, scope: Scope) -> ReconView:
-    return ReconView(recon=NO_RECON, clearing=NO_CLEARING, balances=NO_CLEARING)
+def _yuan(fen: int) -> str:
+    from yibao.web.render import yuan
+
+    return yuan(fen)
+
+
+def build(conn: sa.Connection, scope: Scope, today: date) -> ReconView:
+    since = today - timedelta(days=DAYS - 1)
+    return ReconView(
+        since=since,
+        totals=_totals(conn, scope, since, today),
+        recon=_recon(conn, scope),
+        clearing=_clearing(conn, scope, today),
+        balances=_balances(conn, scope, today),
+    )
+
+
+def _totals(
+    conn: sa.Connection, scope: Scope, since: date, today: date
+) -> list[dict[str, Any]] | Unavailable:
+    if not tables_exist(conn, "encounter_settlement"):
+        return NO_SETTLEMENTS
+    from yibao.encounter.store import encounter_settlement as s
+
+    names: dict[str, str] = {}
+    if tables_exist(conn, "institution"):
+        from yibao.institutions.store import institution as inst
+
+        names = dict(
+            conn.execute(sa.select(inst.c.fixmedins_code, inst.c.fixmedins_name)).tuples().all()
+        )
+    net = sa.func.sum(sa.case((s.c.kind == "cancel", -1), else_=1))
+    stmt = (
+        sa.select(
+            s.c.setl_date,
+            s.c.fixmedins_code,
+            s.c.insutype,
+            s.c.clr_type,
+            net.label("n"),
+            sa.func.sum(s.c.medfee_sumamt).label("medfee"),
+            sa.func.sum(s.c.fund_pay_sumamt).label("fund"),
+            sa.func.sum(s.c.acct_pay).label("acct"),
+        )
+        .where(s.c.setl_date >= since, s.c.setl_date <= today)
+        .group_by(s.c.setl_date, s.c.fixmedins_code, s.c.insutype, s.c.clr_type)
+        .order_by(s.c.setl_date.desc(), s.c.fixmedins_code, s.c.insutype, s.c.clr_type)
+        .limit(300)
+    )
+    stmt = scoped(stmt, scope, regions=[s.c.mdtrtarea_admvs], institution=s.c.fixmedins_code)
+    return [
+        {
+            "date": r.setl_date.isoformat(),
+            "fixmedins": names.get(r.fixmedins_code, r.fixmedins_code),
+            "insutype": code_label("insutype", r.insutype),
+            "clr_type": with_code("clr_type", r.clr_type),
+            "count": int(r.n),
+            "medfee": _yuan(int(r.medfee)),
+            "fund": _yuan(int(r.fund)),
+            "acct": _yuan(int(r.acct)),
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
+def _recon(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Unavailable:
+    if not tables_exist(conn, "gateway_message"):
+        return NO_RECON
+    from yibao.gateway.store import message as m
+
+    stmt = (
+        sa.select(
+            m.c.created_at, m.c.fixmedins_code, m.c.infno, m.c.msgid, m.c.request, m.c.response
+        )
+        .where(m.c.infno.in_(("3201", "3202")))
+        .order_by(m.c.created_at.desc())
+        .limit(100)
+    )
+    if scope.fixmedins_code is not None or not scope.all_regions:
+        # the institution's own region is the first 6 digits after the H/P letter of its code
+        regions = [sa.func.substr(m.c.fixmedins_code, 2, 6)]
+        stmt = scoped(stmt, scope, regions=regions, institution=m.c.fixmedins_code)
+    from yibao.web.render import china_time
+
+    rows = []
+    for r in conn.execute(stmt):
+        req = _json(r.request)
+        data = req.get("input", {}).get("data", {}) if isinstance(req.get("input"), dict) else {}
+        out = _json(r.response).get("output") or {}
+        info = out.get("stmtinfo") or out.get("fileinfo") or {}
+        rslt = str(info.get("stmt_rslt", "")) if isinstance(info, dict) else ""
+        rows.append(
+            {
+                "at": china_time(r.created_at, "%Y-%m-%d %H:%M"),
+                "fixmedins": r.fixmedins_code,
+                "infno": "3201 对总账" if r.infno == "3201" else "3202 对明细账",
+                "period": f"{data.get('stmt_begndate', '')} ~ {data.get('stmt_enddate', '')}",
+                "insutype": code_label("insutype", str(data.get("insutype", ""))),
+                "count": data.get("fixmedins_setl_cnt", ""),
+                "medfee": data.get("medfee_sumamt", ""),
+                "result": code_label("stmt_rslt", rslt)
+                if rslt
+                else ("已生成结果文件" if r.infno == "3202" else "—"),
+                "ok": rslt == "0",
+                "detail": info.get("stmt_rslt_dscr", "") if isinstance(info, dict) else "",
+            }
+        )
+    return rows
+
+
+def _json(raw: object) -> dict[str, Any]:
+    try:
+        if isinstance(raw, bytes | bytearray | memoryview):
+            raw = bytes(raw).decode("utf-8")
+        value = json.loads(raw) if isinstance(raw, str) else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _ledger(conn: sa.Connection) -> bool:
+    return tables_exist(conn, "ledger_account", "ledger_transfer")
+
+
+def _clearing(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, Any]] | Unavailable:
+    """Clearing positions between pooling regions (异地清算往来): who owes whom."""
+    if not _ledger(conn):
+        return NO_LEDGER
+    from yibao.ledger.service import account_balances
+
+    rows = []
+    for b in account_balances(conn, today, kind="clearing"):
+        parts = b.account_code.split(":")
+        if len(parts) != 3:
+            continue
+        a, other = parts[1], parts[2]
+        if a > other or not scope.allows_any_region(a, other) or scope.fixmedins_code:
+            continue  # each pair once (CLR:a:b holds the negation of CLR:b:a)
+        bal = b.balance
+        if bal == 0:
+            continue
+        creditor, debtor = (a, other) if bal > 0 else (other, a)
+        rows.append(
+            {
+                "creditor": region_label(creditor),
+                "debtor": region_label(debtor),
+                "amount": _yuan(abs(bal)),
+                "as_of": today.isoformat(),
+            }
+        )
+    return rows
+
+
+def _balances(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, Any]] | Unavailable:
+    """Fund balances per pooling region (基金余额) as the ledger derives them."""
+    if not _ledger(conn):
+        return NO_LEDGER
+    if scope.fixmedins_code is not None:
+        return Unavailable("定点机构账户不显示基金余额。", "ledger")
+    from yibao.ledger.service import account_balances
+
+    return [
+        {
+            "region": region_label(b.region),
+            "fund": with_code("fund_pay_type", b.fund_pay_type),
+            "debits": _yuan(b.debits),
+            "credits": _yuan(b.credits),
+            "balance": _yuan(b.balance),
+        }
+        for b in sorted(
+            account_balances(conn, today, kind="fund"), key=lambda x: (x.region, x.fund_pay_type)
+        )
+        if scope.allows_region(b.region)
+    ]
