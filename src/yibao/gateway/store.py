@@ -72,7 +72,11 @@ class StoredMessage:
 
 
 def lock_key(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:
-    """Serialise every request with this key until the end of the transaction (advisory lock)."""
+    """Advisory lock on a key until the end of the transaction.
+
+    It serialises only with other ``lock_key`` callers; to wait for an in-flight request of that
+    msgid use :func:`claim` (which waits on the primary key).
+    """
     conn.execute(
         sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
         {"k": f"{fixmedins_code}\x1f{msgid}"},

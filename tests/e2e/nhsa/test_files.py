@@ -42,3 +42,18 @@ def test_bad_files_and_foreign_downloads(make_client: ClientFactory) -> None:
     p.sign_in()
     r = p.download_file(ok.output["file_qury_no"], "a.zip")
     assert r.infcode == -1 and "不存在" in r.err_msg
+
+
+def test_upload_retry_is_identical_and_other_file_conflicts(make_client: ClientFactory) -> None:
+    c = make_client()
+    c.sign_in()
+    e = c.envelope(
+        "9101", {"fsUploadIn": {"filename": "r.zip", "fixmedins_code": c.fixmedins_code}}
+    )
+    first_zip = make_tab_zip({"r.txt": [["1"]]})
+    first = c.post("9101", e, files={"file": ("r.zip", first_zip, "application/zip")})
+    again = c.post("9101", e, files={"file": ("r.zip", first_zip, "application/zip")})
+    assert first.infcode == 0 and again.body == first.body
+    other = make_tab_zip({"r.txt": [["2"]]})
+    clash = c.post("9101", e, files={"file": ("r.zip", other, "application/zip")})
+    assert clash.infcode == -1 and clash.err_msg.startswith("msgid:")

@@ -10,8 +10,10 @@ import json
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from tests.e2e.nhsa.conftest import HOSPITAL, client_for
 from yibao.api.nhsa import dispatcher, jsonio
@@ -112,3 +114,12 @@ def test_deep_nesting_and_big_numbers(fuzz_client: NhsaClient) -> None:
     text = json.dumps(body).replace('"1"}}', "1" + "0" * 5000 + "}}")
     _check(fuzz_client.post("1201", text))
     _check(fuzz_client.post("9001", b'{"infno": 1e99999}'))
+
+
+def test_no_input_error_was_recorded(fuzz_client: NhsaClient, seeded: Engine) -> None:
+    """Bad input changes nothing: none of the fuzzed input errors reached the message log."""
+    with seeded.connect() as conn:
+        recorded = conn.execute(
+            sa.text("SELECT count(*) FROM gateway_message WHERE err_msg LIKE 'input.%'")
+        ).scalar_one()
+    assert recorded == 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
 from tests.e2e.nhsa.conftest import ClientFactory
+from yibao.institutions import store
 
 QUERY = {"medinsinfo": {"fixmedins_type": "1"}}
 
@@ -82,3 +85,17 @@ def test_dictionary_and_institution_queries(make_client: ClientFactory) -> None:
     assert r.infcode == -1 and r.err_msg.startswith("input.data.type:")
     r = c.call("1201", {"medinsinfo": {"fixmedins_type": "2", "fixmedins_name": "深圳"}})
     assert {x["fixmedins_code"] for x in r.output["medinsinfo"]} == {"P44030000001", "P44030000002"}
+
+
+def test_paused_institution_is_refused(make_client: ClientFactory, seeded: Engine) -> None:
+    c = make_client("H44040000002")
+    c.sign_in()
+    with seeded.begin() as conn:
+        store.set_online_flag(conn, "H44040000002", "0")
+    try:
+        r = c.call("1201", QUERY)
+        assert r.infcode == -1 and "暂停联网" in r.err_msg
+    finally:
+        with seeded.begin() as conn:
+            store.set_online_flag(conn, "H44040000002", "1")
+    assert c.call("1201", QUERY).infcode == 0
