@@ -38,6 +38,9 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.clearing.api import router as clearing_router
 
     app.include_router(clearing_router)  # cross-region clearing (异地清算) /api/clearing/admin/…
+    from yibao.hub.api import router as hub_router
+
+    app.include_router(hub_router)  # cross-province relay (跨省中转) /api/hub/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,151 @@
+"""Cross-province relay HTTP (跨省中转). Every call is signed by the calling node
+(``X-Yibao-Hub-Node``, ``X-Yibao-Hub-Timestamp``, ``X-Yibao-Hub-Signature``; see
+:func:`yibao.hub.model.signature`) with the network's ``YIBAO_HUB_SECRET``; unset: HTTP 503.
+
+Hub role (``YIBAO_HUB_PEERS`` set):
+  POST /api/hub/relay/settle · POST /api/hub/relay/reverse · GET /api/hub/relay/{relay_id}
+  POST /api/hub/clearing/report · GET /api/hub/clearing/{period}
+Insured-side role (any deployment):
+  POST /api/hub/insured/settle · POST /api/hub/insured/reverse
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from yibao.hub import insured, service
+from yibao.hub.model import HEADER_NODE, HEADER_SIG, HEADER_TIME, signature_ok
+from yibao.hub.settings import HubSettings
+
+router = APIRouter(prefix="/api/hub", tags=["hub 跨省中转"])
+
+
+def _cfg(request: Request) -> HubSettings:
+    cfg: HubSettings | None = getattr(request.app.state, "hub_settings", None)
+    if cfg is None:
+        cfg = HubSettings()
+        request.app.state.hub_settings = cfg
+    return cfg
+
+
+def _err(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"code": status * 10, "message": message, **extra}, status)
+
+
+async def _signed(request: Request) -> tuple[HubSettings, str, dict[str, Any]] | JSONResponse:
+    cfg = _cfg(request)
+    if not cfg.secret:
+        return _err(503, "跨省中转未配置 (YIBAO_HUB_SECRET)")
+    body = await request.body()
+    ok = signature_ok(
+        cfg.secret, request.method, request.url.path, request.headers.get(HEADER_TIME, ""), body,
+        request.headers.get(HEADER_SIG, ""), int(time.time()),
+    )  # fmt: skip
+    if not ok:
+        return _err(401, "签名无效或已过期 (X-Yibao-Hub-Signature)")
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return _err(422, "请求体须为 JSON")
+    if not isinstance(payload, dict):
+        return _err(422, "请求体须为 JSON 对象")
+    return cfg, request.headers.get(HEADER_NODE, ""), payload
+
+
+@router.post("/relay/settle")
+async def relay_settle(request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    cfg, node, payload = got
+    try:
+        return await run_in_threadpool(
+            service.relay_settle, request.app.state.engine, payload, from_node=node, cfg=cfg
+        )
+    except service.HubError as e:
+        return _err(e.status, e.message, **e.extra)
+
+
+@router.post("/relay/reverse")
+async def relay_reverse(request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    cfg, node, payload = got
+    try:
+        return await run_in_threadpool(
+            service.relay_reverse, request.app.state.engine, payload, from_node=node, cfg=cfg
+        )
+    except service.HubError as e:
+        return _err(e.status, e.message)
+
+
+@router.get("/relay/{relay_id}")
+async def relay_record(relay_id: str, request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    rec = await run_in_threadpool(service.relay_record, request.app.state.engine, relay_id)
+    return rec if rec is not None else _err(404, f"relay_id {relay_id} 不存在")
+
+
+@router.post("/clearing/report")
+async def clearing_report(request: Request) -> Any:
+    """A province's monthly figures per direction ``"42->44"``: ``{count, clearing_amt}``."""
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    _, _, p = got
+    try:
+        return await run_in_threadpool(
+            service.report_clearing, request.app.state.engine, str(p.get("period", "")),
+            str(p.get("province", "")), dict(p.get("figures") or {}),
+        )  # fmt: skip
+    except service.HubError as e:
+        return _err(e.status, e.message)
+    except ValueError as e:
+        return _err(422, str(e))
+
+
+@router.post("/insured/settle")
+async def insured_settle(request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    cfg, _, payload = got
+
+    def run() -> dict[str, Any]:
+        with request.app.state.engine.begin() as conn:
+            return insured.settle(conn, payload, province=cfg.province)
+
+    try:
+        answer = await run_in_threadpool(run)
+    except insured.Conflict as e:
+        return _err(409, str(e))
+    if cfg.fault_delay:  # test only: the answer is lost in transit after the commit
+        await asyncio.sleep(cfg.fault_delay)
+    return answer
+
+
+@router.post("/insured/reverse")
+async def insured_reverse(request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    _, _, payload = got
+    relay_id = str(payload.get("relay_id", ""))
+    if not relay_id:
+        return _err(422, "relay_id: 必填")
+
+    def run() -> dict[str, Any]:
+        with request.app.state.engine.begin() as conn:
+            return insured.reverse(conn, relay_id)
+
+    return await run_in_threadpool(run)

@@ -1,0 +1,203 @@
+"""The insured side of a cross-province relay (参保地): compute, record, reverse. One transaction.
+
+The split is computed here with this deployment's registry, filings (备案), policy and
+accumulators — "就医地目录、参保地政策" (nhsa-interface.md §5.2): the items arrive already
+classified by the treatment place. The settlement is recorded like any other (encounter
+settlement row with ``insuplc_admdvs`` ≠ ``mdtrtarea_admvs``, accumulators, personal account,
+ledger chain via helper G's checkout) as a one-shot visit whose ``msgid`` is the ``relay_id``,
+so this deployment's monthly clearing includes it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from yibao.checkout import model as checkout_model
+from yibao.checkout import service as checkout
+from yibao.encounter import service as encounters
+from yibao.encounter import store as encounter_store
+from yibao.encounter.fees import FeeLine, LineSplit
+from yibao.filing.service import filing_status
+from yibao.hub import store
+from yibao.hub.model import REFUSED, REVERSED, SETTLED, RelayRequest, request_hash, split_to_json
+from yibao.policy import PolicyError, resolve
+from yibao.registry import accounts
+from yibao.registry import service as registry
+from yibao.registry import store as registry_store
+from yibao.registry.model import NotEnrolled
+from yibao.settlement.engine import service_year
+from yibao.settlement.engine import settle as engine_settle
+from yibao.settlement.model import Encounter as EngineEncounter
+from yibao.settlement.model import SettlementError
+
+PHARMACY_HOSP_LV = "11"
+
+
+class Conflict(ValueError):
+    """The same relay_id with different content (幂等冲突)."""
+
+
+def _refused(relay_id: str, msg: str) -> dict[str, Any]:
+    return {"relay_id": relay_id, "status": REFUSED, "err_msg": msg}
+
+
+def settle(
+    conn: sa.Connection, raw: dict[str, Any], *, province: str = "", now: datetime | None = None
+) -> dict[str, Any]:
+    """Settle a relayed request once; a retry returns the stored answer (success or refusal).
+
+    A request whose ``relay_id`` was already reversed is refused (the reversal wins).
+    """
+    now = now or datetime.now(UTC)
+    try:
+        req = RelayRequest.from_json(raw)
+    except ValueError as e:
+        return _refused(str(raw.get("relay_id", "")), str(e))
+    digest = request_hash(req.to_json())
+    store.lock(conn, req.relay_id)
+    row = store.get(conn, store.inbound, req.relay_id)
+    if row is not None:
+        if row["status"] == REVERSED:
+            return _refused(req.relay_id, f"relay_id {req.relay_id} 已冲正，不能再结算")
+        if row["request_hash"] != digest:
+            raise Conflict(f"relay_id {req.relay_id} 已用于另一笔不同内容的结算")
+        return dict(row["response"])
+    answer = _compute_and_record(conn, req, province, now)
+    store.upsert(
+        conn, store.inbound, req.relay_id, request_hash=digest, status=answer["status"],
+        response=answer, psn_no=answer.get("psn_no", ""), setl_id=answer.get("insu_setl_id", ""),
+    )  # fmt: skip
+    return answer
+
+
+def _compute_and_record(
+    conn: sa.Connection, req: RelayRequest, province: str, now: datetime
+) -> dict[str, Any]:
+    if province and req.insuplc_admdvs[:2] != province:
+        return _refused(
+            req.relay_id, f"insuplc_admdvs: {req.insuplc_admdvs} 不属于本省 ({province})"
+        )
+    psn_no = registry.find_psn_no_by_cert(conn, req.psn_cert_type, req.certno)
+    if psn_no is None:
+        return _refused(req.relay_id, "certno: 参保地查无此人")
+    try:
+        snap = registry.snapshot_for_settlement(conn, psn_no, req.insutype, req.begndate)
+    except NotEnrolled as e:
+        return _refused(req.relay_id, f"insutype: {e}")
+    if snap.insuplc_admdvs != req.insuplc_admdvs:
+        return _refused(
+            req.relay_id,
+            f"insuplc_admdvs: 参保地为 {snap.insuplc_admdvs}，收到 {req.insuplc_admdvs}",
+        )
+    year = service_year(req.begndate)
+    setl_day = encounters.business_day(now)
+    filing = filing_status(
+        conn, psn_no, req.insuplc_admdvs, req.mdtrtarea_admvs, req.begndate, req.emergency,
+        settle_date=max(setl_day, req.enddate or req.begndate),
+    )  # fmt: skip
+    counters = dict(
+        encounter_store.lock_accumulators(conn, psn_no, req.insuplc_admdvs, year).counters
+    )
+    balc = accounts.lock_balance(conn, psn_no)
+    try:
+        policy = resolve(req.insuplc_admdvs, req.begndate)
+        enc = EngineEncounter(
+            med_type=req.med_type, mdtrtarea_admvs=req.mdtrtarea_admvs, begntime=req.begndate,
+            items=req.items, hosp_lv=req.hosp_lv or PHARMACY_HOSP_LV, endtime=req.enddate,
+            filing=filing, dise_codg=req.dise_codg, acct_used_flag=req.acct_used_flag,
+        )  # fmt: skip
+        result = engine_settle(
+            checkout_model.engine_person(snap),
+            enc,
+            checkout_model.unflatten(counters, year, acct_balc=balc),
+            policy,
+        )
+    except (SettlementError, PolicyError) as e:
+        return _refused(req.relay_id, f"结算失败：{e}")
+    person = registry_store.get_person(conn, psn_no)
+    assert person is not None
+    info = checkout_model.setlinfo_fen(result)
+    info["psn_no"] = psn_no
+    priced = checkout.Priced(
+        bill=checkout.Bill(psn_no, req.insutype, req.insuplc_admdvs, req.med_type, req.begndate,
+                           req.items, acct_used_flag=req.acct_used_flag, dise_codg=req.dise_codg,
+                           endtime=req.enddate),
+        result=result, snapshot=snap, person=person, acc_year=year, setlinfo=info,
+        setldetail=checkout_model.setldetail_fen(result),
+        deltas=checkout_model.flatten(result.deltas),
+    )  # fmt: skip
+    lines = [
+        FeeLine(
+            i.feedetl_sn, i.med_list_codg, i.med_list_codg, i.det_item_fee_sumamt, i.cnt, i.pric
+        )
+        for i in req.items
+    ]
+    splits = [
+        LineSplit(
+            s.feedetl_sn,
+            s.chrgitm_lv,
+            s.med_chrgitm_type,
+            s.fulamt_ownpay_amt,
+            s.overlmt_amt,
+            s.preselfpay_amt,
+            s.inscp_scp_amt,
+            s.selfpay_prop,
+            s.pric_uplmt_amt,
+        )
+        for s in result.items
+    ]
+    visit = encounters.open_pharmacy_sale(
+        conn, psn_no=psn_no, insutype=req.insutype, med_type=req.med_type,
+        fixmedins_code=req.fixmedins_code, insuplc_admdvs=req.insuplc_admdvs,
+        mdtrtarea_admvs=req.mdtrtarea_admvs, begntime=now, lines=lines, splits=splits,
+        msgid=req.relay_id,
+        info={"relay_id": req.relay_id, "relayed": True, "fixmedins_name": req.fixmedins_name},
+    )  # fmt: skip
+    try:
+        done = checkout.settle(conn, visit, priced, msgid=req.relay_id, setl_time=now)
+    except checkout.CheckoutError as e:
+        raise RuntimeError(e.err_msg) from e  # rolls the whole transaction back
+    return {
+        "relay_id": req.relay_id,
+        "status": SETTLED,
+        "psn_no": psn_no,
+        "insu_setl_id": done.record.setl_id,
+        "filing": filing,
+        "acc_year": year,
+        "setlinfo": {
+            k: (v if isinstance(v, int | str) else str(v)) for k, v in done.record.setlinfo.items()
+        },
+        "setldetail": [dict(d) for d in done.record.setldetail],
+        "items": [split_to_json(s) for s in result.items],
+        "trace": [
+            {"step": t.step, "label": t.label, "amount": t.amount, "detail": t.detail}
+            for t in result.trace
+        ],
+    }
+
+
+def reverse(conn: sa.Connection, relay_id: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """冲正 a relayed settlement: cancel it if it was recorded, and leave a tombstone either way
+    (a settle arriving later is refused). Idempotent."""
+    now = now or datetime.now(UTC)
+    store.lock(conn, relay_id)
+    row = store.get(conn, store.inbound, relay_id)
+    if row is not None and row["status"] == REVERSED:
+        return dict(row["response"])
+    cancel_id = ""
+    if row is not None and row["status"] == SETTLED:
+        rec = encounters.settlement(conn, row["setl_id"])
+        assert rec is not None
+        visit = encounters.load(conn, rec["mdtrt_id"])
+        done = checkout.cancel(conn, visit, row["setl_id"], msgid=f"{relay_id}.rev", setl_time=now)
+        cancel_id = done.record.setl_id
+    answer = {"relay_id": relay_id, "status": REVERSED, "cancel_setl_id": cancel_id,
+              "was": row["status"] if row else "unknown"}  # fmt: skip
+    store.upsert(
+        conn, store.inbound, relay_id, request_hash=row["request_hash"] if row else "",
+        status=REVERSED, response=answer, cancel_setl_id=cancel_id,
+    )  # fmt: skip
+    return answer

@@ -1,0 +1,214 @@
+"""The hub role (跨省结算中转): forward settlements and reversals to the insured province, keep one
+relay record per ``relay_id``, and compare the provinces' monthly clearing figures.
+
+Network calls never run inside a database transaction: the relay record is written
+``pending`` first, the insured side is called, then the outcome is stored. A timeout leaves the
+record ``pending``; the treatment side then sends a reversal (冲正), which the hub forwards the
+same way, so both ends agree that the settlement did not happen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from yibao.clearing.model import clearing_amount, period_bounds
+from yibao.encounter.service import business_day
+from yibao.hub import store
+from yibao.hub.http import signed_post
+from yibao.hub.model import (
+    PENDING,
+    REFUSED,
+    REVERSED,
+    SETTLED,
+    RelayRequest,
+    province,
+    request_hash,
+)
+from yibao.hub.settings import HubSettings
+
+
+class HubError(Exception):
+    """A relay the hub cannot do; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def _today() -> date:
+    return business_day(datetime.now(UTC))
+
+
+def _amounts(answer: Mapping[str, Any]) -> tuple[int, int]:
+    info = answer.get("setlinfo") or {}
+    acct = int(info.get("acct_pay", 0) or 0)
+    return int(info.get("medfee_sumamt", 0) or 0), clearing_amount(
+        answer.get("setldetail") or [], acct
+    )
+
+
+def relay_settle(
+    engine: sa.Engine, raw: dict[str, Any], *, from_node: str, cfg: HubSettings
+) -> dict[str, Any]:
+    """Forward one settlement to the insured province; idempotent on ``relay_id``."""
+    try:
+        req = RelayRequest.from_json(raw)
+    except ValueError as e:
+        raise HubError(422, str(e)) from None
+    payload = req.to_json()
+    digest = request_hash(payload)
+    target = province(req.insuplc_admdvs)
+    peer = cfg.peers.get(target)
+    if peer is None:
+        raise HubError(422, f"insuplc_admdvs: 省份 {target} 未接入中转平台")
+    with engine.begin() as conn:
+        store.lock(conn, req.relay_id)
+        row = store.get(conn, store.relay, req.relay_id)
+        if row is not None:
+            if row["request_hash"] != digest and row["status"] != REVERSED:
+                raise HubError(409, f"relay_id {req.relay_id} 已用于另一笔不同内容的结算")
+            if row["status"] in (SETTLED, REFUSED):
+                return dict(row["response"])
+            if row["status"] == REVERSED:
+                return {"relay_id": req.relay_id, "status": REFUSED,
+                        "err_msg": f"relay_id {req.relay_id} 已冲正，不能再结算"}  # fmt: skip
+        else:
+            store.upsert(
+                conn, store.relay, req.relay_id, from_node=from_node, to_province=target,
+                insuplc_admdvs=req.insuplc_admdvs, mdtrtarea_admvs=req.mdtrtarea_admvs,
+                status=PENDING, request_hash=digest, request=payload, created_at=sa.func.now(),
+            )  # fmt: skip
+    try:
+        r = signed_post(peer, "/api/hub/insured/settle", payload, secret=cfg.secret, node="hub",
+                        timeout=cfg.timeout)  # fmt: skip
+    except httpx.HTTPError as e:
+        raise HubError(
+            504, f"参保地 ({target}) 无应答：{type(e).__name__}", status_=PENDING
+        ) from None
+    if r.status_code != 200:
+        raise HubError(502, f"参保地 ({target}) 返回 HTTP {r.status_code}：{r.text[:200]}")
+    answer: dict[str, Any] = r.json()
+    medfee, amt = _amounts(answer) if answer.get("status") == SETTLED else (0, 0)
+    with engine.begin() as conn:
+        store.lock(conn, req.relay_id)
+        row = store.get(conn, store.relay, req.relay_id)
+        if row is not None and row["status"] == REVERSED:  # a reversal overtook this answer
+            return {"relay_id": req.relay_id, "status": REFUSED, "err_msg": "已冲正"}
+        store.update(
+            conn, store.relay, req.relay_id, status=answer.get("status", REFUSED), response=answer,
+            medfee_sumamt=medfee, clearing_amt=amt,
+            settled_on=_today() if answer.get("status") == SETTLED else None,
+        )  # fmt: skip
+    return answer
+
+
+def relay_reverse(
+    engine: sa.Engine, raw: dict[str, Any], *, from_node: str, cfg: HubSettings
+) -> dict[str, Any]:
+    """Forward a reversal (冲正) of ``relay_id`` to the insured province; idempotent."""
+    relay_id = str(raw.get("relay_id", ""))
+    insuplc = str(raw.get("insuplc_admdvs", ""))
+    if not relay_id or not (len(insuplc) == 6 and insuplc.isdigit()):
+        raise HubError(422, "relay_id 与 insuplc_admdvs 必填")
+    peer = cfg.peers.get(province(insuplc))
+    if peer is None:
+        raise HubError(422, f"insuplc_admdvs: 省份 {province(insuplc)} 未接入中转平台")
+    with engine.connect() as conn:
+        row = store.get(conn, store.relay, relay_id)
+    if row is not None and row["status"] == REVERSED:
+        return dict(row["response"])
+    try:
+        r = signed_post(peer, "/api/hub/insured/reverse", {"relay_id": relay_id}, secret=cfg.secret,
+                        node="hub", timeout=cfg.timeout)  # fmt: skip
+    except httpx.HTTPError as e:
+        raise HubError(504, f"参保地无应答：{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise HubError(502, f"参保地返回 HTTP {r.status_code}：{r.text[:200]}")
+    answer: dict[str, Any] = r.json()
+    with engine.begin() as conn:
+        store.lock(conn, relay_id)
+        values: dict[str, Any] = {"status": REVERSED, "response": answer, "reversed_on": _today()}
+        if row is None:
+            values.update(
+                from_node=from_node, to_province=province(insuplc), insuplc_admdvs=insuplc,
+                mdtrtarea_admvs=str(raw.get("mdtrtarea_admvs", "")), request_hash="",
+                request={}, created_at=sa.func.now(),
+            )  # fmt: skip
+        if row is None:
+            store.upsert(conn, store.relay, relay_id, **values)
+        else:
+            store.update(conn, store.relay, relay_id, **values)
+    return answer
+
+
+def relay_record(engine: sa.Engine, relay_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = store.get(conn, store.relay, relay_id)
+    if row is None:
+        return None
+    return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in row.items()}
+
+
+def hub_figures(conn: sa.Connection, period: str) -> dict[str, dict[str, int]]:
+    """Per direction ``"<insured prov>-><treatment prov>"``: relays settled (+) and reversed (−)
+    in the month, as count and clearing amount (fen), from the hub's relay records."""
+    first, last = period_bounds(period)
+    r = store.relay
+    out: dict[str, dict[str, int]] = {}
+    rows = conn.execute(
+        sa.select(
+            r.c.insuplc_admdvs,
+            r.c.mdtrtarea_admvs,
+            r.c.clearing_amt,
+            r.c.settled_on,
+            r.c.reversed_on,
+        ).where(r.c.settled_on.is_not(None))
+    )
+    for ins, trt, amt, settled_on, reversed_on in rows:
+        key = f"{province(ins)}->{province(trt)}"
+        d = out.setdefault(key, {"count": 0, "clearing_amt": 0})
+        if first <= settled_on <= last:
+            d["count"] += 1
+            d["clearing_amt"] += int(amt)
+        if reversed_on is not None and first <= reversed_on <= last:
+            d["count"] += 1
+            d["clearing_amt"] -= int(amt)
+    return out
+
+
+def report_clearing(
+    engine: sa.Engine, period: str, node_province: str, figures: Mapping[str, Mapping[str, int]]
+) -> dict[str, Any]:
+    """A province reports its own view of the month; the answer compares it with the hub's."""
+    if len(node_province) != 2 or not node_province.isdigit():
+        raise HubError(422, "province: 须为两位省份代码")
+    with engine.begin() as conn:
+        hub = hub_figures(conn, period)
+        for key in set(figures) | {k for k in hub if node_province in k.split("->")}:
+            a, _, b = key.partition("->")
+            pa, pb = sorted((a, b))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hub_clearing_report (period, province_a, province_b, node, figures) "
+                    "VALUES (:p, :a, :b, :n, CAST(:f AS jsonb)) ON CONFLICT (period, province_a, "
+                    "province_b, node) DO UPDATE SET figures = EXCLUDED.figures, updated_at = now()"
+                ),
+                {"p": period, "a": pa, "b": pb, "n": node_province,
+                 "f": json.dumps({k: dict(v) for k, v in figures.items() if k in (f"{pa}->{pb}", f"{pb}->{pa}")})},
+            )  # fmt: skip
+    rows = []
+    for key in sorted(set(figures) | {k for k in hub if node_province in k.split("->")}):
+        theirs = dict(figures.get(key, {"count": 0, "clearing_amt": 0}))
+        ours = hub.get(key, {"count": 0, "clearing_amt": 0})
+        rows.append({"direction": key, "province": theirs, "hub": ours,
+                     "agree": theirs.get("clearing_amt") == ours["clearing_amt"]})  # fmt: skip
+    return {"period": period, "province": node_province, "directions": rows,
+            "agree": all(r["agree"] for r in rows)}  # fmt: skip
