@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.dialects import postgresql as pg
 
 from yibao.institutions.model import Credential, Institution, Operator, SignIn
+from yibao.institutions.sealing import SealError, seal, unseal
+
+log = structlog.get_logger(__name__)
 
 metadata = sa.MetaData()
 
@@ -179,11 +184,25 @@ def set_online_flag(conn: sa.Connection, code: str, flag: str) -> bool:
     return res.rowcount == 1
 
 
+def _sealing_key() -> str:
+    return os.environ.get("YIBAO_SECRET_KEY", "")
+
+
+def _credential(m: Any) -> Credential:
+    try:
+        secret = unseal(m["app_secret"], _sealing_key())
+    except SealError:
+        log.error("credential_unsealable", app_key=m["app_key"])
+        secret = ""  # every signature then fails: 签名不一致
+    return Credential(m["app_key"], m["fixmedins_code"], secret, m["active"])
+
+
 def add_credential(conn: sa.Connection, cred: Credential) -> None:
+    """Store (or replace) a credential; the SK is sealed when ``YIBAO_SECRET_KEY`` is set."""
     stmt = pg.insert(credential).values(
         app_key=cred.app_key,
         fixmedins_code=cred.fixmedins_code,
-        app_secret=cred.app_secret,
+        app_secret=seal(cred.app_secret, _sealing_key()),
         active=cred.active,
     )
     conn.execute(
@@ -197,10 +216,7 @@ def add_credential(conn: sa.Connection, cred: Credential) -> None:
 
 def get_credential(conn: sa.Connection, app_key: str) -> Credential | None:
     row = conn.execute(sa.select(credential).where(credential.c.app_key == app_key)).first()
-    if not row:
-        return None
-    m = row._mapping
-    return Credential(m["app_key"], m["fixmedins_code"], m["app_secret"], m["active"])
+    return _credential(row._mapping) if row else None
 
 
 def credentials_of(conn: sa.Connection, code: str) -> list[Credential]:
@@ -209,7 +225,7 @@ def credentials_of(conn: sa.Connection, code: str) -> list[Credential]:
         .where(credential.c.fixmedins_code == code)
         .order_by(credential.c.app_key)
     )
-    return [Credential(r.app_key, r.fixmedins_code, r.app_secret, r.active) for r in rows]
+    return [_credential(r._mapping) for r in rows]
 
 
 def upsert_operator(conn: sa.Connection, op: Operator) -> None:

@@ -95,3 +95,23 @@ def test_nonce_used_once_within_ttl(engine: Engine) -> None:
         assert gateway_store.use_nonce(conn, "ak", "n0", -1)  # already expired on insert
         assert gateway_store.use_nonce(conn, "ak", "n0", 60)  # expired nonce may be reused
         assert gateway_store.purge_nonces(conn) == 0
+
+
+def test_secrets_sealed_at_rest(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlalchemy as sa
+
+    monkeypatch.setenv("YIBAO_SECRET_KEY", "server-key")
+    demo.seed(engine)
+    code = "H44030000001"
+    with engine.connect() as conn:
+        raw = conn.execute(
+            sa.select(store.credential.c.app_secret).where(
+                store.credential.c.fixmedins_code == code
+            )
+        ).scalar_one()
+        assert raw.startswith("fernet:") and demo.demo_secret(code) not in raw
+        cred = store.get_credential(conn, demo.demo_app_key(code))
+        assert cred is not None and cred.app_secret == demo.demo_secret(code)
+        monkeypatch.setenv("YIBAO_SECRET_KEY", "rotated-wrongly")
+        broken = store.get_credential(conn, demo.demo_app_key(code))
+        assert broken is not None and broken.app_secret == ""  # signatures then fail (401)
