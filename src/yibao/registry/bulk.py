@@ -247,7 +247,7 @@ def import_checked(
                     batch.clear()
             if batch:
                 cp.write("".join(batch))
-        cur.execute("ANALYZE reg_stage")
+        cur.execute("ANALYZE reg_stage")  # row estimates for the joins below
         cur.execute(_INSERT_PERSONS)
         result.persons_inserted = cur.rowcount
         cur.execute(_UPDATE_PERSONS)
