@@ -84,6 +84,7 @@ _SERIOUS: dict[str, ParamSpec] = {
     "enabled": _p("bool", "大病保险/大额补助", default=False),
     "fund_pay_type": _p("enum", "大病/大额基金支付类型", default="390200", choices=FUND_TYPES),
     "settings": _p("codes", "大病/大额适用待遇类型", default=["inpatient", "chronic"]),
+    "nego_outpatient": _p("bool", "门诊国谈药个人负担计入大病基数", default=False),
     "base_includes_copay": _p("bool", "基数含统筹内个人分担", default=True),
     "base_includes_deductible": _p("bool", "基数含起付线", default=False),
     "base_includes_over_cap": _p("bool", "基数含超统筹限额费用", default=True),

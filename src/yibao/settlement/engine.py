@@ -278,6 +278,7 @@ class _Serious:
     bands: Bands
     cap: int | None
     uses: tuple[ParamUse, ...]
+    nego_only: bool = False  # outpatient line: only 国谈药 personal share counts (深圳)
 
 
 def _basic_rule(
@@ -375,8 +376,14 @@ def _serious_rule(
         return policy.cache[key]  # type: ignore[no-any-return]
     p = f"{scheme}.serious."
     rule: _Serious | None = None
-    if policy.value(p + "enabled") and setting in policy.value(p + "settings"):
+    in_line = setting in policy.value(p + "settings")
+    nego_only = (
+        not in_line and setting == "outpatient" and bool(policy.value(p + "nego_outpatient"))
+    )
+    if policy.value(p + "enabled") and (in_line or nego_only):
         uses = [policy.use(p + k) for k in ("enabled", "deductible", "bands", "cap")]
+        if nego_only:
+            uses.append(policy.use(p + "nego_outpatient"))
         deductible: int = policy.value(p + "deductible")
         bands: Bands = policy.value(p + "bands")
         cap: int | None = policy.value(p + "cap").amount_for(
@@ -419,6 +426,7 @@ def _serious_rule(
             bands=bands,
             cap=cap,
             uses=tuple(uses),
+            nego_only=nego_only,
         )
     policy.cache[key] = rule
     return rule
@@ -681,12 +689,17 @@ def settle(
         sr = _serious_rule(policy, scheme, setting, scope, enc.filing, tilted, person.enrol_months)
         if sr is not None:
             serious_fpt = sr.fund_pay_type
-            sep_over = sr.over_cap_ratio is not None
-            if sr.incl_copay:
+            sep_over = sr.over_cap_ratio is not None and not sr.nego_only
+            if sr.nego_only:
+                # 国谈药 share of what the person pays within the policy range (pro rata of fund)
+                nego = sum(i.inscp_scp_amt for i in splits if i.hi_nego_drug_flag == "1")
+                if nego and inscp_t:
+                    serious_base = nego - hifp * nego // inscp_t
+            elif sr.incl_copay:
                 serious_base += max(0, copay - reduction) if sr.excl_xr else copay
-            if sr.incl_dedc:
+            if sr.incl_dedc and not sr.nego_only:
                 serious_base += act_dedc
-            if sr.incl_over_cap and not sep_over:
+            if sr.incl_over_cap and not sep_over and not sr.nego_only:
                 serious_base += over_cap
             room = None if sr.cap is None else max(0, sr.cap - acc.serious_pay)
             paid_b, _ = _pay(acc.serious_base, serious_base, sr.bands, room, floor=sr.deductible)

@@ -58,6 +58,7 @@ def items(draw: st.DrawFn) -> Item:
         lmt_used_flag=draw(st.sampled_from(("0", "1"))),
         hosp_appr_flag=draw(st.sampled_from(("0", "1", "2"))),
         in_catalog=draw(st.booleans() | st.just(True)),
+        hi_nego_drug_flag=draw(st.sampled_from(("0", "1"))),
     )
 
 

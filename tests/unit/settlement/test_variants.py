@@ -374,3 +374,25 @@ def test_bad_input_is_refused_with_the_field_named(
 ) -> None:
     with pytest.raises(SettlementError, match=message):
         settle(person, encounter, acc, policy("440100"))
+
+
+def test_outpatient_negotiated_drugs_count_toward_serious_illness_in_shenzhen() -> None:
+    """深圳 居民 二级 门诊 65 %: 国谈药 1000 + 其他 1000 → 统筹 1300; 国谈药 personal share
+    1000 − 1300 × 1000/2000 = 350 joins the 大病 base; above the 1万 deductible → 350 × 70 % = 245."""
+    p = Person("S", "390", "50", "440300", age=40)
+    e = enc(
+        "11", item("1", 1000, hi_nego_drug_flag="1"), item("2", 1000), where="440300", hosp_lv="5"
+    )
+    r = settle(p, e, Accumulators(2025, serious_base=2_000_000), policy("440300"))
+    assert (r.setlinfo.hifp_pay, r.setlinfo.hifmi_pay, r.deltas.serious_base) == (
+        130000,
+        24500,
+        35000,
+    )
+    plain = enc("11", item("1", 1000), item("2", 1000), where="440300", hosp_lv="5")
+    assert (
+        settle(
+            p, plain, Accumulators(2025, serious_base=2_000_000), policy("440300")
+        ).setlinfo.hifmi_pay
+        == 0
+    )
