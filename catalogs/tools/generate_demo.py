@@ -467,6 +467,14 @@ CITIES = [
 ]
 
 
+def ratio_line(d: dict[str, object]) -> str:
+    """The 乙类 default ratio as one header line of items.csv (the full text is in region.yaml)."""
+    pct = f"{Decimal(str(d['selfpay_prop'])) * 100:.0f}%"
+    if d.get("assumed"):
+        return f"乙类先行自付比例（默认）{pct}：假设值 assumed: true — 未找到公开来源，理由见 region.yaml"
+    return f"乙类先行自付比例（默认）{pct}：{d['reference']}"
+
+
 def build() -> dict[Path, str]:
     gd = province_rows()
     hb = hubei_rows(gd)
@@ -483,7 +491,7 @@ def build() -> dict[Path, str]:
         "广东省医保目录（演示），项目分类参照 policy-rules.md §1.2 Step 1",
     )
     files[ROOT / "440000-guangdong" / "items.csv"] = write_csv(
-        ["广东省医保目录（演示）440000", *head], gd
+        ["广东省医保目录（演示）440000", ratio_line(assumed_default("广东省级")), *head], gd
     )
     files[ROOT / "420000-hubei" / "region.yaml"] = region_yaml(
         "420000",
@@ -493,7 +501,7 @@ def build() -> dict[Path, str]:
         "湖北省医保目录（演示）；湖北参数参考资料未找到 (policy-rules.md §7)",
     )
     files[ROOT / "420000-hubei" / "items.csv"] = write_csv(
-        ["湖北省医保目录（演示）420000", *head], hb
+        ["湖北省医保目录（演示）420000", ratio_line(assumed_default("湖北省级")), *head], hb
     )
     for adm, slug, name, parent in CITIES:
         base = gd if parent == "440000" else hb
@@ -504,6 +512,7 @@ def build() -> dict[Path, str]:
         files[ROOT / f"{adm}-{slug}" / "items.csv"] = write_csv(
             [
                 f"{name}目录调整（演示）{adm}：action=change 覆盖上级字段，add 新增，remove 移除",
+                ratio_line(default),
                 *head,
             ],
             city_override_rows(base, adm),
