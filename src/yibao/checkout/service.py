@@ -4,15 +4,14 @@ accumulators, the personal account and the ledger — all in the caller's ONE tr
 Order of a settlement (2207 / 2304 / 2102)::
 
     lock accumulators (FOR UPDATE, per person × insured region × year)
-    → lock the personal account (FOR UPDATE)
-    → registry snapshot → engine Person; stored split → engine Items; policy of the insured region
+    → registry snapshot (read after the lock) → engine Person; stored split → engine Items; policy of the insured region
     → settle() → check the HIS's amounts → record settlement + accumulator deltas (encounter)
-    → personal-account debit (registry) → ledger chain (ledger)
+    → personal-account debit (registry; row-locked, never below zero) → ledger chain (ledger)
 
 Pre-settlement (2206 / 2303 / 2101) reads the same inputs without locks and writes nothing.
 A cancellation (2208 / 2305 / 2103, 2601) is a NEW settlement: every amount and delta negated,
 with a new ``setl_id``, the account credited back and the ledger's mirror chain. Lock order is
-always accumulators → account, so two settlements of one person queue instead of deadlocking,
+always accumulators → account row, so two settlements of one person queue instead of deadlocking,
 and never both use the same deductible or cap room.
 """
 
@@ -140,6 +139,12 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
     """Run the engine for ``bill``; with ``lock`` the person's accumulators and account stay
     locked until the caller's transaction ends (settlement), without it nothing is written."""
     year = service_year(bill.service_date)
+    if lock:  # first the lock, then every read: a concurrent settlement of the person is done
+        counters = dict(
+            encounter_store.lock_accumulators(conn, bill.psn_no, bill.insuplc_admdvs, year).counters
+        )
+    else:
+        counters = _read_counters(conn, bill.psn_no, bill.insuplc_admdvs, year)
     try:
         snap = registry.snapshot_for_settlement(conn, bill.psn_no, bill.insutype, bill.service_date)
     except registry.PersonNotFound as exc:
@@ -151,14 +156,10 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
             f"insuplc_admdvs: 参保地医保区划须为 {snap.insuplc_admdvs}（见【1101】insuinfo），"
             f"收到 {bill.insuplc_admdvs}"
         )
-    if lock:
-        counters = dict(
-            encounter_store.lock_accumulators(conn, bill.psn_no, bill.insuplc_admdvs, year).counters
-        )
-        balc = accounts.lock_balance(conn, bill.psn_no)
-    else:
-        counters = _read_counters(conn, bill.psn_no, bill.insuplc_admdvs, year)
-        balc = snap.acct_balance_fen
+    # The account balance is read after the accumulator lock: the person's other settlements
+    # are serialised by that lock, and a concurrent credit (划入) only raises the balance; the
+    # debit itself (accounts.post) locks the account row and never lets it go below zero.
+    balc = snap.acct_balance_fen
     person = registry_store.get_person(conn, bill.psn_no)
     assert person is not None
     try:
@@ -284,7 +285,7 @@ def cancel(
         conn, enc, original_setl_id=setl_id, msgid=msgid, setl_time=setl_time
     )
     own = -(int(str(rec.setlinfo["acct_pay"])) - int(str(rec.setlinfo["acct_mulaid_pay"])))
-    balc = accounts.lock_balance(conn, enc.psn_no)
+    balc = registry_store.balance(conn, enc.psn_no)
     if own:
         try:
             balc = accounts.post(

@@ -207,12 +207,12 @@ def claimed(data: dict[str, Any], where: str, *, required: bool) -> dict[str, in
     return out
 
 
-def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None]:
-    """The visit's service date (begntime) and discharge date, China time."""
+def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None, dict[str, Any]]:
+    """The visit's service date (begntime), discharge date (China time) and stored row."""
     row = encounter_store.encounter_info(ctx.conn, mdtrt_id)
     begn = row.get("begntime") or ctx.now
     end = row.get("endtime")
-    return china_date(begn), (china_date(end) if end else None)
+    return china_date(begn), (china_date(end) if end else None), row
 
 
 def settlement_output(

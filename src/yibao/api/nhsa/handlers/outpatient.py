@@ -17,7 +17,6 @@ from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
-from yibao.encounter import store as encounter_store
 from yibao.encounter.model import Encounter
 
 
@@ -112,7 +111,7 @@ def upload_fees(ctx: Context) -> dict[str, Any]:
             if fields.text(row, key, f"{w}[{i}]", required=True) != want:
                 raise InputError(f"{w}[{i}].{key}", f"同一次上传的明细须属于同一就诊（{want}）")
     chrg_bchno = lines[0].chrg_bchno
-    day, _ = common.service_day(ctx, enc.mdtrt_id)
+    day, _, _ = common.service_day(ctx, enc.mdtrt_id)
     with common.refusals():
         classified = checkout.classify(
             ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
@@ -158,8 +157,7 @@ def _bill(ctx: Context, enc: Encounter, data: dict[str, Any], w: str, chrg: str 
     setlway = fields.code(data, "psn_setlway", w, "psn_setlway", required=True)
     with common.refusals():
         stored = encounters.lines_to_settle(ctx.conn, enc, chrg_bchno=chrg)
-    day, _ = common.service_day(ctx, enc.mdtrt_id)
-    info = encounter_store.encounter_info(ctx.conn, enc.mdtrt_id)
+    day, _, info = common.service_day(ctx, enc.mdtrt_id)
     return checkout.Bill(
         psn_no=enc.psn_no,
         insutype=enc.insutype,

@@ -1,7 +1,7 @@
 """2601 冲正交易 (nhsa-interface.md §2.10): undo a transaction whose outcome the HIS never saw.
 
 Input ``data{psn_no, omsgid, oinfno}``; no business output. Reversible (§2.10, [HN127]): 2102 药店结算,
-2207 门诊结算, 2304 住院结算, 2401 入院办理. Under the original's msgid lock:
+2207 门诊结算, 2304 住院结算, 2401 入院办理. The original's msgid is claimed first (waiting for an in-flight original):
 
 - the original was never processed → its msgid is closed (a late original is then refused);
 - it failed (infcode -1) → nothing to undo;
@@ -33,26 +33,34 @@ ADMISSION = "2401"
 REVERSIBLE = (*SETTLEMENTS, ADMISSION)
 
 
-def _close_unprocessed(ctx: Context, omsgid: str, oinfno: str, psn_no: str) -> None:
-    """Record the never-processed original as refused, so its late arrival cannot settle."""
-    err = f"该交易已被【2601】冲正（冲正报文ID {ctx.msgid}），不再办理"
-    body = jsonio.dumps({"infcode": -1, "err_msg": err, "output": None}).encode("utf-8")
-    gateway_store.insert(
+def _claim_unprocessed(ctx: Context, omsgid: str, oinfno: str, psn_no: str) -> bool:
+    """Claim the original's msgid if it was never processed, recording it as refused so that
+    its late arrival cannot settle; ``False`` when the original exists (it is then committed:
+    the claim waits for a concurrent original to finish)."""
+    fix = ctx.institution.fixmedins_code
+    if not gateway_store.claim(
         ctx.conn,
-        gateway_store.StoredMessage(
-            fixmedins_code=ctx.institution.fixmedins_code,
-            msgid=omsgid,
-            infno=oinfno,
-            request_hash=f"reversed-by:{ctx.msgid}",
-            infcode=-1,
-            err_msg=err,
-            psn_no=psn_no,
-            inf_refmsgid="",
-            content_type="application/json; charset=utf-8",
-            response=body,
-        ),
+        fix,
+        omsgid,
+        oinfno,
+        request_hash=f"reversed-by:{ctx.msgid}",
+        request="",
         opter=ctx.operator.opter_no,
+    ):
+        return False
+    err = f"该交易已被【2601】冲正（冲正报文ID {ctx.msgid}），不再办理"
+    gateway_store.complete(
+        ctx.conn,
+        fix,
+        omsgid,
+        infcode=-1,
+        err_msg=err,
+        psn_no=psn_no,
+        inf_refmsgid="",
+        content_type="application/json; charset=utf-8",
+        response=jsonio.dumps({"infcode": -1, "err_msg": err, "output": None}).encode("utf-8"),
     )
+    return True
 
 
 def _admission_of(ctx: Context, omsgid: str) -> str | None:
@@ -80,11 +88,11 @@ def reverse(ctx: Context) -> dict[str, Any]:
     if omsgid == ctx.msgid:
         raise InputError(f"{w}.omsgid", "不能冲正本报文自身")
     fix = ctx.institution.fixmedins_code
-    gateway_store.lock_key(ctx.conn, fix, omsgid)  # waits for an in-flight original
-    original = gateway_store.find(ctx.conn, fix, omsgid)
-    if original is None:
-        _close_unprocessed(ctx, omsgid, oinfno, psn_no)
+    if _claim_unprocessed(ctx, omsgid, oinfno, psn_no):
         return {}
+    original = gateway_store.find(ctx.conn, fix, omsgid)
+    if original is None:  # pragma: no cover - the claim saw a row that is gone
+        raise BusinessError(f"{w}.omsgid: 原交易 {omsgid} 状态未知，请重试")
     if original.infno != oinfno:
         raise BusinessError(
             f"{w}.oinfno: 原报文 {omsgid} 的交易编号为 {original.infno}，收到 {oinfno}"
