@@ -345,3 +345,30 @@ def test_channel_authentication_and_nonce_replay(svc: VoucherService, clock: Fak
     with pytest.raises(EcError) as e:
         svc.authenticate_channel("nochannel", "POST", "/x", ts, "nonce-0003", body, sig)
     assert _key(e) == "EC_AUTH_UNKNOWN_CHANNEL"
+
+
+def test_concurrent_exchanges_of_one_code_admit_exactly_one(
+    svc: VoucherService, people: list[dict[str, str]]
+) -> None:
+    import threading
+
+    _activate(svc, people[5])
+    code = str(svc.issue_code("wechat", "u1")["code"])
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def scan(i: int) -> None:
+        try:
+            svc.exchange(code, org_id=f"H{i}", business_type="01101")
+            out = "ok"
+        except EcError as e:
+            out = e.key
+        with lock:
+            outcomes.append(out)
+
+    threads = [threading.Thread(target=scan, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["EC_CODE_USED"] * 5 + ["ok"]
