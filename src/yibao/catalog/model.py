@@ -516,8 +516,10 @@ def classify_line(line: FeeLine, entry: CatalogEntry | None) -> ClassifiedLine |
         )
         lv = CLASS_C
     ratio = entry.selfpay_prop if lv == CLASS_B else Decimal(0)
-    if lv == CLASS_B:
-        memos.append(entry.selfpay_source)
+    if lv == CLASS_B:  # short for the HIS; the full source is entry.selfpay_source
+        where = entry.sources.get("selfpay_prop", entry.admdvs)
+        assumed = "，假设值" if entry.selfpay_assumed else ""
+        memos.append(f"乙类先行自付{_pct(ratio)}（{where}{assumed}）")
     if entry.pric_uplmt_amt is not None and lv != CLASS_C:
         memos.append(f"支付标准 {fen_str(entry.pric_uplmt_amt)} 元/{entry.prcunt or '单位'}")
     item = Item(
