@@ -527,7 +527,7 @@ def test_two_concurrent_settlements_never_share_deductible_room(engine: Engine) 
 def _wait_for_lock_waiter(engine: Engine) -> None:
     """Block until another backend of this database waits on a row lock (the second thread)."""
     with engine.connect() as watch:
-        for _ in range(500):
+        for _ in range(3000):  # up to 30 s on a loaded machine
             n = watch.execute(
                 sa.text(
                     "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "

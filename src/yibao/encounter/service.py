@@ -37,7 +37,7 @@ from yibao.encounter.reconcile import (
     compare_details,
     compare_totals,
 )
-from yibao.encounter.store import lock_accumulators
+from yibao.encounter.store import lock_accumulators as lock_accumulators  # re-export
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -426,26 +426,28 @@ def record_settlement(
 
     ``enc`` is the visit as loaded before the engine ran (its ``version`` guards against a
     concurrent change). ``setlinfo`` amounts are fen and must satisfy the identities of
-    DESIGN §5. The accumulator row (``psn_no`` × ``insuplc_admdvs`` × ``acc_year``) is locked
-    with ``FOR UPDATE`` (already locked if the caller used :func:`lock_accumulators` before
-    computing). Returns the record with the new ``setl_id``.
+    DESIGN §5. The deltas are added to the accumulator row (``psn_no`` × ``insuplc_admdvs`` ×
+    ``acc_year``) by one row-locking upsert; lock it with :func:`lock_accumulators` *before*
+    running the engine so the counters read are the ones updated. Every check (amounts, deltas,
+    state) runs before the first write. Returns the record with the new ``setl_id``.
     """
     amounts = amounts_of(setlinfo)
     check_identities(amounts)
-    setl_id = setl_id or new_setl_id(conn, enc.mdtrtarea_admvs, business_day(setl_time))
+    add_counters({}, accumulator_deltas)  # integers only
     if enc.kind is Kind.OUTPATIENT:
         batches: list[str] | None = sorted(model.batches_to_settle(enc, "2207", chrg_bchno))
     else:
         batches = None
-    # the state check first: nothing is written for an illegal request
-    model.settle(enc, setl_id=setl_id, chrg_bchno=chrg_bchno, mid_setl=mid_setl)
+    model.settle(enc, setl_id=setl_id or "-", chrg_bchno=chrg_bchno, mid_setl=mid_setl)
+    setl_id = setl_id or new_setl_id(conn, enc.mdtrtarea_admvs, business_day(setl_time))
     sns = store.mark_lines_settled(conn, enc.mdtrt_id, setl_id, batches=batches)
     after = model.settle(
         enc, setl_id=setl_id, chrg_bchno=chrg_bchno, mid_setl=mid_setl, settled_lines=len(sns)
     )
     store.save_encounter(conn, enc, after)
-    acc = lock_accumulators(conn, enc.psn_no, enc.insuplc_admdvs, acc_year)
-    store.write_accumulators(conn, acc, add_counters(acc.counters, accumulator_deltas))
+    store.add_to_accumulators(
+        conn, enc.psn_no, enc.insuplc_admdvs, acc_year, dict(accumulator_deltas)
+    )
     info = {**dict(setlinfo), "setl_id": setl_id, "mdtrt_id": enc.mdtrt_id}
     store.insert_settlement(
         conn,
@@ -511,10 +513,9 @@ def record_cancellation(
     after = model.cancel(enc, setl_id=original_setl_id, released_lines=released)
     store.save_encounter(conn, enc, after)
     deltas: dict[str, int] = {k: -int(v) for k, v in original["accumulator_deltas"].items()}
-    acc = lock_accumulators(
-        conn, original["psn_no"], original["insuplc_admdvs"], original["acc_year"]
+    store.add_to_accumulators(
+        conn, original["psn_no"], original["insuplc_admdvs"], original["acc_year"], deltas
     )
-    store.write_accumulators(conn, acc, add_counters(acc.counters, deltas))
     info = negate_setlinfo(original["setlinfo"])
     info.update(setl_id=setl_id, mdtrt_id=enc.mdtrt_id, medins_setl_id=msgid)
     detail = negate_setldetail(original["setldetail"])

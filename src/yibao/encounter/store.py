@@ -5,6 +5,7 @@ Every function runs in the caller's transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -493,6 +494,43 @@ def write_accumulators(conn: sa.Connection, acc: Accumulators, counters: Mapping
         )
         .values(counters=dict(counters), version=acc.version + 1, updated_at=sa.func.now())
     )
+
+
+_ADD_COUNTERS = sa.text(
+    """
+    INSERT INTO encounter_accumulator AS a (psn_no, insuplc_admdvs, year, counters, version)
+    VALUES (:psn_no, :admdvs, :year, CAST(:deltas AS jsonb), 1)
+    ON CONFLICT (psn_no, insuplc_admdvs, year) DO UPDATE
+       SET counters = (
+             SELECT COALESCE(jsonb_object_agg(k, s), '{}'::jsonb)
+               FROM (SELECT k, SUM(v) AS s
+                       FROM (SELECT key AS k, value::bigint AS v FROM jsonb_each_text(a.counters)
+                             UNION ALL
+                             SELECT key, value::bigint FROM jsonb_each_text(EXCLUDED.counters)) x
+                      GROUP BY k) y),
+           version = a.version + 1,
+           updated_at = now()
+    RETURNING counters
+    """
+)
+
+
+def add_to_accumulators(
+    conn: sa.Connection, psn_no: str, admdvs: str, year: int, deltas: Mapping[str, int]
+) -> dict[str, int]:
+    """Add integer ``deltas`` to the person's counters in one statement (row-locking upsert).
+
+    The row stays locked to the end of the caller's transaction, like :func:`lock_accumulators`.
+    Returns the new counters.
+    """
+    for k, v in deltas.items():
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
+    counters = conn.execute(
+        _ADD_COUNTERS,
+        {"psn_no": psn_no, "admdvs": admdvs, "year": year, "deltas": json.dumps(dict(deltas))},
+    ).scalar_one()
+    return {k: int(v) for k, v in counters.items()}
 
 
 def accumulator_mismatches(conn: sa.Connection) -> list[dict[str, Any]]:
