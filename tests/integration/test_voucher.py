@@ -117,6 +117,8 @@ def test_activation_checks_and_events(
     assert sum(int(r["insured"]) for r in by_region.values()) == 12
     by_channel = {r["key"]: r["activated"] for r in svc.activation_rates("channel")}
     assert by_channel == {"alipay": 1, "wechat": 2}
+    before = svc.activation_rates("region", until=datetime(2026, 3, 1, tzinfo=UTC))
+    assert sum(int(r["activated"]) for r in before) == 0
     for dim in ("town", "unit", "category"):
         assert sum(int(r["activated"]) for r in svc.activation_rates(dim)) == 2
 

@@ -111,6 +111,21 @@ def find_person(
         return service.person_view(conn, psn_no)
 
 
+class CertIn(BaseModel):
+    psn_cert_type: str = ""
+    certno: str
+
+
+@router.post("/persons/search")
+def search_person(body: CertIn, engine: Engine = Depends(engine_of)) -> dict[str, object]:
+    """Find by certificate without putting the number in the URL (access logs)."""
+    with engine.connect() as conn:
+        psn_no = service.find_psn_no_by_cert(conn, body.psn_cert_type, body.certno)
+        if psn_no is None:
+            raise service.PersonNotFound("证件号码")
+        return service.person_view(conn, psn_no)
+
+
 @router.get("/persons/{psn_no}")
 def get_person(psn_no: str, engine: Engine = Depends(engine_of)) -> dict[str, object]:
     with engine.connect() as conn:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Coroutine
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import segno
@@ -46,6 +47,8 @@ class _EcRoute(APIRoute):
 
         return wrapped
 
+
+CHINA_TZ = timezone(timedelta(hours=8))  # dates in requests are Beijing dates
 
 router = APIRouter(prefix="/api/voucher", tags=["voucher 医保电子凭证"], route_class=_EcRoute)
 
@@ -412,7 +415,11 @@ def bureau_unlock(
 def activation_rates(
     by: str = Query("region", pattern="^(region|town|unit|category|channel)$"),
     admdvs: str | None = None,
+    until: date | None = Query(
+        None, description="count activations before this date (default: now)"
+    ),
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
     """Activation rate (激活率) by region, town, unit, category or channel."""
-    return ok(svc.activation_rates(by, admdvs=admdvs))
+    end = datetime.combine(until, time.min, tzinfo=CHINA_TZ) if until else None
+    return ok(svc.activation_rates(by, admdvs=admdvs, until=end))
