@@ -13,13 +13,19 @@ envelope in the text part ``jsonStr`` and the ZIP in ``file`` (or ``in``).
 
 from __future__ import annotations
 
+import structlog
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from yibao.api.nhsa import jsonio
 from yibao.api.nhsa.pipeline import Gateway, HttpAnswer
 from yibao.api.nhsa.settings import GatewaySettings
 
 router = APIRouter(tags=["national interface 国家接口"])
+log = structlog.get_logger(__name__)
+_UNAVAILABLE = jsonio.dumps(
+    {"infcode": -1, "err_msg": "医保网关暂不可用，交易未办理，请稍后重试", "output": None}
+).encode("utf-8")
 
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"
 TIF_BASES = ("/ebus/gdyb_inf/poc/hsa/hgs", "/ebus/gdyb_api/prd/hsa/hgs")
@@ -56,17 +62,25 @@ _ALLOWED_HEADERS = (
 )
 
 
+def _settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings | None = getattr(request.app.state, "nhsa_settings", None)
+    if settings is None:
+        settings = GatewaySettings()
+        request.app.state.nhsa_settings = settings
+    return settings
+
+
 def _gateway(request: Request) -> Gateway:
     gw: Gateway | None = getattr(request.app.state, "nhsa_gateway", None)
     if gw is None:
-        gw = Gateway(request.app.state.engine, GatewaySettings())
+        gw = Gateway(request.app.state.engine, _settings(request))
         request.app.state.nhsa_gateway = gw
     return gw
 
 
-def _cors(request: Request, gw: Gateway, response: Response) -> Response:
+def _cors(request: Request, settings: GatewaySettings, response: Response) -> Response:
     origin = request.headers.get("origin", "").rstrip("/")
-    if origin and origin in gw.settings.cors_origins:
+    if origin and origin in settings.cors_origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Content-Disposition"
         response.headers["Vary"] = "Origin"
@@ -102,21 +116,24 @@ async def _read(request: Request) -> tuple[bytes, bytes | None]:
 
 
 async def _serve(request: Request, path_infno: str = "") -> Response:
-    gw = _gateway(request)
     try:
-        body, upload = await _read(request)
-    except Exception:  # malformed multipart: answered as an envelope error below
-        body, upload = b"\x00", None
-    answer = await run_in_threadpool(
-        gw.handle, body, dict(request.headers), path_infno=path_infno, upload=upload
-    )
-    return _cors(request, gw, _to_response(answer))
+        gw = _gateway(request)
+        try:
+            body, upload = await _read(request)
+        except Exception:  # malformed multipart: answered as an envelope error below
+            body, upload = b"\x00", None
+        answer = await run_in_threadpool(
+            gw.handle, body, dict(request.headers), path_infno=path_infno, upload=upload
+        )
+        return _cors(request, gw.settings, _to_response(answer))
+    except Exception:  # the pipeline never raises; this guards its construction
+        log.exception("nhsa_gateway_unavailable")
+        return Response(content=_UNAVAILABLE, media_type="application/json; charset=utf-8")
 
 
 async def _preflight(request: Request) -> Response:
-    gw = _gateway(request)
     response = Response(status_code=204)
-    _cors(request, gw, response)
+    _cors(request, _settings(request), response)
     if "Access-Control-Allow-Origin" in response.headers:
         response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = _ALLOWED_HEADERS
