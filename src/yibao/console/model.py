@@ -55,13 +55,21 @@ class Page(enum.StrEnum):
     POLICY = "policy"
     RECONCILIATION = "reconciliation"
     AUDIT = "audit"
+    SIMULATOR = "simulator"
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
     Role.PROVINCE_ADMIN: frozenset(Page),
     Role.CITY_ADMIN: frozenset(Page) - {Page.AUDIT},
     Role.INSTITUTION_OPERATOR: frozenset(
-        {Page.OVERVIEW, Page.SETTLEMENTS, Page.INSTITUTIONS, Page.POLICY, Page.RECONCILIATION}
+        {
+            Page.OVERVIEW,
+            Page.SETTLEMENTS,
+            Page.INSTITUTIONS,
+            Page.POLICY,
+            Page.RECONCILIATION,
+            Page.SIMULATOR,
+        }
     ),
     Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY}),
 }

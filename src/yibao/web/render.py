@@ -16,6 +16,7 @@ from markupsafe import Markup
 from yibao.console.model import ROLE_PAGES, Page, mask_id, mask_phone
 from yibao.money import fen_str
 from yibao.web.auth import Console
+from yibao.web.labels import with_code
 from yibao.web.regions import region_label, region_name
 from yibao.web.sources import Unavailable
 
@@ -56,6 +57,7 @@ def tojson_script(value: Any) -> Markup:
 templates.env.globals["Page"] = Page
 templates.env.tests["unavailable"] = lambda v: isinstance(v, Unavailable)
 templates.env.filters.update(
+    code=lambda code, table: with_code(table, code),
     yuan=yuan,
     china_time=china_time,
     region_name=region_name,
@@ -81,6 +83,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.POLICY, "政策查询", "/console/policy"),
     NavItem(Page.RECONCILIATION, "对账与清算", "/console/reconciliation"),
     NavItem(Page.AUDIT, "审计日志", "/console/audit"),
+    NavItem(Page.SIMULATOR, "培训模拟器", "/console/sim"),
 )
 
 

@@ -1,0 +1,89 @@
+"""The two simulators in headless Chromium, end to end over the public APIs:
+
+activate on the phone → show the code → paste it at the pharmacy counter → 1101 → 2101 pre-settle →
+settlement refused until the person confirms with the payment password on the phone → 2102 →
+the same settlement opened in the console with the same breakdown → 2103 cancel.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser.conftest import shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_phone_and_counter_play_a_pharmacy_purchase(page: Page, console_url: str) -> None:
+    sign_in(page, console_url, "gz_admin")
+    page.goto(console_url + "/console/sim")
+    expect(page.locator("h1.page-title")).to_have_text("培训模拟器")
+    shot(page, "20-sim-index")
+
+    # 参保人手机: activate a 广州 demo person on 微信, set the payment password, show the code
+    page.goto(console_url + "/console/sim/phone")
+    shot(page, "21-phone-activate")
+    page.select_option("#chnl", "wechat")
+    page.click("text=实名实人认证并激活")
+    expect(page).to_have_url(re.compile(r"/console/sim/phone\?chnl=wechat&user=sim-wechat-"))
+    phone_url = page.url
+    page.fill("input[placeholder='设置 6 位数字密码']", "135790")
+    page.click("button:has-text('设置')")
+    expect(page.locator(".notice.ok")).to_have_text("支付密码已设置")
+    page.click("button:has-text('出示医保码')")
+    expect(page.locator(".countdown")).to_contain_text("秒后失效")
+    code = page.input_value("#code-text")
+    assert code.startswith("YB1.")
+    shot(page, "22-phone-code")
+
+    # 收费窗口: a 广州 pharmacy scans (pastes) the code, picks items, pre-settles
+    counter = page.context.new_page()
+    counter.set_default_timeout(60_000)
+    counter.goto(console_url + "/console/sim/counter?fixmedins_code=P44010000001")
+    counter.fill("#qr_code", code)
+    counter.click("button:has-text('识别')")
+    expect(counter.locator(".notice.ok")).to_contain_text("已识别参保人")
+    counter.click("button:has-text('预结算（2101）')")
+    expect(counter.locator("h2", has_text="预结算结果")).to_be_visible()
+    # settling before the person confirmed is refused, clearly
+    counter.click("button:has-text('结算（2102）')")
+    expect(counter.locator(".notice.error").first).to_contain_text("尚未在手机上验证支付密码")
+    shot(counter, "23-counter-presettled")
+
+    # the person confirms on the phone
+    page.goto(phone_url)
+    page.fill("input[placeholder='6 位支付密码']", "135790")
+    page.click("button:has-text('确认支付')")
+    expect(page.locator(".notice.ok")).to_contain_text("支付密码验证通过")
+
+    counter.click("button:has-text('结算（2102）')")
+    expect(counter.locator(".notice.ok")).to_have_text("结算成功")
+    fund = counter.locator("tr", has_text="基金支付合计").locator("td").inner_text()
+    cash = counter.locator("tr", has_text="个人现金").locator("td").inner_text()
+    shot(counter, "24-counter-settled")
+    setl_id = counter.locator("#setl-link").inner_text()
+
+    # the console shows the same settlement with the same amounts
+    counter.click("#setl-link")
+    expect(counter.locator("h1.page-title")).to_have_text("结算单详情")
+    main = counter.locator("main")
+    expect(main).to_contain_text(setl_id)
+    expect(counter.locator("tr", has_text="基金支付总额").locator("td")).to_have_text(
+        f"{float(fund):,.2f}"
+    )
+    expect(counter.locator("tr", has_text="个人现金支出").locator("td")).to_have_text(
+        f"{float(cash):,.2f}"
+    )
+    expect(main).to_contain_text("计算过程")
+    shot(counter, "25-console-same-settlement")
+
+    # the phone's records show it; then the counter cancels it (2103)
+    page.goto(phone_url)
+    expect(page.locator("details.record").first).to_contain_text("已结算")
+    shot(page, "26-phone-records")
+    counter.go_back()
+    counter.click("button:has-text('撤销结算（2103）')")
+    expect(counter.locator(".notice.ok")).to_have_text("已撤销结算")
