@@ -69,3 +69,32 @@ def test_concurrent_duplicates_get_one_answer(make_client: ClientFactory, seeded
     assert len(set(bodies)) == 1 and json.loads(bodies[0])["infcode"] == 0
     with seeded.connect() as conn:
         assert store.count_messages(conn, c.fixmedins_code) == before + 1
+
+
+def test_retry_with_new_time_and_sign_no_still_replays(make_client: ClientFactory) -> None:
+    """The content hash covers infno, institution, regions and input — not inf_time or sign_no."""
+    c = make_client("H44030000002")
+    c.sign_in()
+    first = c.call("1201", {"medinsinfo": {"fixmedins_type": "1"}})
+    assert first.infcode == 0
+    later = dict(first.request, inf_time="2026-11-22 23:59:59", sign_no="x" * 30, opter="0002")
+    assert c.post("1201", later).body == first.body
+
+
+def test_real_client_variants_over_http(make_client: ClientFactory) -> None:
+    """text/plain body, numbers for string fields, input as a JSON string, null for empty."""
+    c = make_client("H44030000004")
+    c.sign_in()
+    e = c.envelope("1201", {})
+    e.update(
+        opter_type=1, insuplc_admdvs=None, cainfo=None, input='{"medinsinfo":{"fixmedins_type":2}}'
+    )
+    r = c.post(
+        "1201",
+        json.dumps(e, ensure_ascii=False),
+        headers={"Content-Type": "text/plain;charset=utf-8"},
+    )
+    assert r.infcode == 0, r.body
+    assert r.output["medinsinfo"] and all(
+        x["fixmedins_type"] == "2" for x in r.output["medinsinfo"]
+    )
