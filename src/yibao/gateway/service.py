@@ -32,6 +32,8 @@ REPLAY = "replay"  # identical retry: the stored response
 CONFLICT = "conflict"  # same msgid, different content
 REFUSED = "refused"  # work refused with an unrecorded answer (nothing written)
 
+CLOSED_PREFIX = "reversed-by:"  # request_hash of a msgid closed by 2601 before it arrived
+
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 

@@ -287,6 +287,9 @@ class Gateway:
         outcome = gateway.execute_once(self.engine, key, work)
         if outcome.kind == gateway.CONFLICT:
             assert outcome.stored is not None
+            if outcome.stored.request_hash.startswith(gateway.CLOSED_PREFIX):
+                # the msgid was closed before it arrived (2601 冲正 of a message never seen)
+                return self._fail(received, admdvs, outcome.stored.err_msg)
             return self._fail(
                 received,
                 admdvs,
