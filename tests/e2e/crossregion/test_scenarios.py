@@ -232,3 +232,28 @@ def test_huizhou_chronic_patient_at_a_shenzhen_pharmacy(gd: tuple[Engine, str]) 
     other = _client(base, GZ_HOSPITAL)
     r = other.call("2504", {"data": {"trt_dcla_detl_sn": sn, "psn_no": psn_no}})
     assert r.infcode == -1 and "不是本机构办理的" in r.err_msg
+
+
+def test_referral_2501_and_its_undo_2502(gd: tuple[Engine, str]) -> None:
+    engine, base = gd
+    psn_no, _ = _person(engine, name="惠州转诊")
+    hz = _client(base, HZ_HOSPITAL)
+    data = {"psn_no": psn_no, "diag_code": "I21.9", "diag_name": "急性心肌梗死",
+            "reflin_medins_no": GZ_HOSPITAL, "reflin_medins_name": "广州市第一人民医院",
+            "mdtrtarea_admdvs": GZ, "refl_type": "2", "refl_date": "2026-10-01",
+            "refl_rea": "病情需要", "refl_opnn": "同意转院"}  # fmt: skip
+    short = hz.call("2501", {"refmedin": {**data, "enddate": "2026-11-01"}})
+    assert short.infcode == -1 and "不少于6个月" in short.err_msg
+    r = hz.call("2501", {"refmedin": data})
+    assert r.infcode == 0, r.err_msg
+    sn = r.output["result"]["trt_dcla_detl_sn"]
+    assert hz.post("2501", r.request).body == r.body  # a retry is answered identically
+    bad = hz.call("2501", {"refmedin": {**data, "refl_type": "9"}})
+    assert bad.infcode == -1 and "refl_type" in bad.err_msg
+    undo = hz.call("2502", {"data": {"trt_dcla_detl_sn": sn, "psn_no": psn_no, "memo": "患者放弃"}})
+    assert undo.infcode == 0, undo.err_msg
+    with engine.connect() as conn:
+        from yibao.filing import service as filing
+
+        (row,) = filing.filings_of(conn, psn_no)
+        assert row.status == "cancelled" and row.filing_type == "referral" and row.enddate
