@@ -231,3 +231,16 @@ def test_copy_escapes_special_characters(engine: Engine, tmp_path: Path) -> None
     assert "街道\\一\t号" in towns
     again = bulk.import_file(engine, _write(tmp_path / "esc.csv", data))
     assert (again.persons_updated, again.enrolments_updated) == (0, 0)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_full_export_reimports_unchanged(engine: Engine, tmp_path: Path, suffix: str) -> None:
+    data = list(synth.person_rows(25, seed=12))
+    data[3]["psn_insu_stas"], data[3]["paus_insu_date"] = "4", "2025-12-31"
+    bulk.import_file(engine, _write(tmp_path / "in.csv", data))
+    out = tmp_path / f"full.{suffix}"
+    assert bulk.export_file(engine, out, full_certno=True, actor="t", reason="迁移") == 25
+    again = bulk.import_file(engine, out)
+    assert again.total_rows == 25 and not again.errors
+    assert (again.persons_inserted, again.persons_updated) == (0, 0)
+    assert (again.enrolments_inserted, again.enrolments_updated) == (0, 0)
