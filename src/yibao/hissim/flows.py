@@ -152,13 +152,24 @@ def lookup(client: NhsaClient, certno: str, *, cert_type: str = "02", token: str
 
 
 def pick_lines(
-    rng: random.Random, admdvs: str, n: int, *, list_types: Sequence[str] = ()
+    rng: random.Random,
+    admdvs: str,
+    n: int,
+    *,
+    list_types: Sequence[str] = (),
+    max_pric: Decimal | None = Decimal(300),
 ) -> list[dict[str, Any]]:
-    """``n`` fee lines from the demo catalogue (price × quantity, amounts to the fen)."""
-    pool = [i for i in province_items(admdvs) if not list_types or i.list_type in list_types]
+    """``n`` fee lines from the demo catalogue (price × quantity, amounts to the fen); items
+    dearer than ``max_pric`` are left out (outpatient/pharmacy), dear items come once."""
+    pool = [
+        i
+        for i in province_items(admdvs)
+        if (not list_types or i.list_type in list_types)
+        and (max_pric is None or i.pric <= max_pric)
+    ]
     lines = []
     for k, item in enumerate(rng.sample(pool, min(n, len(pool)))):
-        cnt = Decimal(rng.choice((1, 1, 2, 3, 6, 10, 20)))
+        cnt = Decimal(rng.choice((1, 1, 2, 3, 6, 10, 20)) if item.pric < 20 else 1)
         amt = (item.pric * cnt).quantize(CENT, rounding=ROUND_HALF_UP)
         if amt <= 0:
             cnt, amt = Decimal(100), (item.pric * 100).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -389,7 +400,7 @@ def inpatient(
     v.mdtrt_id = ok(r)["result"]["mdtrt_id"]
     split: list[dict[str, Any]] = []
     for day in range(days):
-        fees = pick_lines(rng, client.mdtrtarea_admvs, 5)
+        fees = pick_lines(rng, client.mdtrtarea_admvs, 5, max_pric=None)
         for f in fees:
             f.update(
                 feedetl_sn=f"{day + 1:02d}{f['feedetl_sn']}",

@@ -146,10 +146,20 @@ def play(
                 book.errors.append(str(exc))
 
 
-def reconcile(client: NhsaClient, book: Book, day: date) -> list[dict[str, Any]]:
-    """3201 for every (insutype, clr_type, setl_optins) of the book, then 3202 with the file."""
+def reconcile(
+    client: NhsaClient, book: Book, day: date, *, refd_setl_flag: str = ""
+) -> list[dict[str, Any]]:
+    """3201 for every (insutype, clr_type, setl_optins) of the book, then 3202 with the file.
+
+    ``refd_setl_flag`` "" (or "1"): every row, cancellations as their own negative rows; "0":
+    only settlements that were not cancelled (a book that learnt of a 2601 冲正 drops the
+    reversed settlement, whose reversal it never received as a row).
+    """
     groups: dict[tuple[str, str, str], list[BookRow]] = defaultdict(list)
     mine = [r for r in book.rows if r.setl_time[:10] == day.isoformat()]
+    if refd_setl_flag == "0":
+        cancelled = {r.mdtrt_id for r in mine if r.refd_setl_flag == "1"}
+        mine = [r for r in mine if r.refd_setl_flag == "0" and r.mdtrt_id not in cancelled]
     for row in mine:
         groups[(row.insutype, row.clr_type, row.setl_optins)].append(row)
     results = []
@@ -167,6 +177,7 @@ def reconcile(client: NhsaClient, book: Book, day: date) -> list[dict[str, Any]]
                     "fund_pay_sumamt": str(sum(x.fund_pay_sumamt for x in rows)),
                     "acct_pay": str(sum(x.acct_pay for x in rows)),
                     "fixmedins_setl_cnt": len(rows),
+                    "refd_setl_flag": refd_setl_flag,
                 }
             },
         )
@@ -207,6 +218,7 @@ def reconcile(client: NhsaClient, book: Book, day: date) -> list[dict[str, Any]]
                     "fund_pay_sumamt": str(sum(x.fund_pay_sumamt for x in rows)),
                     "cash_payamt": "0",
                     "fixmedins_setl_cnt": len(rows),
+                    "refd_setl_flag": refd_setl_flag,
                 }
             },
         )

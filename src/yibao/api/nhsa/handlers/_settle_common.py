@@ -49,12 +49,12 @@ _LINE_FIELDS = {
 
 
 @contextmanager
-def refusals() -> Iterator[None]:
-    """Map checkout/encounter refusals to the gateway's error types."""
+def refusals(where: str = "input.data") -> Iterator[None]:
+    """Map checkout/encounter refusals to the gateway's error types (amounts under ``where``)."""
     try:
         yield
     except model.AmountMismatch as exc:
-        raise InputError(f"input.{exc.field}", str(exc).partition(": ")[2]) from exc
+        raise InputError(f"{where}.{exc.field}", str(exc).partition(": ")[2]) from exc
     except EncounterConflict as exc:
         raise InputError("mdtrt_id", exc.err_msg) from exc
     except (CheckoutError, EncounterError) as exc:

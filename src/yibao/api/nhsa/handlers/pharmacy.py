@@ -37,7 +37,7 @@ def _purchase(
     lines = common.read_lines(ctx.rows("drugdetail"), "input.drugdetail")
     day = begntime.date()
     region = common.insured_region(ctx, psn_no, insutype, day, w)
-    with common.refusals():
+    with common.refusals(w):
         classified = checkout.classify(
             ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
         )
