@@ -4,9 +4,10 @@
 
 Hub role (``YIBAO_HUB_PEERS`` set):
   POST /api/hub/relay/settle · POST /api/hub/relay/reverse · GET /api/hub/relay/{relay_id}
+  POST /api/hub/relay/person
   POST /api/hub/clearing/report · GET /api/hub/clearing/{period}
 Insured-side role (any deployment):
-  POST /api/hub/insured/settle · POST /api/hub/insured/reverse
+  POST /api/hub/insured/settle · POST /api/hub/insured/reverse · POST /api/hub/insured/person
 """
 
 from __future__ import annotations
@@ -147,5 +148,33 @@ async def insured_reverse(request: Request) -> Any:
     def run() -> dict[str, Any]:
         with request.app.state.engine.begin() as conn:
             return insured.reverse(conn, relay_id)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/relay/person")
+async def relay_person(request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    cfg, _, payload = got
+    try:
+        return await run_in_threadpool(
+            service.relay_person, request.app.state.engine, payload, cfg=cfg
+        )
+    except service.HubError as e:
+        return _err(e.status, e.message)
+
+
+@router.post("/insured/person")
+async def insured_person(request: Request) -> Any:
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    _, node, payload = got
+
+    def run() -> dict[str, Any]:
+        with request.app.state.engine.begin() as conn:
+            return insured.person_info(conn, payload, node=node)
 
     return await run_in_threadpool(run)

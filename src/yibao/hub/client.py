@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -42,6 +42,7 @@ __all__ = [
     "cancel_relayed",
     "is_cross_province",
     "record_relayed",
+    "relay_person_info",
     "relay_settlement",
     "report_clearing",
     "reverse_settlement",
@@ -243,3 +244,28 @@ def report_clearing(
     if r.status_code != 200:
         raise RelayError(f"中转平台拒绝：HTTP {r.status_code} {r.text[:200]}")
     return dict(r.json())
+
+
+def relay_person_info(
+    certno: str,
+    insuplc_admdvs: str,
+    on_date: date,
+    *,
+    psn_cert_type: str = "01",
+    cfg: HubSettings | None = None,
+) -> dict[str, Any]:
+    """1101 for a person insured in another province: the insured side's ``baseinfo`` /
+    ``insuinfo`` / ``idetinfo`` output, through the hub. Raises :class:`RelayError`."""
+    cfg = cfg or HubSettings()
+    payload = {"psn_cert_type": psn_cert_type, "certno": certno, "insuplc_admdvs": insuplc_admdvs,
+               "on_date": on_date.isoformat()}  # fmt: skip
+    try:
+        r = _post(cfg, "/api/hub/relay/person", payload)
+    except httpx.HTTPError as e:
+        raise RelayError(f"中转平台无应答：{type(e).__name__}") from None
+    body = r.json() if r.status_code == 200 else {}
+    if body.get("status") != "ok":
+        raise RelayError(
+            str(body.get("err_msg") or f"中转平台拒绝：HTTP {r.status_code} {r.text[:200]}")
+        )
+    return dict(body["output"])

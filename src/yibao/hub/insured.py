@@ -10,7 +10,7 @@ so this deployment's monthly clearing includes it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -201,3 +201,21 @@ def reverse(conn: sa.Connection, relay_id: str, *, now: datetime | None = None) 
         status=REVERSED, response=answer, cancel_setl_id=cancel_id,
     )  # fmt: skip
     return answer
+
+
+def person_info(conn: sa.Connection, raw: dict[str, Any], *, node: str) -> dict[str, Any]:
+    """The 1101 answer (人员信息获取) for a person of this province, for a treatment side
+    elsewhere; the disclosure is audited by the registry (actor ``hub:<node>``)."""
+    certno = str(raw.get("certno", ""))
+    cert_type = str(raw.get("psn_cert_type", "01"))
+    try:
+        on_date = date.fromisoformat(str(raw.get("on_date", "")))
+    except ValueError:
+        return {"status": REFUSED, "err_msg": "on_date: 日期格式须为 yyyy-MM-dd"}
+    psn_no = registry.find_psn_no_by_cert(conn, cert_type, certno) if certno else None
+    if psn_no is None:
+        return {"status": REFUSED, "err_msg": "certno: 参保地查无此人"}
+    out = registry.person_info_1101(
+        conn, psn_no, on_date, actor=f"hub:{node}", purpose="1101-relay"
+    )
+    return {"status": "ok", "output": out}

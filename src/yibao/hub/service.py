@@ -212,3 +212,22 @@ def report_clearing(
                      "agree": theirs.get("clearing_amt") == ours["clearing_amt"]})  # fmt: skip
     return {"period": period, "province": node_province, "directions": rows,
             "agree": all(r["agree"] for r in rows)}  # fmt: skip
+
+
+def relay_person(engine: sa.Engine, raw: dict[str, Any], *, cfg: HubSettings) -> dict[str, Any]:
+    """Forward a person lookup (1101) to the province of ``insuplc_admdvs``; nothing is stored."""
+    insuplc = str(raw.get("insuplc_admdvs", ""))
+    if not (len(insuplc) == 6 and insuplc.isdigit()):
+        raise HubError(422, "insuplc_admdvs: 须为6位医保区划代码")
+    peer = cfg.peers.get(province(insuplc))
+    if peer is None:
+        raise HubError(422, f"insuplc_admdvs: 省份 {province(insuplc)} 未接入中转平台")
+    payload = {k: raw.get(k) for k in ("psn_cert_type", "certno", "on_date")}
+    try:
+        r = signed_post(peer, "/api/hub/insured/person", payload, secret=cfg.secret, node="hub",
+                        timeout=cfg.timeout)  # fmt: skip
+    except httpx.HTTPError as e:
+        raise HubError(504, f"参保地无应答：{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise HubError(502, f"参保地返回 HTTP {r.status_code}：{r.text[:200]}")
+    return dict(r.json())

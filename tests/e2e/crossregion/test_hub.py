@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -157,6 +158,16 @@ def test_guangshui_resident_in_guangzhou_through_the_hub(world: World) -> None:
         resolve(GS, now.date()),
     )
     assert expected.setlinfo.hifp_pay > 0
+
+    # 1101 for the Hubei person at the Guangdong counter, through the hub
+    info = client.relay_person_info(w.certno, GS, now.date(), cfg=cfg)
+    assert info["baseinfo"]["psn_no"] == w.psn_no
+    assert info["insuinfo"][0]["insuplc_admdvs"] == GS
+    with pytest.raises(RelayError, match="查无此人"):
+        client.relay_person_info("420000199001010000", GS, now.date(), cfg=cfg)
+    forged = httpx.post(f"{w.hub_url}/api/hub/relay/settle", json=_request(w, "X1", now).to_json(),
+                        headers={"X-Yibao-Hub-Timestamp": "1", "X-Yibao-Hub-Signature": "00"})  # fmt: skip
+    assert forged.status_code == 401
 
     with w.gd.begin() as conn:
         visit = _admit(conn, w, now, "M1")
