@@ -245,5 +245,80 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     )
     assert r.status_code == 200 and r.json()["data"]["verified"] is True
 
+    # 亲情账户: register a child in the holder's household over HTTP, bind with guardian consent,
+    # show a code for the child, the institution gets the child's identity
+    from datetime import date
+
+    from yibao.registry.certs import compose_id18
+
+    child_id = compose_id18(p["certno"][:6], date(2019, 9, 9), 44)
+    child = httpx.post(
+        f"{base}/api/registry/persons",
+        json={
+            "psn_cert_type": "01",
+            "certno": child_id,
+            "psn_name": "小宝",
+            "gend": "2",
+            "brdy": "2019-09-09",
+            "admdvs": p["insuplc_admdvs"],
+        },
+        timeout=10,
+    ).json()["psn_no"]
+    r = httpx.post(
+        f"{base}/api/registry/persons/{child}/enrolments",
+        json={
+            "insutype": "390",
+            "psn_insu_date": "2020-01-01",
+            "psn_type": "41",
+            "insuplc_admdvs": p["insuplc_admdvs"],
+        },
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    holder = ident["psnNo"]
+    assert (
+        httpx.post(
+            f"{base}/api/registry/households",
+            json={"hh_no": "HH-E2E", "admdvs": p["insuplc_admdvs"], "head_psn_no": holder},
+            timeout=10,
+        ).status_code
+        == 200
+    )
+    assert (
+        httpx.post(
+            f"{base}/api/registry/households/HH-E2E/members",
+            json={"psn_no": child, "relation": "子女"},
+            timeout=10,
+        ).status_code
+        == 200
+    )
+    r = wechat.post(
+        "/api/voucher/channel/family/bind",
+        {
+            "chnlUserId": "openid-1",
+            "userName": "小宝",
+            "idType": "01",
+            "idNo": child_id,
+            "relation": "子女",
+            "consentBy": "guardian",
+            "faceEvidence": demo_evidence(p["certno"]),
+        },
+    )
+    assert r.status_code == 200, r.text
+    fam_code = wechat.post(
+        "/api/voucher/channel/code", {"chnlUserId": "openid-1", "forPsnNo": child}
+    ).json()["data"]["code"]
+    r = httpx.post(
+        f"{base}/api/voucher/ec/query",
+        json={**query, "data": {**query["data"], "qrCode": fam_code}},
+        timeout=10,
+    )
+    assert (
+        r.status_code == 200
+        and r.json()["data"]["psnNo"] == child
+        and r.json()["data"]["idNo"] == child_id
+    )
+
     r = httpx.get(f"{base}/api/voucher/admin/activation-rates", params={"by": "region"}, timeout=10)
-    assert sum(row["activated"] for row in r.json()["data"]) == 1
+    # the holder, and the child whose e-voucher the family binding activated
+    assert sum(row["activated"] for row in r.json()["data"]) == 2
