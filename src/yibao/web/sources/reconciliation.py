@@ -36,6 +36,7 @@ class ReconView:
     totals: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     recon: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     clearing: list[dict[str, Any]] | Unavailable = field(default_factory=list)
+    statements: list[dict[str, Any]] | Unavailable = field(default_factory=list)
     balances: list[dict[str, Any]] | Unavailable = field(default_factory=list)
 
 
@@ -52,6 +53,7 @@ def build(conn: sa.Connection, scope: Scope, today: date) -> ReconView:
         totals=_totals(conn, scope, since, today),
         recon=_recon(conn, scope),
         clearing=_clearing(conn, scope, today),
+        statements=_statements(conn, scope),
         balances=_balances(conn, scope, today),
     )
 
@@ -186,6 +188,37 @@ def _clearing(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, 
                 "debtor": region_label(debtor),
                 "amount": _yuan(abs(bal)),
                 "as_of": today.isoformat(),
+            }
+        )
+    return rows
+
+
+def _statements(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Unavailable:
+    """Monthly clearing statements between pooling regions (异地清算单) and their state."""
+    if not tables_exist(conn, "clearing_statement"):
+        return Unavailable("异地清算单尚未接入：清算服务尚未上线。", "clearing")
+    if scope.fixmedins_code is not None:
+        return Unavailable("定点机构账户不显示统筹区之间的清算单。", "clearing")
+    from yibao.clearing.model import STATE_NAMES, State
+    from yibao.clearing.store import statement as st
+
+    stmt = sa.select(st).order_by(st.c.period.desc(), st.c.region_a, st.c.region_b).limit(100)
+    stmt = scoped(stmt, scope, regions=[st.c.region_a, st.c.region_b])
+    rows = []
+    for r in conn.execute(stmt).mappings():
+        try:
+            state = STATE_NAMES[State(r["state"])]
+        except ValueError:
+            state = r["state"]
+        rows.append(
+            {
+                "period": r["period"],
+                "pair": f"{region_label(r['region_a'])} ⇄ {region_label(r['region_b'])}",
+                "count": r["line_count"],
+                "payer": region_label(r["payer"]) if r["payer"] else "—",
+                "payee": region_label(r["payee"]) if r["payee"] else "—",
+                "amount": _yuan(int(r["net_amount"] or 0)),
+                "state": state,
             }
         )
     return rows
