@@ -13,6 +13,15 @@ from yibao.web.sources import Unavailable
 
 PENDING = Unavailable("政策参数尚未接入：政策参数服务尚未上线，暂无可查询的政策。", "policy")
 NATIONAL = "000000"
+GROUPS = {
+    "employee": "职工基本医疗保险",
+    "resident": "城乡居民基本医疗保险",
+    "assistance": "医疗救助",
+    "account": "个人账户",
+    "catalog": "医保目录",
+    "med_type": "医疗类别",
+    "region": "地区参数",
+}
 
 
 @dataclass(slots=True)
@@ -24,6 +33,12 @@ class PolicyParam:
     reference: str
     source_region: str
     assumed: bool = False
+
+    @property
+    def group(self) -> str:
+        """The section the parameter is shown under (by the first segment of its key)."""
+        head = self.path.split(".", 1)[0]
+        return GROUPS.get(head, "其他参数")
 
 
 @dataclass(slots=True)
