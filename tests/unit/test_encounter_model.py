@@ -271,3 +271,94 @@ def test_kind_dispatch() -> None:
     e = OUT_FIXTURES[S.FEES_UPLOADED]
     assert m.settle(e, setl_id="S1", chrg_bchno="B1").state is S.SETTLED
     assert m.SETTLE_INFNO[Kind.INPATIENT] == "2304"
+
+
+# ---------------------------------------------------------------- random sequences (hypothesis)
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OUT_OPS = st.sampled_from(["2202", "2203", "2204", "2205", "2206", "2207", "2208"])
+IPT_OPS = st.sampled_from(["2301", "2302", "2303", "2304", "2305", "2402", "2403", "2404", "2405"])
+
+
+def _apply_out(e: Encounter, op: str, arg: int, n: int) -> Encounter:
+    bchno = f"B{arg % 3}"
+    if op == "2202":
+        return m.cancel_registration(e)
+    if op == "2203":
+        return m.upload_visit_info(e, "11")
+    if op == "2204":
+        return m.upload_fee_batch(e, bchno, 1 + arg % 2)
+    if op == "2205":
+        return m.remove_fee_batch(e, "0000" if arg % 2 else bchno, 1)
+    if op == "2206":
+        return m.pre_settle_outpatient(e, None if arg % 2 else bchno)
+    if op == "2207":
+        return m.settle_outpatient(e, None if arg % 2 else bchno, f"S{n}", 1)
+    active = sorted(e.active_settlements)
+    return m.cancel_outpatient_settlement(e, active[arg % len(active)] if active else "S?", 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(OUT_OPS, st.integers(0, 5)), max_size=30))
+def test_outpatient_random_sequences_keep_invariants(ops: list[tuple[str, int]]) -> None:
+    e = OUT_FIXTURES[S.REGISTERED]
+    for n, (op, arg) in enumerate(ops):
+        try:
+            e = _apply_out(e, op, arg, n)
+        except EncounterError:
+            continue
+        assert not (e.unsettled_batches & e.settled_batches.keys())
+        assert set(e.settled_batches.values()) <= e.active_settlements
+        assert all(s in e.settled_batches.values() for s in e.active_settlements)
+        if e.state is S.SETTLED:
+            assert e.active_settlements and not e.unsettled_batches
+        if e.state in (S.FEES_UPLOADED, S.PRE_SETTLED):
+            assert e.unsettled_batches
+        if e.state is S.REGISTRATION_CANCELLED:
+            assert not e.active_settlements and not e.unsettled_batches
+
+
+def _apply_ipt(e: Encounter, op: str, arg: int, n: int) -> Encounter:
+    mid = arg % 2 == 1
+    if op == "2301":
+        return m.upload_inpatient_fees(e, 1 + arg % 3)
+    if op == "2302":
+        return m.remove_inpatient_fees(e, min(e.unsettled_lines, 1), "0000")
+    if op == "2303":
+        return m.pre_settle_inpatient(e, mid)
+    if op == "2304":
+        return m.settle_inpatient(e, f"S{n}", mid)
+    if op == "2305":
+        target = e.final_setl_id or next(iter(sorted(e.active_settlements)), "S?")
+        return m.cancel_inpatient_settlement(e, target, 1)
+    if op == "2402":
+        return m.discharge(e)
+    if op == "2403":
+        return m.update_admission(e)
+    if op == "2404":
+        return m.cancel_admission(e)
+    return m.undo_discharge(e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(IPT_OPS, st.integers(0, 5)), max_size=30))
+def test_inpatient_random_sequences_keep_invariants(ops: list[tuple[str, int]]) -> None:
+    e = inpatient(S.ADMITTED)
+    for n, (op, arg) in enumerate(ops):
+        try:
+            e = _apply_ipt(e, op, arg, n)
+        except EncounterError:
+            continue
+        if e.final_setl_id is not None:
+            assert e.final_setl_id in e.active_settlements and e.discharged
+        if e.state is S.SETTLED:
+            assert e.final_setl_id is not None
+        if e.state is S.ADMITTED:
+            assert not e.discharged
+        if e.state in (S.DISCHARGED, S.PRE_SETTLED):
+            assert e.discharged and e.final_setl_id is None
+        if e.state is S.ADMISSION_CANCELLED:
+            assert not e.active_settlements and e.unsettled_lines == 0
+        assert e.unsettled_lines >= 0
