@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yibao.encounter import model as m
 from yibao.encounter.ids import format_id
@@ -275,8 +277,6 @@ def test_kind_dispatch() -> None:
 
 # ---------------------------------------------------------------- random sequences (hypothesis)
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 OUT_OPS = st.sampled_from(["2202", "2203", "2204", "2205", "2206", "2207", "2208"])
 IPT_OPS = st.sampled_from(["2301", "2302", "2303", "2304", "2305", "2402", "2403", "2404", "2405"])
