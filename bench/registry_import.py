@@ -4,7 +4,7 @@ Generates N deterministic valid rows (``yibao.registry.synth``) into a CSV, impo
 fresh migrated database (a throwaway embedded PostgreSQL, or ``YIBAO_BENCH_DATABASE_URL``), then
 imports the same file again (must change nothing) and prints rows/s for each phase.
 
-    .venv/bin/python bench/registry_import.py [--rows 100000]
+    .venv/bin/python bench/registry_import.py [--rows 100000] [--format csv|xlsx]
 """
 
 from __future__ import annotations
@@ -25,15 +25,27 @@ from yibao.registry import bulk, rows, synth
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="yibao-bench-reg-"))
-    csv_path = work / "registry.csv"
+    csv_path = work / f"registry.{args.format}"
+    cols = [c for c in rows.COLUMNS if c != "psn_no"]
     t0 = time.perf_counter()
-    with csv_path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=[c for c in rows.COLUMNS if c != "psn_no"])
-        w.writeheader()
+    if args.format == "csv":
+        with csv_path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=cols)
+            w.writeheader()
+            for r in synth.person_rows(args.rows):
+                w.writerow(r)
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("参保人员")
+        ws.append(cols)
         for r in synth.person_rows(args.rows):
-            w.writerow(r)
+            ws.append([r[c] for c in cols])
+        wb.save(csv_path)
     print(f"generated {args.rows} rows in {time.perf_counter() - t0:.1f}s -> {csv_path}")
 
     server = None

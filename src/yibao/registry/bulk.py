@@ -113,15 +113,23 @@ def _read_csv(f: io.TextIOBase | Any) -> Iterator[tuple[int, Mapping[str, object
 
 
 def _read_xlsx(src: Path | io.BytesIO) -> Iterator[tuple[int, Mapping[str, object]]]:
-    from openpyxl import load_workbook
+    """First sheet through calamine (fast); the first non-empty row is the header; row numbers
+    as Excel shows them."""
+    from python_calamine import CalamineWorkbook
 
-    wb = load_workbook(src, read_only=True, data_only=True)
+    wb = (
+        CalamineWorkbook.from_path(str(src))
+        if isinstance(src, Path)
+        else CalamineWorkbook.from_filelike(src)
+    )
     try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = [normalize_header(str(h or "")) for h in next(it, ())]
-        for i, values in enumerate(it, start=2):
+        sheet = wb.get_sheet_by_index(0)
+        header: list[str] | None = None
+        for i, values in enumerate(sheet.iter_rows(), start=1):  # absolute Excel row numbers
             if not any(v not in (None, "") for v in values):
+                continue
+            if header is None:
+                header = [normalize_header(str(h or "")) for h in values]
                 continue
             yield i, dict(zip(header, values, strict=False))
     finally:
