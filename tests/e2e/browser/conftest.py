@@ -33,15 +33,10 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
-if not Path(CHROMIUM).exists() and not shutil.which("chromium"):  # pragma: no cover
-    pytest.skip(
-        "Debian's chromium is not installed (python3 dev.py test installs it)",
-        allow_module_level=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (python3 dev.py test installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -87,3 +87,25 @@ def test_phone_and_counter_play_a_pharmacy_purchase(page: Page, console_url: str
     counter.go_back()
     counter.click("button:has-text('撤销结算（2103）')")
     expect(counter.locator(".notice.ok")).to_have_text("已撤销结算")
+
+
+def test_outpatient_counter_settles_and_cancels(page: Page, console_url: str) -> None:
+    """Outpatient at a hospital: 1101 → 2201/2203/2204/2206 → 2207 → 2208, for 张医保 (demo)."""
+    sign_in(page, console_url, "admin")
+    page.goto(console_url + "/console/sim/phone?chnl=wechat&user=demo-openid-zhang")
+    page.click("button:has-text('出示医保码')")
+    code = page.input_value("#code-text")
+    page.goto(console_url + "/console/sim/counter?fixmedins_code=H44030000001")
+    page.fill("#qr_code", code)
+    page.click("button:has-text('识别')")
+    expect(page.locator(".notice.ok")).to_contain_text("已识别参保人")
+    page.click("button:has-text('预结算（2206）')")
+    expect(page.locator("h2", has_text="预结算结果")).to_be_visible()
+    page.click("button:has-text('结算（2207）')")
+    expect(page.locator(".notice.ok")).to_have_text("结算成功")
+    shot(page, "27-counter-outpatient")
+    page.click("button:has-text('撤销结算（2208）')")
+    expect(page.locator(".notice.ok")).to_have_text("已撤销结算")
+    cancel_id = page.locator("main a.mono").last.inner_text()
+    page.click(f"text={cancel_id}")
+    expect(page.locator("main")).to_contain_text("撤销（冲销）记录")
