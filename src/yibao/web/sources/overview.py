@@ -330,40 +330,28 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
             Chart("cross_region", titles[2][1], missing="本月所选范围内没有异地就医结算")
         )
         return
-    labels = [f"{region_name(f.insuplc_admdvs)} → {region_name(f.mdtrtarea_admvs)}" for f in flows]
+    labels = [
+        f"{region_name(f.insuplc_admdvs)} → {region_name(f.mdtrtarea_admvs)}\n基金 {fen_str(int(f.fund))} 元"
+        for f in flows
+    ]
     ov.charts.append(
         Chart(
             "cross_region",
             titles[2][1],
             {
                 "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-                "legend": {"top": 0, "data": ["结算笔数", "就医地垫付基金（元）"]},
-                "grid": {**GRID, "left": 20},
+                "grid": {**GRID, "left": 20, "right": 60, "top": 20},
                 "yAxis": {"type": "category", "data": labels, "inverse": True},
-                "xAxis": [
-                    {"type": "value", "name": "笔", "position": "bottom"},
-                    {
-                        "type": "value",
-                        "name": "元",
-                        "position": "top",
-                        "splitLine": {"show": False},
-                    },
-                ],
+                "xAxis": {"type": "value", "name": "笔", "minInterval": 1},
                 "series": [
                     {
                         "name": "结算笔数",
                         "type": "bar",
+                        "barMaxWidth": 36,
                         "data": [int(f.n) for f in flows],
                         "itemStyle": {"color": "#1f5fbf"},
                         "label": {"show": True, "position": "right", "formatter": "{c} 笔"},
-                    },
-                    {
-                        "name": "就医地垫付基金（元）",
-                        "type": "bar",
-                        "xAxisIndex": 1,
-                        "data": [fen_str(int(f.fund)) for f in flows],
-                        "itemStyle": {"color": "#d9822b"},
-                    },
+                    }
                 ],
             },
         )
