@@ -77,3 +77,32 @@ def test_1101_refusals(make_client: ClientFactory, people: list[dict[str, str]])
         insuplc_admdvs="421381" if c.mdtrtarea_admvs != "421381" else "440100",
     )  # fmt: skip
     assert r.infcode == -1 and r.err_msg.startswith("input.data.psn_cert_type:")
+
+
+def test_2001_treatment_check(
+    make_client: ClientFactory, seeded: Engine, people: list[dict[str, str]]
+) -> None:
+    from yibao.registry import store as registry_store
+
+    p = people[3]
+    c = make_client()
+    c.sign_in()
+    with seeded.connect() as conn:
+        psn_no = registry_store.psn_no_by_cert(conn, "01", p["certno"])
+    assert psn_no
+    insured_since = p["psn_insu_date"]
+    base = {"psn_no": psn_no, "insutype": p["insutype"], "begntime": "2026-11-22 09:00:00"}
+    r = c.call("2001", {"data": base})
+    assert r.infcode == 0, r.body
+    rows = r.output["trtinfo"]
+    expected = {"310": {"310100", "310200"}, "390": {"390100", "390200"}}[p["insutype"]]
+    assert expected <= {x["fund_pay_type"] for x in rows}
+    assert all(x["trt_enjymnt_flag"] == "1" and x["begndate"] == insured_since for x in rows)
+    other = "310" if p["insutype"] == "390" else "390"
+    r = c.call("2001", {"data": {**base, "insutype": other}})
+    assert [x["trt_enjymnt_flag"] for x in r.output["trtinfo"]] == ["0", "0"]
+    assert r.output["trtinfo"][0]["trt_chk_rslt"] == "未参加该险种"
+    r = c.call("2001", {"data": {**base, "begntime": "2000-01-01 00:00:00"}})
+    assert {x["trt_enjymnt_flag"] for x in r.output["trtinfo"]} == {"0"}
+    r = c.call("2001", {"data": {**base, "endtime": "2026-11-01 00:00:00"}})
+    assert r.infcode == -1 and r.err_msg.startswith("input.data.endtime:")
