@@ -98,6 +98,14 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     )
     assert r.status_code == 422  # no operator header
 
+    acct = f"{base}/api/registry/persons/{view['psn_no']}/account/postings"
+    r = httpx.post(acct, json={"amount_fen": 50_000, "ref": "alloc-2026"}, headers=ops, timeout=10)
+    assert r.json()["balc"] == 50_000
+    r = httpx.post(acct, json={"amount_fen": 50_000, "ref": "alloc-2026"}, headers=ops, timeout=10)
+    assert r.json()["balc"] == 50_000 and r.json()["replayed"] is True
+    r = httpx.post(acct, json={"amount_fen": -60_000, "ref": "spend-1"}, headers=ops, timeout=10)
+    assert (r.status_code, r.json()["error"]) == (409, "ACCT_INSUFFICIENT")
+
     r = httpx.post(
         f"{base}/api/voucher/admin/channels",
         json={"chnl_id": "wechat", "name": "微信", "kind": "wechat"},

@@ -21,7 +21,8 @@ from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 
 from yibao.api.app import engine_of
-from yibao.registry import bulk, rows, service
+from yibao.db.tables import audit
+from yibao.registry import accounts, bulk, rows, service
 from yibao.registry.model import AssistanceIdentity, Enrolment, NotEnrolled
 
 
@@ -137,6 +138,45 @@ def account(psn_no: str, engine: Engine = Depends(engine_of)) -> dict[str, objec
     """个人账户: balance and latest postings (fen)."""
     with engine.connect() as conn:
         return service.account_view(conn, psn_no)
+
+
+class PostingIn(BaseModel):
+    amount_fen: int = Field(description="positive credit (划入) or negative debit (支出), fen")
+    ref: str = Field(min_length=1, max_length=64, description="caller's id; a retry is a no-op")
+    memo: str = ""
+
+
+@router.post("/persons/{psn_no}/account/postings")
+def post_account(
+    psn_no: str,
+    body: PostingIn,
+    operator: str = Header(alias="X-Yibao-Operator"),
+    engine: Engine = Depends(engine_of),
+) -> JSONResponse:
+    """Bureau credit/debit of a personal account (e.g. the yearly 划入); never below zero."""
+    try:
+        with engine.begin() as conn:
+            service.person_view(conn, psn_no)  # 404 for an unknown person
+            posting = accounts.post(conn, psn_no, body.amount_fen, ref=body.ref, memo=body.memo)
+            audit(
+                conn,
+                operator,
+                "registry.account.post",
+                psn_no,
+                ref=body.ref,
+                amount=body.amount_fen,
+            )
+    except accounts.AccountError as e:
+        return JSONResponse({"error": e.code, "field": "amount_fen", "message": str(e)}, 409)
+    return JSONResponse(
+        {
+            "psn_no": psn_no,
+            "ref": posting.ref,
+            "amount_fen": posting.amount_fen,
+            "balc": posting.balc_after_fen,
+            "replayed": posting.replayed,
+        }
+    )
 
 
 @router.get("/persons/{psn_no}/certno")
