@@ -105,7 +105,7 @@ def _self_file(
     assert app.post("/api/filing/channel/filings", body).json()["data"] == r.json()["data"]
     st = app.post("/api/filing/channel/status", {"chnlUserId": "u1", "mdtrtareaAdmvs": GZ,
                   "onDate": time.strftime("%Y-%m-%d"), "emergency": False})  # fmt: skip
-    return {"filing": r.json()["data"], "status": st.json()["data"]["filing"]}
+    return {"filing": r.json()["data"], "status": st.json()["data"]["filing"], "app": app}
 
 
 def _settlement(engine: Engine, setl_id: str) -> sa.RowMapping:
@@ -137,11 +137,25 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
     assert p.insuplc_admdvs == HZ
     rng = random.Random(11)
     op = flows.outpatient(c, p, rng)
-    ip = flows.inpatient(c, p, rng)
+    ip = flows.inpatient(c, p, rng, days=12)  # above Huizhou's 异地 deductible (1200 yuan)
     for v in (op, ip):
         row = _settlement(engine, v.setl_id)
         assert (row["insuplc_admdvs"], row["mdtrtarea_admvs"]) == (HZ, GZ)
     assert _acc_regions(engine, psn_no) == {HZ}  # accumulators in the insured region
+
+    # the filing has been relied upon: the insured may end it, not void it
+    app = filed["app"]
+    assert isinstance(app, Channel) and isinstance(filed["filing"], dict)
+    fid = filed["filing"]["trt_dcla_detl_sn"]
+    r = app.post("/api/filing/channel/filings/cancel", {"chnlUserId": "u1", "filingId": fid})
+    assert r.status_code == 422 and "已用于异地结算" in r.json()["message"]
+    today = time.strftime("%Y-%m-%d")
+    r = app.post(
+        "/api/filing/channel/filings/end", {"chnlUserId": "u1", "filingId": fid, "enddate": today}
+    )
+    assert r.status_code == 200 and r.json()["data"]["status"] == "ended", r.text
+    listed = app.post("/api/filing/channel/filings/list", {"chnlUserId": "u1"}).json()["data"]
+    assert [f["enddate"] for f in listed] == [today]
 
     month = time.strftime("%Y-%m")
     r = httpx.post(
@@ -153,9 +167,8 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
     rows = [_settlement(engine, v.setl_id) for v in (op, ip)]
     assert hz_dir["medfee_sumamt"] == sum(r["medfee_sumamt"] for r in rows)
     assert hz_dir["fund_pay_sumamt"] == sum(r["fund_pay_sumamt"] for r in rows)
-    assert stmt["payer"] == HZ and stmt["net_amount"] == sum(
-        r["fund_pay_sumamt"] + r["acct_pay"] for r in rows
-    )
+    owed = sum(r["fund_pay_sumamt"] + r["acct_pay"] for r in rows)
+    assert owed > 0 and stmt["net_amount"] == owed and stmt["payer"] == HZ, (owed, stmt)
     sid = stmt["stmt_id"]
     assert httpx.post(f"{base}/api/clearing/admin/statements/{sid}/confirm", headers=OPS,
                       timeout=10).status_code == 200  # fmt: skip
