@@ -23,10 +23,30 @@ INFNOS = [*dispatcher.registered(), "0000", "2207", "99999", "12A"]
 FIELDS = ["infno", "msgid", "mdtrtarea_admvs", "insuplc_admdvs", "recer_sys_code", "infver",
           "opter_type", "opter", "opter_name", "inf_time", "fixmedins_code", "fixmedins_name",
           "sign_no", "input", "cainfo", "signtype", "dev_no"]  # fmt: skip
-NODES = ["data", "signIn", "signOut", "medinsinfo", "fsUploadIn", "fsDownloadIn", "feedetail"]
+NODES = [
+    "data",
+    "signIn",
+    "signOut",
+    "medinsinfo",
+    "fsUploadIn",
+    "fsDownloadIn",
+    "feedetail",
+    "mdtrtinfo",
+    "diseinfo",
+    "druginfo",
+    "drugdetail",
+    "dscginfo",
+    "adminfo",
+    "refmedin",
+]
 KEYS = ["type", "opter_no", "mac", "ip", "sign_no", "fixmedins_type", "fixmedins_name",
         "file_qury_no", "filename", "in", "fixmedins_code", "valiFlag", "psn_no",
-        "medfee_sumamt", "mdtrt_cert_type", "mdtrt_cert_no", "ver"]  # fmt: skip
+        "medfee_sumamt", "mdtrt_cert_type", "mdtrt_cert_no", "ver", "mdtrt_id", "setl_id",
+        "insutype", "med_type", "begntime", "endtime", "feedetl_sn", "chrg_bchno",
+        "det_item_fee_sumamt", "cnt", "pric", "med_list_codg", "medins_list_codg",
+        "psn_setlway", "acct_used_flag", "omsgid", "oinfno", "stmt_begndate", "stmt_enddate",
+        "clr_type", "setl_optins", "fund_pay_sumamt", "acct_pay", "fixmedins_setl_cnt",
+        "ipt_otp_no", "invono", "mid_setl_flag", "fulamt_ownpay_amt", "inscp_scp_amt"]  # fmt: skip
 
 scalars = st.one_of(
     st.none(),
@@ -36,7 +56,26 @@ scalars = st.one_of(
         lambda p: st.decimals(allow_nan=False, allow_infinity=False, places=p)
     ),
     st.text(max_size=40),
-    st.sampled_from(["", "01", "1", "9001", "440300", "2026-11-22 10:00:00", "12.345", "1e999"]),
+    st.sampled_from(
+        [
+            "",
+            "01",
+            "1",
+            "11",
+            "310",
+            "390",
+            "9001",
+            "2207",
+            "440300",
+            "0000",
+            "2026-11-22 10:00:00",
+            "2026-11-22",
+            "12.345",
+            "1e999",
+            "-1.00",
+            "0.00",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,
@@ -75,7 +114,7 @@ def _check(r: Any) -> None:
 
 
 @settings(
-    max_examples=120,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
