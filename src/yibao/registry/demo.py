@@ -1,11 +1,11 @@
 """Registry demo data (参保登记演示数据): a few thousand insured across the shipped regions.
 
-Deterministic and idempotent: persons are upserted by certificate, accounts credited with a fixed
-ref, so a second run changes nothing. Well-known persons for the docs' examples:
+Deterministic and idempotent: one transaction, skipped when the named personas already exist (and
+persons are upserted by certificate), so a second run changes nothing. Personas for the docs:
 
-- 张医保 ``440106198505201236`` — Guangzhou employee (310 + 330), account 1,000.00 元;
-- 张小宝 ``440106201806060228`` — his child, resident (390), same household;
-- 李低保 ``441481195003030034`` — Xingning resident (390) with 低保 (239903) for 2026.
+- 张医保 ``440106198505201230`` — Guangzhou employee (310 + 330), account 1,000.00 元;
+- 张小宝 ``440106201806060229`` — his child, resident (390), same household;
+- 李低保 ``441481195003030033`` — Xingning resident (390) with 低保 (239903) for 2026.
 """
 
 from __future__ import annotations
