@@ -19,6 +19,9 @@ def his_sim(
     seed: int = typer.Option(1, help="随机种子"),
     persons: int = typer.Option(400, help="使用演示参保人的前N名（registry 演示数据, seed 2026）"),
     reconcile: bool = typer.Option(True, help="结束后用【3201】【3202】对账"),
+    qr_share: float = typer.Option(0.3, help="用医保码（电子凭证，扫码换ecToken）就诊的比例"),
+    channel: str = typer.Option("wechat", help="电子凭证渠道（演示渠道密钥 demo-secret-<渠道>）"),
+    channel_secret: str = typer.Option("", help="渠道密钥（默认演示密钥）"),
 ) -> None:
     """模拟医院HIS/药店POS：门诊、药店、住院结算（演示机构与演示参保人），并对账。"""
     from yibao.hissim.sim import run_day
@@ -33,6 +36,8 @@ def his_sim(
         cancel_rate=cancel_rate,
         reconcile_day=reconcile,
         persons=persons,
+        qr_share=qr_share,
+        channel=(channel, channel_secret or f"demo-secret-{channel}"),
     )
     seconds = (report.finished - report.started).total_seconds()
     total: Counter[str] = Counter()

@@ -21,6 +21,7 @@ from yibao.checkout import demo as demo_persons
 from yibao.client import NhsaClient, NhsaError
 from yibao.gateway.tabzip import make_tab_zip, read_tab_zip
 from yibao.hissim import flows
+from yibao.hissim.wallet import VoucherError, Wallet
 from yibao.institutions import demo as demo_institutions
 
 
@@ -118,8 +119,11 @@ def play(
     seed: int,
     cancel_rate: float = 0.05,
     inpatient_rate: float = 0.1,
+    wallet: Wallet | None = None,
+    qr_share: float = 0.0,
 ) -> None:
-    """Play ``n`` encounters at ``client``'s institution into ``book``."""
+    """Play ``n`` encounters at ``client``'s institution into ``book``; a ``qr_share`` of the
+    visits start with the insured's 医保码 (``wallet``): scan → ecToken → 1101 with type 01."""
     rng = random.Random(seed)
     pharmacy = client.fixmedins_code.startswith("P")
     patients: dict[str, flows.Patient] = {}
@@ -128,6 +132,16 @@ def play(
         try:
             p = patients.get(certno) or flows.lookup(client, certno)
             patients[certno] = p
+            if wallet is not None and rng.random() < qr_share:
+                wallet.activate(certno, p.psn_name)
+                token = wallet.scan(
+                    wallet.show_code(certno),
+                    client.fixmedins_code,
+                    "02121" if pharmacy else "01101",
+                )
+                p = flows.lookup(client, certno, cert_type="01", token=token)
+                with book.lock:
+                    book.counts["qr"] += 1
             if pharmacy:
                 v = flows.pharmacy(client, p, rng)
             elif rng.random() < inpatient_rate:
@@ -141,7 +155,7 @@ def play(
                 book.add(_cancel(client, v, p), "1")
                 with book.lock:
                     book.counts["cancel"] += 1
-        except NhsaError as exc:
+        except (NhsaError, VoucherError) as exc:
             with book.lock:
                 book.errors.append(str(exc))
 
@@ -257,6 +271,8 @@ def run_day(
     cancel_rate: float = 0.05,
     reconcile_day: bool = True,
     persons: int = demo_persons.DEMO_COUNT,
+    qr_share: float = 0.0,
+    channel: tuple[str, str] | None = None,
 ) -> DayReport:
     """Play ``encounters`` at each institution (in parallel), then reconcile each book."""
     started = datetime.now(flows.CHINA)
@@ -272,11 +288,22 @@ def run_day(
             jobs.append((code, certnos, share, seed * 1000 + i * 10 + t))
     clients: list[NhsaClient] = []
 
+    wallet = Wallet(url, *channel) if channel else (Wallet(url) if qr_share > 0 else None)
+
     def work(job: tuple[str, list[str], int, int]) -> None:
         code, certnos, share, s = job
         c = client_for(url, code)
         clients.append(c)
-        play(c, certnos, share, books[code], seed=s, cancel_rate=cancel_rate)
+        play(
+            c,
+            certnos,
+            share,
+            books[code],
+            seed=s,
+            cancel_rate=cancel_rate,
+            wallet=wallet,
+            qr_share=qr_share,
+        )
 
     with ThreadPoolExecutor(max(1, len(jobs))) as pool:
         list(pool.map(work, jobs))
@@ -289,4 +316,6 @@ def run_day(
             recon[code] = reconcile(c, books[code], today)
     for c in clients:
         c.close()
+    if wallet is not None:
+        wallet.close()
     return DayReport(books, recon, started, datetime.now(flows.CHINA))

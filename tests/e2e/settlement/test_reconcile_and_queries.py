@@ -10,9 +10,11 @@ from sqlalchemy import Engine
 from tests.e2e.settlement.conftest import HOSPITAL, PERSONS, PHARMACY, ClientFactory, patients
 from yibao.hissim import flows
 from yibao.hissim.sim import CHINA_TODAY, reconcile, run_day
+from yibao.voucher.service import VoucherService
 
 
 def test_a_day_of_traffic_reconciles(world: Engine, live_server: str) -> None:
+    VoucherService(world).register_channel("wechat", "微信", "wechat", secret="sim-secret")
     report = run_day(
         live_server,
         [HOSPITAL, "H44030000003", PHARMACY],
@@ -21,6 +23,8 @@ def test_a_day_of_traffic_reconciles(world: Engine, live_server: str) -> None:
         threads_per_institution=2,
         cancel_rate=0.25,
         persons=PERSONS,
+        qr_share=0.4,
+        channel=("wechat", "sim-secret"),
     )
     for code, book in report.books.items():
         assert book.errors == [], (code, book.errors)
@@ -29,6 +33,7 @@ def test_a_day_of_traffic_reconciles(world: Engine, live_server: str) -> None:
         assert {r["infno"] for r in results} == {"3201", "3202"}
         assert all(r["stmt_rslt"] == "0" for r in results), results
     assert sum(b.counts.get("cancel", 0) for b in report.books.values()) > 0
+    assert sum(b.counts.get("qr", 0) for b in report.books.values()) > 0  # 医保码 visits
 
 
 def test_a_wrong_total_is_reported(make_client: ClientFactory, rng: random.Random) -> None:
