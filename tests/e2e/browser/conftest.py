@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
