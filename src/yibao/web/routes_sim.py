@@ -337,9 +337,9 @@ def _counter_do(request: Request, console: Console, action: str, form: Any) -> R
             )
     except sim.SimError as e:
         stage = {"scan": "scan", "presettle": "items", "settle": "presettled", "cancel": "settled"}
-        return _counter(
-            request, console, c, stage=stage.get(action, "scan"), error=str(e), status=400
-        )
+        back = stage.get(action, "scan")
+        result = c.pre if back == "presettled" else None
+        return _counter(request, console, c, stage=back, result=result, error=str(e), status=400)
     return _counter(request, console, c, error=f"未知操作：{action}", status=400)
 
 

@@ -138,6 +138,7 @@ class Counter:
     chrg_bchno: str = ""
     setl_id: str = ""
     totals: dict[str, str] = field(default_factory=dict)  # the 2204 split sums (outpatient)
+    pre: dict[str, str] = field(default_factory=dict)  # the last pre-settlement's amounts
     lines: list[Line] = field(default_factory=list)
 
     @property
@@ -390,7 +391,9 @@ def pre_settle(base_url: str, c: Counter) -> dict[str, Any]:
                 )
             )
     info = out.get("setlinfo") or {}
-    return info if isinstance(info, dict) else {}
+    info = info if isinstance(info, dict) else {}
+    c.pre = {k: str(v) for k, v in info.items() if isinstance(v, str | int | float | Decimal)}
+    return info
 
 
 def settle(base_url: str, c: Counter) -> dict[str, Any]:
