@@ -12,6 +12,7 @@ import time
 
 import httpx
 
+from tests.e2e.staff_login import ec_post, seed_institutions, staff_client
 from yibao.registry import rows, synth
 from yibao.voucher.model import channel_signature
 from yibao.voucher.verifier import demo_evidence
@@ -52,65 +53,47 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     server = server_factory(db_url, {"YIBAO_EC_CODE_TTL": "3", "YIBAO_EC_PWD_LOCK_SECONDS": "3"})
     server.start()
     base = server.url
-    ops = {"X-Yibao-Operator": "e2e-staff"}
+    seed_institutions(db_url)
+    staff = staff_client(base, db_url, "e2e-staff")  # 省级管理员, signed in over HTTP
     people = list(synth.person_rows(5, seed=99))
 
     bad = [dict(p) for p in people]
     bad[2]["certno"] = bad[2]["certno"][:17] + ("0" if bad[2]["certno"][17] != "0" else "1")
-    r = httpx.post(
-        f"{base}/api/registry/import",
-        files={"file": ("bad.csv", _csv(bad))},
-        headers=ops,
-        timeout=30,
-    )
+    r = staff.post("/api/registry/import", files={"file": ("bad.csv", _csv(bad))})
     assert r.status_code == 422
     assert r.json()["errors"][0]["row"] == 4 and r.json()["errors"][0]["field"] == "certno"
-    r = httpx.post(
-        f"{base}/api/registry/import",
-        files={"file": ("ok.csv", _csv(people))},
-        headers=ops,
-        timeout=30,
-    )
+    r = staff.post("/api/registry/import", files={"file": ("ok.csv", _csv(people))})
     assert r.status_code == 200 and r.json()["persons_inserted"] == 5
 
     # bureau views and exports are masked; the full number needs a reason and is audited
-    r = httpx.get(f"{base}/api/registry/export", params={"format": "csv"}, timeout=30)
+    r = staff.get("/api/registry/export", params={"format": "csv"})
     assert r.status_code == 200 and people[1]["certno"] not in r.text
     assert people[1]["certno"][:6] + "********" + people[1]["certno"][-4:] in r.text
-    view = httpx.get(
-        f"{base}/api/registry/persons", params={"certno": people[1]["certno"]}, timeout=10
-    ).json()
+    view = staff.get("/api/registry/persons", params={"certno": people[1]["certno"]}).json()
     assert (
         view["certno"] != people[1]["certno"]
         and view["insuinfo"][0]["insutype"] == people[1]["insutype"]
     )
-    r = httpx.get(
-        f"{base}/api/registry/persons/{view['psn_no']}/certno",
-        params={"reason": "核对身份"},
-        headers=ops,
-        timeout=10,
-    )
+    r = staff.get(f"/api/registry/persons/{view['psn_no']}/certno", params={"reason": "核对身份"})
     assert r.json()["certno"] == people[1]["certno"]
     r = httpx.get(
         f"{base}/api/registry/persons/{view['psn_no']}/certno",
         params={"reason": "核对身份"},
+        headers={"X-Yibao-Operator": "e2e-staff"},  # a header names nobody: no session, no data
         timeout=10,
     )
-    assert r.status_code == 422  # no operator header
+    assert r.status_code == 401 and people[1]["certno"] not in r.text
 
-    acct = f"{base}/api/registry/persons/{view['psn_no']}/account/postings"
-    r = httpx.post(acct, json={"amount_fen": 50_000, "ref": "alloc-2026"}, headers=ops, timeout=10)
+    acct = f"/api/registry/persons/{view['psn_no']}/account/postings"
+    r = staff.post(acct, json={"amount_fen": 50_000, "ref": "alloc-2026"})
     assert r.json()["balc"] == 50_000
-    r = httpx.post(acct, json={"amount_fen": 50_000, "ref": "alloc-2026"}, headers=ops, timeout=10)
+    r = staff.post(acct, json={"amount_fen": 50_000, "ref": "alloc-2026"})
     assert r.json()["balc"] == 50_000 and r.json()["replayed"] is True
-    r = httpx.post(acct, json={"amount_fen": -60_000, "ref": "spend-1"}, headers=ops, timeout=10)
+    r = staff.post(acct, json={"amount_fen": -60_000, "ref": "spend-1"})
     assert (r.status_code, r.json()["error"]) == (409, "ACCT_INSUFFICIENT")
 
-    r = httpx.post(
-        f"{base}/api/voucher/admin/channels",
-        json={"chnl_id": "wechat", "name": "微信", "kind": "wechat"},
-        headers=ops,
-        timeout=10,
+    r = staff.post(
+        "/api/voucher/admin/channels", json={"chnl_id": "wechat", "name": "微信", "kind": "wechat"}
     )
     wechat = Channel(base, "wechat", r.json()["data"]["secret"])
     p = people[0]
@@ -169,7 +152,7 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
             "officeName": "门诊",
         },
     }
-    r = httpx.post(f"{base}/api/voucher/ec/query", json=query, timeout=10)
+    r = ec_post(base, "/api/voucher/ec/query", query, "H44010000001")
     assert r.status_code == 200, r.text
     ident = r.json()["data"]
     assert (
@@ -179,10 +162,11 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     )
     token = ident["ecToken"]
 
-    r = httpx.post(
-        f"{base}/api/voucher/ec/identity",
-        json={"ecToken": token, "orgId": "H44010000001"},
-        timeout=10,
+    r = ec_post(
+        base,
+        "/api/voucher/ec/identity",
+        {"ecToken": token, "orgId": "H44010000001"},
+        "H44010000001",
     )
     assert r.status_code == 200
     info = r.json()["data"]
@@ -195,13 +179,14 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     ] == [(p["insutype"], p["insuplc_admdvs"], "1")]
 
     # replay of the same code
-    r = httpx.post(f"{base}/api/voucher/ec/query", json=query, timeout=10)
+    r = ec_post(base, "/api/voucher/ec/query", query, "H44010000001")
     assert (r.status_code, r.json()["error"]) == (409, "EC_CODE_USED")
     # wrong institution with the ecToken
-    r = httpx.post(
-        f"{base}/api/voucher/ec/identity",
-        json={"ecToken": token, "orgId": "H44030000002"},
-        timeout=10,
+    r = ec_post(
+        base,
+        "/api/voucher/ec/identity",
+        {"ecToken": token, "orgId": "H44030000002"},
+        "H44030000002",
     )
     assert (r.status_code, r.json()["code"]) == (403, 1103)
     # tampered code
@@ -210,18 +195,20 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     ]
     h, payload, sig = fresh.split(".")
     tampered = f"{h}.{payload}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}"
-    r = httpx.post(
-        f"{base}/api/voucher/ec/query",
-        json={**query, "data": {**query["data"], "qrCode": tampered}},
-        timeout=10,
+    r = ec_post(
+        base,
+        "/api/voucher/ec/query",
+        {**query, "data": {**query["data"], "qrCode": tampered}},
+        "H44010000001",
     )
     assert (r.status_code, r.json()["error"]) == (400, "EC_CODE_TAMPERED")
     # expired (TTL 3 s on this server)
     time.sleep(3.5)
-    r = httpx.post(
-        f"{base}/api/voucher/ec/query",
-        json={**query, "data": {**query["data"], "qrCode": fresh}},
-        timeout=10,
+    r = ec_post(
+        base,
+        "/api/voucher/ec/query",
+        {**query, "data": {**query["data"], "qrCode": fresh}},
+        "H44010000001",
     )
     assert (r.status_code, r.json()["error"]) == (410, "EC_CODE_EXPIRED")
     # QR as PNG for the web demo
@@ -260,8 +247,8 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     from yibao.registry.certs import compose_id18
 
     child_id = compose_id18(p["certno"][:6], date(2019, 9, 9), 44)
-    child = httpx.post(
-        f"{base}/api/registry/persons",
+    child = staff.post(
+        "/api/registry/persons",
         json={
             "psn_cert_type": "01",
             "certno": child_id,
@@ -270,33 +257,28 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
             "brdy": "2019-09-09",
             "admdvs": p["insuplc_admdvs"],
         },
-        timeout=10,
     ).json()["psn_no"]
-    r = httpx.post(
-        f"{base}/api/registry/persons/{child}/enrolments",
+    r = staff.post(
+        f"/api/registry/persons/{child}/enrolments",
         json={
             "insutype": "390",
             "psn_insu_date": "2020-01-01",
             "psn_type": "41",
             "insuplc_admdvs": p["insuplc_admdvs"],
         },
-        timeout=10,
     )
     assert r.status_code == 200, r.text
     holder = ident["psnNo"]
     assert (
-        httpx.post(
-            f"{base}/api/registry/households",
+        staff.post(
+            "/api/registry/households",
             json={"hh_no": "HH-E2E", "admdvs": p["insuplc_admdvs"], "head_psn_no": holder},
-            timeout=10,
         ).status_code
         == 200
     )
     assert (
-        httpx.post(
-            f"{base}/api/registry/households/HH-E2E/members",
-            json={"psn_no": child, "relation": "子女"},
-            timeout=10,
+        staff.post(
+            "/api/registry/households/HH-E2E/members", json={"psn_no": child, "relation": "子女"}
         ).status_code
         == 200
     )
@@ -316,10 +298,11 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     fam_code = wechat.post(
         "/api/voucher/channel/code", {"chnlUserId": "openid-1", "forPsnNo": child}
     ).json()["data"]["code"]
-    r = httpx.post(
-        f"{base}/api/voucher/ec/query",
-        json={**query, "data": {**query["data"], "qrCode": fam_code}},
-        timeout=10,
+    r = ec_post(
+        base,
+        "/api/voucher/ec/query",
+        {**query, "data": {**query["data"], "qrCode": fam_code}},
+        "H44010000001",
     )
     assert (
         r.status_code == 200
@@ -327,6 +310,6 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
         and r.json()["data"]["idNo"] == child_id
     )
 
-    r = httpx.get(f"{base}/api/voucher/admin/activation-rates", params={"by": "region"}, timeout=10)
+    r = staff.get("/api/voucher/admin/activation-rates", params={"by": "region"})
     # the holder, and the child whose e-voucher the family binding activated
     assert sum(row["activated"] for row in r.json()["data"]) == 2

@@ -28,6 +28,9 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.voucher.api import router as voucher_router
 
     app.include_router(registry_router)  # registry (参保登记) /api/registry/…
+    from yibao.api.staff_auth import router as staff_router
+
+    app.include_router(staff_router)  # staff session info (经办人员会话) /api/staff/session
     app.include_router(voucher_router)  # e-voucher (医保电子凭证) /api/voucher/…
     from yibao.filing.api import router as filing_router
 

@@ -1,7 +1,10 @@
 """Registry HTTP API (参保登记接口) for bureau staff: thin over :mod:`yibao.registry.service`.
 
-Staff authentication belongs to the console; calls that disclose a full certificate number
-require the ``X-Yibao-Operator`` header and a reason, and are audited.
+Every call needs a signed-in console user (:mod:`yibao.api.staff_auth`: session cookie, and the
+``X-CSRF-Token`` header on writes). The role decides what may be done, the user's region which
+persons are reached: a person belongs to the regions of their enrolments (参保地), or to the
+region prefixing their ``psn_no`` while not yet enrolled. Full certificate numbers (1101 output,
+reveal) are for administrators only, with a reason where asked, and audited under the user's name.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 
 from yibao.api.app import engine_of
+from yibao.api.staff_auth import Capability, Staff, StaffAuthError, out_of_scope, staff_of
 from yibao.db.tables import audit
 from yibao.registry import accounts, bulk, rows, service
+from yibao.registry import store as registry_store
 from yibao.registry.model import AssistanceIdentity, Enrolment, NotEnrolled
 
 
@@ -35,6 +41,8 @@ class _RegistryRoute(APIRoute):
         async def wrapped(request: Request) -> Response:
             try:
                 return await handler(request)
+            except StaffAuthError as e:
+                return JSONResponse({"error": e.key, "field": "", "message": e.message}, e.status)
             except service.PersonNotFound as e:
                 return JSONResponse({"error": e.code, "field": e.field, "message": str(e)}, 404)
             except service.RegistryError as e:
@@ -48,6 +56,20 @@ class _RegistryRoute(APIRoute):
 
 
 router = APIRouter(prefix="/api/registry", tags=["registry 参保登记"], route_class=_RegistryRoute)
+
+
+def person_regions(conn: Connection, psn_no: str) -> list[str]:
+    """The regions a person belongs to: enrolments' 参保地, else the ``psn_no`` prefix."""
+    if registry_store.get_person(conn, psn_no) is None:
+        raise service.PersonNotFound(psn_no)
+    regions = [e.insuplc_admdvs for e in registry_store.enrolments(conn, psn_no)]
+    return regions or [psn_no[:6]]
+
+
+def reach_person(conn: Connection, staff: Staff, psn_no: str, cap: Capability) -> None:
+    """Refuse unless the role has ``cap`` and the person is inside the user's regions."""
+    staff.require(cap)
+    staff.require_any_region(person_regions(conn, psn_no), f"参保人 {psn_no} 的参保地")
 
 
 class PersonIn(BaseModel):
@@ -96,20 +118,52 @@ class MemberIn(BaseModel):
 
 
 @router.post("/persons")
-def register_person(body: PersonIn, engine: Engine = Depends(engine_of)) -> dict[str, str]:
+def register_person(
+    body: PersonIn, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
+) -> dict[str, str]:
+    staff.require(Capability.PERSON_WRITE)
+    staff.require_region(body.admdvs)
     with engine.begin() as conn:
-        return {"psn_no": service.register_person(conn, **body.model_dump())}
+        psn_no = service.register_person(conn, **body.model_dump())
+        audit(conn, staff.actor, "registry.person.register", psn_no, admdvs=body.admdvs)
+        return {"psn_no": psn_no}
+
+
+def _find(conn: Connection, staff: Staff, psn_cert_type: str, certno: str) -> dict[str, object]:
+    """Find by certificate: a full view in scope, or the counter's minimal view (窗口核验)."""
+    if not (staff.can(Capability.PERSON_READ) or staff.can(Capability.PERSON_LOOKUP)):
+        staff.require(Capability.PERSON_READ)
+    psn_no = service.find_psn_no_by_cert(conn, psn_cert_type, certno)
+    if psn_no is None:
+        raise service.PersonNotFound("证件号码")
+    regions = person_regions(conn, psn_no)
+    if staff.can(Capability.PERSON_READ) and any(staff.allows_region(r) for r in regions):
+        return service.person_view(conn, psn_no)
+    if not staff.can(Capability.PERSON_LOOKUP) or staff.principal.fixmedins_code is None:
+        raise out_of_scope(f"参保人 {psn_no} 的参保地")
+    view = service.person_view(conn, psn_no)
+    audit(conn, staff.actor, "registry.person.lookup", psn_no, org=staff.principal.fixmedins_code)
+    keep = ("psn_no", "psn_cert_type", "certno", "psn_name", "gend", "brdy")
+    insuinfo = view["insuinfo"]
+    assert isinstance(insuinfo, list)
+    return {
+        **{k: view[k] for k in keep},
+        "insuinfo": [
+            {k: e[k] for k in ("insutype", "psn_insu_stas", "psn_type", "insuplc_admdvs")}
+            for e in insuinfo
+        ],
+    }
 
 
 @router.get("/persons")
 def find_person(
-    certno: str, psn_cert_type: str = "", engine: Engine = Depends(engine_of)
+    certno: str,
+    psn_cert_type: str = "",
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
 ) -> dict[str, object]:
-    with engine.connect() as conn:
-        psn_no = service.find_psn_no_by_cert(conn, psn_cert_type, certno)
-        if psn_no is None:
-            raise service.PersonNotFound("证件号码")
-        return service.person_view(conn, psn_no)
+    with engine.begin() as conn:
+        return _find(conn, staff, psn_cert_type, certno)
 
 
 class CertIn(BaseModel):
@@ -118,25 +172,35 @@ class CertIn(BaseModel):
 
 
 @router.post("/persons/search")
-def search_person(body: CertIn, engine: Engine = Depends(engine_of)) -> dict[str, object]:
-    """Find by certificate without putting the number in the URL (access logs)."""
-    with engine.connect() as conn:
-        psn_no = service.find_psn_no_by_cert(conn, body.psn_cert_type, body.certno)
-        if psn_no is None:
-            raise service.PersonNotFound("证件号码")
-        return service.person_view(conn, psn_no)
+def search_person(
+    body: CertIn, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
+) -> dict[str, object]:
+    """Find by certificate without putting the number in the URL (access logs).
+
+    Administrators and analysts get the person's (masked) record inside their regions; an
+    institution operator gets the counter's minimal view of anyone (identity and enrolments),
+    audited.
+    """
+    with engine.begin() as conn:
+        return _find(conn, staff, body.psn_cert_type, body.certno)
 
 
 @router.get("/persons/{psn_no}")
-def get_person(psn_no: str, engine: Engine = Depends(engine_of)) -> dict[str, object]:
+def get_person(
+    psn_no: str, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
+) -> dict[str, object]:
     with engine.connect() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_READ)
         return service.person_view(conn, psn_no)
 
 
 @router.get("/persons/{psn_no}/account")
-def account(psn_no: str, engine: Engine = Depends(engine_of)) -> dict[str, object]:
+def account(
+    psn_no: str, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
+) -> dict[str, object]:
     """个人账户: balance and latest postings (fen)."""
     with engine.connect() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_READ)
         return service.account_view(conn, psn_no)
 
 
@@ -150,17 +214,17 @@ class PostingIn(BaseModel):
 def post_account(
     psn_no: str,
     body: PostingIn,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> JSONResponse:
     """Bureau credit/debit of a personal account (e.g. the yearly 划入); never below zero."""
     try:
         with engine.begin() as conn:
-            service.person_view(conn, psn_no)  # 404 for an unknown person
+            reach_person(conn, staff, psn_no, Capability.ACCOUNT_POST)
             posting = accounts.post(conn, psn_no, body.amount_fen, ref=body.ref, memo=body.memo)
             audit(
                 conn,
-                operator,
+                staff.actor,
                 "registry.account.post",
                 psn_no,
                 ref=body.ref,
@@ -183,51 +247,93 @@ def post_account(
 def reveal_certno(
     psn_no: str,
     reason: str = Query(description="why the full number is needed (审计事由)"),
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> dict[str, str]:
+    """The full certificate number (administrators only); audited with the user and reason."""
+    if not reason.strip():
+        raise service.RegistryError("REVEAL_DENIED", "查看完整证件号码须填写事由", "reason")
     with engine.begin() as conn:
-        return {"certno": service.reveal_certno(conn, psn_no, actor=operator, reason=reason)}
+        reach_person(conn, staff, psn_no, Capability.CERTNO_REVEAL)
+        return {"certno": service.reveal_certno(conn, psn_no, actor=staff.actor, reason=reason)}
 
 
 @router.post("/persons/{psn_no}/enrolments")
-def enrol(psn_no: str, body: EnrolmentIn, engine: Engine = Depends(engine_of)) -> dict[str, str]:
+def enrol(
+    psn_no: str,
+    body: EnrolmentIn,
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
+) -> dict[str, str]:
+    staff.require(Capability.PERSON_WRITE)
+    staff.require_region(body.insuplc_admdvs, "参保地医保区划")
     with engine.begin() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.enrol(conn, psn_no, Enrolment(**body.model_dump()))
+        audit(conn, staff.actor, "registry.person.enrol", psn_no, insutype=body.insutype)
     return {"psn_no": psn_no, "insutype": body.insutype}
 
 
 @router.post("/persons/{psn_no}/identities")
 def add_identity(
-    psn_no: str, body: IdentityIn, engine: Engine = Depends(engine_of)
+    psn_no: str,
+    body: IdentityIn,
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
 ) -> dict[str, str]:
     with engine.begin() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.add_identity(conn, psn_no, AssistanceIdentity(**body.model_dump()))
+        audit(conn, staff.actor, "registry.person.identity", psn_no, type=body.psn_idet_type)
     return {"psn_no": psn_no, "psn_idet_type": body.psn_idet_type}
 
 
 @router.post("/households")
-def create_household(body: HouseholdIn, engine: Engine = Depends(engine_of)) -> dict[str, str]:
+def create_household(
+    body: HouseholdIn, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
+) -> dict[str, str]:
+    staff.require_region(body.admdvs, "家庭所在医保区划")
     with engine.begin() as conn:
+        reach_person(conn, staff, body.head_psn_no, Capability.PERSON_WRITE)
         service.create_household(conn, body.hh_no, body.admdvs, body.head_psn_no)
+        audit(conn, staff.actor, "registry.household.create", body.hh_no, admdvs=body.admdvs)
     return {"hh_no": body.hh_no}
 
 
 @router.post("/households/{hh_no}/members")
-def add_member(hh_no: str, body: MemberIn, engine: Engine = Depends(engine_of)) -> dict[str, str]:
+def add_member(
+    hh_no: str,
+    body: MemberIn,
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
+) -> dict[str, str]:
     with engine.begin() as conn:
+        hh_admdvs = conn.execute(
+            sa.select(registry_store.household.c.admdvs).where(
+                registry_store.household.c.hh_no == hh_no
+            )
+        ).scalar()
+        if hh_admdvs is not None:
+            staff.require_region(hh_admdvs, "家庭所在医保区划")
+        reach_person(conn, staff, body.psn_no, Capability.PERSON_WRITE)
         service.add_household_member(conn, hh_no, body.psn_no, body.relation, gongji=body.gongji)
+        audit(conn, staff.actor, "registry.household.member", hh_no, psn_no=body.psn_no)
     return {"hh_no": hh_no, "psn_no": body.psn_no}
 
 
 @router.get("/persons/{psn_no}/snapshot")
 def snapshot(
-    psn_no: str, insutype: str, on: date, engine: Engine = Depends(engine_of)
+    psn_no: str,
+    insutype: str,
+    on: date,
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
 ) -> dict[str, object]:
     """The settlement read model as JSON (fen amounts)."""
     from dataclasses import asdict
 
     with engine.connect() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_READ)
         return asdict(service.snapshot_for_settlement(conn, psn_no, insutype, on))
 
 
@@ -235,27 +341,37 @@ def snapshot(
 def info_1101(
     psn_no: str,
     on: date | None = None,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> dict[str, object]:
+    """The 1101 output (full certificate number): administrators only, audited."""
     with engine.begin() as conn:
-        return service.person_info_1101(conn, psn_no, on or date.today(), actor=operator)
+        reach_person(conn, staff, psn_no, Capability.CERTNO_REVEAL)
+        return service.person_info_1101(conn, psn_no, on or date.today(), actor=staff.actor)
 
 
 @router.post("/import")
 def import_file(
     file: UploadFile = File(...),
     skip_bad: bool = Form(False),
-    operator: str = Header("api", alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> JSONResponse:
-    """Import CSV/XLSX; 422 with every bad row (nothing written) unless ``skip_bad``."""
+    """Import CSV/XLSX; 422 with every bad row (nothing written) unless ``skip_bad``.
+
+    A city administrator may import only rows insured in their own regions (403 naming the rows).
+    """
+    staff.require(Capability.BULK_IMPORT)
     data = file.file.read()
     checked = rows.check_rows(bulk.read_rows_bytes(file.filename or "upload.csv", data))
+    foreign = [r.row for r in checked.good if not staff.allows_region(r.insuplc_admdvs)]
+    if foreign:
+        shown = "、".join(str(n) for n in foreign[:10]) + ("…" if len(foreign) > 10 else "")
+        raise out_of_scope(f"第{shown}行的参保地医保区划 insuplc_admdvs ")
     try:
         with engine.begin() as conn:
             result = bulk.import_checked(
-                conn, checked, skip_bad=skip_bad, actor=operator, source=file.filename or ""
+                conn, checked, skip_bad=skip_bad, actor=staff.actor, source=file.filename or ""
             )
     except bulk.ImportRefused as e:
         return JSONResponse({"message": str(e), **e.result.as_dict()}, 422)
@@ -266,11 +382,18 @@ def import_file(
 def export(
     fmt: str = Query("csv", alias="format", pattern="^(csv|xlsx)$"),
     admdvs: str | None = None,
+    staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> FileResponse:
-    """Export persons × enrolments with masked certificate numbers."""
+    """Export persons × enrolments with masked certificate numbers.
+
+    Users who do not see the whole province export their own region unless ``admdvs`` names
+    another region inside their scope.
+    """
+    staff.require(Capability.BULK_EXPORT)
+    admdvs = staff.default_admdvs(admdvs)
     tmp = Path(tempfile.mkdtemp()) / f"registry.{fmt}"
-    bulk.export_file(engine, tmp, admdvs=admdvs)
+    bulk.export_file(engine, tmp, admdvs=admdvs, actor=staff.actor)
     return FileResponse(
         tmp,
         filename=f"registry.{fmt}",

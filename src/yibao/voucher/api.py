@@ -5,8 +5,11 @@ Three faces:
 - ``/api/voucher/channel/*`` — channel apps; every call is signed (headers ``X-Yibao-Channel``,
   ``X-Yibao-Timestamp``, ``X-Yibao-Nonce``, ``X-Yibao-Signature``; see ``docs/voucher.md``);
 - ``/api/voucher/ec/*`` — institutions (HIS/POS): code exchange (like ``ec.query``/6101), identity
-  (1101 output) by ecToken, token check, PIN-pad password verification;
-- ``/api/voucher/admin/*`` — bureau: channels, revocation, unlock, activation rates.
+  (1101 output) by ecToken, token check, PIN-pad password verification; every call is signed with
+  the institution's gateway credential (:mod:`yibao.api.institution_auth`) and ``orgId`` must be
+  the signing institution;
+- ``/api/voucher/admin/*`` — bureau: channels, revocation, unlock, activation rates; a signed-in
+  console user (:mod:`yibao.api.staff_auth`), CSRF header on writes, region-scoped.
 
 Answers are ``{"code": 0, "message": "成功", "data": …}``; errors ``{"code": <n>, "error": <key>,
 "message": <中文>}`` with a 4xx status (codes in :data:`yibao.voucher.model.ERRORS`).
@@ -27,6 +30,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from yibao.api.institution_auth import (
+    AuthenticatedInstitution,
+    InstitutionAuthError,
+    institution_of,
+)
+from yibao.api.staff_auth import Capability, Staff, StaffAuthError, staff_of
+from yibao.registry import store as registry_store
 from yibao.voucher.model import EcError
 from yibao.voucher.service import VoucherService
 
@@ -43,6 +53,14 @@ class _EcRoute(APIRoute):
             except EcError as e:
                 return JSONResponse(
                     {"code": e.code, "error": e.key, "message": e.message}, e.http_status
+                )
+            except InstitutionAuthError as e:
+                return JSONResponse(
+                    {"code": e.code, "error": e.key, "message": e.message}, e.status
+                )
+            except StaffAuthError as e:
+                return JSONResponse(
+                    {"code": e.status, "error": e.key, "message": e.message}, e.status
                 )
 
         return wrapped
@@ -312,17 +330,21 @@ class TokenPasswordIn(TokenIn):
 
 
 @router.post("/ec/query")
-def ec_query(body: EcQueryIn, svc: VoucherService = Depends(service_of)) -> dict[str, object]:
+def ec_query(
+    body: EcQueryIn,
+    inst: AuthenticatedInstitution = Depends(institution_of),
+    svc: VoucherService = Depends(service_of),
+) -> dict[str, object]:
     """Exchange a scanned code for identity + ecToken (like ``ec.query`` / 6101)."""
     if body.transType not in ("ec.query", "cn.nhsa.qrcode.get"):
         raise EcError("EC_FIELD_INVALID", f"transType={body.transType}")
     d = body.data
-    if d.orgId and d.orgId != body.orgId:
-        raise EcError("EC_ORG_INVALID", "data.orgId与orgId不一致")
+    org_id = inst.require_org(body.orgId)
+    inst.require_org(d.orgId, "data.orgId")
     return ok(
         svc.exchange(
             d.qrCode,
-            org_id=body.orgId,
+            org_id=org_id,
             business_type=d.businessType,
             operator_id=d.operatorId,
             operator_name=d.operatorName,
@@ -334,22 +356,34 @@ def ec_query(body: EcQueryIn, svc: VoucherService = Depends(service_of)) -> dict
 
 
 @router.post("/ec/identity")
-def ec_identity(body: TokenIn, svc: VoucherService = Depends(service_of)) -> dict[str, object]:
+def ec_identity(
+    body: TokenIn,
+    inst: AuthenticatedInstitution = Depends(institution_of),
+    svc: VoucherService = Depends(service_of),
+) -> dict[str, object]:
     """1101-equivalent identity (baseinfo, insuinfo[], idetinfo[]) for the institution's ecToken."""
-    return ok(svc.identity_1101(body.ecToken, body.orgId))
+    return ok(svc.identity_1101(body.ecToken, inst.require_org(body.orgId)))
 
 
 @router.post("/ec/token-check")
-def ec_token_check(body: TokenIn, svc: VoucherService = Depends(service_of)) -> dict[str, object]:
+def ec_token_check(
+    body: TokenIn,
+    inst: AuthenticatedInstitution = Depends(institution_of),
+    svc: VoucherService = Depends(service_of),
+) -> dict[str, object]:
     """Like ``localEcTokenCheck``: ``flag`` 1 valid, 0 not."""
-    return ok({"flag": "1" if svc.check_token(body.ecToken, body.orgId) else "0"})
+    valid = svc.check_token(body.ecToken, inst.require_org(body.orgId))
+    return ok({"flag": "1" if valid else "0"})
 
 
 @router.post("/ec/password/verify")
 def ec_password_verify(
-    body: TokenPasswordIn, svc: VoucherService = Depends(service_of)
+    body: TokenPasswordIn,
+    inst: AuthenticatedInstitution = Depends(institution_of),
+    svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
-    return ok(svc.verify_password_at_institution(body.ecToken, body.orgId, body.password))
+    org_id = inst.require_org(body.orgId)
+    return ok(svc.verify_password_at_institution(body.ecToken, org_id, body.password))
 
 
 @router.get("/qr")
@@ -377,37 +411,55 @@ class RevokeVoucherIn(BaseModel):
 @router.post("/admin/channels")
 def add_channel(
     body: ChannelIn,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
-    """Register a channel; the answer carries its secret (shown once to the operator)."""
-    secret = svc.register_channel(body.chnl_id, body.name, body.kind, body.secret, actor=operator)
+    """Register a channel (province administrators); the answer carries its secret."""
+    staff.require(Capability.CHANNEL_ADMIN)
+    secret = svc.register_channel(
+        body.chnl_id, body.name, body.kind, body.secret, actor=staff.actor
+    )
     return ok({"chnl_id": body.chnl_id, "secret": secret})
 
 
 @router.get("/admin/channels")
-def list_channels(svc: VoucherService = Depends(service_of)) -> dict[str, object]:
+def list_channels(
+    staff: Staff = Depends(staff_of), svc: VoucherService = Depends(service_of)
+) -> dict[str, object]:
+    staff.require(Capability.CHANNEL_READ)
     return ok(svc.channels())
+
+
+def _reach_person(svc: VoucherService, staff: Staff, psn_no: str) -> None:
+    """The bureau acts on a person only inside the user's regions (参保地)."""
+    staff.require(Capability.VOUCHER_ADMIN)
+    with svc.engine.connect() as conn:
+        if registry_store.get_person(conn, psn_no) is None:
+            raise EcError("EC_FIELD_INVALID", f"参保人{psn_no}不存在")
+        regions = [e.insuplc_admdvs for e in registry_store.enrolments(conn, psn_no)]
+    staff.require_any_region(regions or [psn_no[:6]], f"参保人 {psn_no} 的参保地")
 
 
 @router.post("/admin/vouchers/{psn_no}/revoke")
 def bureau_revoke(
     psn_no: str,
     body: RevokeVoucherIn,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
-    svc.revoke_by_bureau(psn_no, actor=operator, reason=body.reason)
+    _reach_person(svc, staff, psn_no)
+    svc.revoke_by_bureau(psn_no, actor=staff.actor, reason=body.reason)
     return ok({"psnNo": psn_no, "status": "revoked"})
 
 
 @router.post("/admin/passwords/{psn_no}/unlock")
 def bureau_unlock(
     psn_no: str,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
-    svc.unlock_password(psn_no, actor=operator)
+    _reach_person(svc, staff, psn_no)
+    svc.unlock_password(psn_no, actor=staff.actor)
     return ok({"psnNo": psn_no, "unlocked": True})
 
 
@@ -418,8 +470,15 @@ def activation_rates(
     until: date | None = Query(
         None, description="count activations before this date (default: now)"
     ),
+    staff: Staff = Depends(staff_of),
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
-    """Activation rate (激活率) by region, town, unit, category or channel."""
+    """Activation rate (激活率) by region, town, unit, category or channel.
+
+    Users who do not see the whole province get their own region unless ``admdvs`` names one
+    inside their scope.
+    """
+    staff.require(Capability.STATS_READ)
+    admdvs = staff.default_admdvs(admdvs)
     end = datetime.combine(until, time.min, tzinfo=CHINA_TZ) if until else None
     return ok(svc.activation_rates(by, admdvs=admdvs, until=end))
