@@ -33,6 +33,7 @@ from yibao.encounter import service as encounters
 from yibao.encounter import store as encounter_store
 from yibao.encounter.model import Encounter
 from yibao.encounter.service import SettlementRecord, business_day
+from yibao.filing.service import filing_status
 from yibao.institutions.model import Institution
 from yibao.ledger import LedgerError, post_reversal, post_settlement, posting_from_setlinfo
 from yibao.policy import PolicyError, resolve
@@ -83,6 +84,10 @@ class Bill:
     psn_setlway: str = "01"
     dise_codg: str | None = None
     endtime: date | None = None
+    emergency: bool = False  # 急诊抢救: deemed filed (视同备案) when treated in another region
+
+
+EMERGENCY_MED_TYPES = frozenset({"13", "1301"})  # 急诊 (med_type code table §3.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +174,17 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
             f"insuplc_admdvs: 参保地 {bill.insuplc_admdvs} 在 {bill.service_date} 无可用的医保政策：{exc}"
         ) from exc
     hosp_lv = institution.hosp_lv or PHARMACY_HOSP_LV
+    filing = "unfiled"
+    if bill.insuplc_admdvs != institution.admdvs:  # 异地就医: the filing (备案) sets the ratio
+        filing = filing_status(
+            conn,
+            bill.psn_no,
+            bill.insuplc_admdvs,
+            institution.admdvs,
+            bill.service_date,
+            emergency=bill.emergency or bill.med_type in EMERGENCY_MED_TYPES,
+            settle_date=bill.endtime,
+        )
     enc = EngineEncounter(
         med_type=bill.med_type,
         mdtrtarea_admvs=institution.admdvs,
@@ -179,6 +195,7 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
         dise_codg=bill.dise_codg or None,
         acct_used_flag=bill.acct_used_flag,
         psn_setlway=bill.psn_setlway,
+        filing=filing,
     )
     acc = model.unflatten(counters, year, acct_balc=balc)
     try:
