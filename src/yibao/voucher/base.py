@@ -23,6 +23,7 @@ from yibao.registry.model import MAIN_INSUTYPES, Enrolment, Person
 from yibao.registry.synth import REGIONS
 from yibao.voucher import model as m
 from yibao.voucher.model import EcError
+from yibao.voucher.secrets_at_rest import open_bytes, seal_bytes
 from yibao.voucher.store import (
     ec_activation_event,
     ec_authorization,
@@ -132,11 +133,11 @@ class VoucherBase:
         if not self._keys:
             conn.execute(
                 insert(ec_signing_key)
-                .values(kid="k1", secret=secrets.token_bytes(32))
+                .values(kid="k1", secret=seal_bytes(secrets.token_bytes(32)))
                 .on_conflict_do_nothing()
             )
             rows = conn.execute(sa.select(ec_signing_key.c.kid, ec_signing_key.c.secret))
-            self._keys = {r.kid: bytes(r.secret) for r in rows}
+            self._keys = {r.kid: open_bytes(bytes(r.secret)) for r in rows}
         return self._keys
 
     def _current_kid(self, keys: dict[str, bytes]) -> str:

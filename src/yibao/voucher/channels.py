@@ -15,6 +15,7 @@ from yibao.voucher.base import (
     VoucherBase,
 )
 from yibao.voucher.model import EcError
+from yibao.voucher.secrets_at_rest import open_text, seal_text
 from yibao.voucher.store import (
     ec_channel,
     ec_channel_nonce,
@@ -42,12 +43,15 @@ class ChannelOps(VoucherBase):
             conn.execute(
                 insert(ec_channel)
                 .values(
-                    chnl_id=chnl_id, name=name, kind=kind, secret=secret or secrets.token_hex(24)
+                    chnl_id=chnl_id,
+                    name=name,
+                    kind=kind,
+                    secret=seal_text(secret or secrets.token_hex(24)),
                 )
                 .on_conflict_do_nothing()
             )
             audit(conn, actor, "voucher.channel.register", chnl_id, name=name, kind=kind)
-            return str(
+            return open_text(
                 conn.execute(
                     sa.select(ec_channel.c.secret).where(ec_channel.c.chnl_id == chnl_id)
                 ).scalar_one()
@@ -83,7 +87,7 @@ class ChannelOps(VoucherBase):
             if row is None or not row.active:
                 raise EcError("EC_AUTH_UNKNOWN_CHANNEL")
             m.check_channel_signature(
-                row.secret,
+                open_text(row.secret),
                 method,
                 path,
                 timestamp,
