@@ -22,7 +22,7 @@ STATIC = Path(__file__).parent / "static"
 # Only our own origin: no CDN, no inline script (chart data is JSON in a non-executed block).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
     "base-uri 'none'"
 )
 

@@ -82,9 +82,21 @@ def ec_query(
     base_url: str, org_id: str, qr_code: str, business_type: str, operator: str
 ) -> dict[str, Any]:
     """The institution's code exchange (电子凭证解码, like ec.query/6101)."""
+    from yibao.api.nhsa.transport import sign_tif
+    from yibao.institutions import demo as inst_demo
+
+    _require_demo_institution(org_id)
     out_biz_no = f"{org_id}-{datetime.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+    # signed like every institution call: the demo institution's public gateway credential
+    headers = sign_tif(
+        inst_demo.demo_app_key(org_id),
+        inst_demo.demo_secret(org_id),
+        int(time.time()),
+        secrets.token_hex(8),
+    )
     r = httpx.post(
         base_url.rstrip("/") + "/api/voucher/ec/query",
+        headers=headers,
         json={
             "transType": "ec.query",
             "orgId": org_id,
@@ -175,11 +187,16 @@ class Counter:
 def counter_client(base_url: str, fixmedins_code: str) -> Any:
     """A signed-in NhsaClient of a demo institution (public demo credentials)."""
     from yibao.hissim.sim import client_for
+
+    _require_demo_institution(fixmedins_code)
+    return client_for(base_url.rstrip("/"), fixmedins_code)
+
+
+def _require_demo_institution(fixmedins_code: str) -> None:
     from yibao.institutions import demo as inst_demo
 
     if not any(r[0] == fixmedins_code for r in inst_demo.DEMO_INSTITUTIONS):
         raise SimError(f"收费窗口模拟器只能使用演示定点机构：{fixmedins_code}")
-    return client_for(base_url.rstrip("/"), fixmedins_code)
 
 
 def _ok(r: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the same settlement opened in the console with the same breakdown → 2103 cance
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -89,14 +90,24 @@ def test_phone_and_counter_play_a_pharmacy_purchase(page: Page, console_url: str
     expect(counter.locator(".notice.ok")).to_have_text("已撤销结算")
 
 
-def test_outpatient_counter_settles_and_cancels(page: Page, console_url: str) -> None:
-    """Outpatient at a hospital: 1101 → 2201/2203/2204/2206 → 2207 → 2208, for 张医保 (demo)."""
+def test_outpatient_counter_settles_and_cancels(
+    page: Page, console_url: str, tmp_path: Path
+) -> None:
+    """Outpatient at a hospital, code read from a QR photo: 1101 → 2201/2203/2204/2206 → 2207 →
+    2208, for 张医保 (demo)."""
     sign_in(page, console_url, "admin")
     page.goto(console_url + "/console/sim/phone?chnl=wechat&user=demo-openid-zhang")
     page.click("button:has-text('出示医保码')")
     code = page.input_value("#code-text")
+    # the counter reads the code from a photo of the QR (jsQR in the browser), not by pasting
+    png = page.request.get(console_url + "/api/voucher/qr", params={"code": code, "format": "png"})
+    assert png.ok
+    photo = tmp_path / "qr.png"
+    photo.write_bytes(png.body())
     page.goto(console_url + "/console/sim/counter?fixmedins_code=H44030000001")
-    page.fill("#qr_code", code)
+    page.set_input_files("#qr_image", str(photo))
+    expect(page.locator("#scan-status")).to_have_text("已读取医保码，请点击“识别”")
+    assert page.input_value("#qr_code") == code
     page.click("button:has-text('识别')")
     expect(page.locator(".notice.ok")).to_contain_text("已识别参保人")
     page.click("button:has-text('预结算（2206）')")
