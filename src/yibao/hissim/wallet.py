@@ -42,9 +42,16 @@ class Wallet:
         self._lock = threading.Lock()
         self._http = httpx.Client(timeout=30)
 
-    def _post(self, path: str, payload: dict[str, Any], *, signed: bool = True) -> Any:
+    def _post(
+        self,
+        path: str,
+        payload: dict[str, Any],
+        *,
+        signed: bool = True,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Any:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **(extra_headers or {})}
         if signed:
             ts, nonce = str(int(time.time())), secrets.token_hex(8)
             text = f"POST\n{path}\n{ts}\n{nonce}\n{hashlib.sha256(body).hexdigest()}"
@@ -92,7 +99,19 @@ class Wallet:
         return str(data["code"])
 
     def scan(self, code: str, org_id: str, business_type: str = "01101") -> str:
-        """The counter's exchange of a scanned code for an ecToken (like ec.query / 6101)."""
+        """The counter's exchange of a scanned code for an ecToken (like ec.query / 6101).
+
+        Signed as the institution with its (demo) gateway credential (x-tif-* headers).
+        """
+        from yibao.api.nhsa.transport import sign_tif
+        from yibao.institutions import demo as inst_demo
+
+        auth = sign_tif(
+            inst_demo.demo_app_key(org_id),
+            inst_demo.demo_secret(org_id),
+            int(time.time()),
+            secrets.token_hex(8),
+        )
         data = self._post(
             "/api/voucher/ec/query",
             {
@@ -110,6 +129,7 @@ class Wallet:
                 },
             },
             signed=False,
+            extra_headers=auth,
         )
         return str(data["ecToken"])
 
