@@ -352,9 +352,19 @@ def pharmacy(client: NhsaClient, p: Patient, rng: random.Random, *, lines: int =
 
 
 def inpatient(
-    client: NhsaClient, p: Patient, rng: random.Random, *, days: int = 3, settle: bool = True
+    client: NhsaClient,
+    p: Patient,
+    rng: random.Random,
+    *,
+    days: int = 3,
+    settle: bool = True,
+    emergency: bool = False,
 ) -> Visit:
-    """An inpatient stay (住院): 2401 → 2301 per day → 2402 → 2303 → 2304."""
+    """An inpatient stay (住院): 2401 → 2301 per day → 2402 → 2303 → 2304.
+
+    ``emergency`` admits as 急诊或抢救住院 (``exp_content`` ``IPT_TYPE`` 2), deemed filed when the
+    patient is insured in another region.
+    """
     v = Visit("inpatient")
     region = p.insuplc_admdvs
     admitted = datetime.now(CHINA) - timedelta(days=days)
@@ -378,6 +388,7 @@ def inpatient(
                 "adm_bed": f"{rng.randrange(1, 60)}",
                 "dscg_maindiag_code": "J18.900",
                 "dscg_maindiag_name": "肺炎",
+                "exp_content": json.dumps({"IPT_TYPE": "2" if emergency else "1"}),
             },
             "diseinfo": [
                 {

@@ -41,10 +41,6 @@ GZ_HOSPITAL, SZ_HOSPITAL, SZ_PHARMACY, HZ_HOSPITAL = (
 )  # fmt: skip
 OPS = {"X-Yibao-Operator": "e2e-clerk"}
 FILED_RATIO, UNFILED_RATIO = Decimal("0.95"), Decimal("0.75")
-G_FILING = (
-    "helper G's checkout does not pass Encounter.filing (yibao.filing.service.filing_status) to "
-    "the engine yet, so every 异地 visit is settled as unfiled"
-)
 
 
 class Channel:
@@ -186,7 +182,6 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
         assert verify(conn).ok
 
 
-@pytest.mark.xfail(strict=True, reason=G_FILING)
 def test_filed_inpatient_gets_the_local_ratio(gd: tuple[Engine, str]) -> None:
     engine, base = gd
     _psn_no, certno = _person(engine, name="惠州职工")
@@ -206,16 +201,11 @@ def test_same_person_unfiled_gets_the_lower_ratio(gd: tuple[Engine, str]) -> Non
     assert _acc_regions(engine, psn_no) == {HZ}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=G_FILING
-    + "; and yibao.hissim.flows.inpatient sends no IPT_TYPE 2 (急诊抢救) in exp_content",
-)
 def test_emergency_in_shenzhen_is_deemed_filed(gd: tuple[Engine, str]) -> None:
     engine, base = gd
     _, certno = _person(engine, name="惠州急诊")
     c = _client(base, SZ_HOSPITAL)
-    ip = flows.inpatient(c, flows.lookup(c, certno), random.Random(5))  # no filing at all
+    ip = flows.inpatient(c, flows.lookup(c, certno), random.Random(5), emergency=True)  # no filing
     # an emergency admission (IPT_TYPE 2 / med_type 13) must settle as 急诊抢救 (视同备案)
     assert _settlement(engine, ip.setl_id)["pool_prop_selfpay"] == FILED_RATIO
 

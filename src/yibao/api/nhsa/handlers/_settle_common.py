@@ -8,6 +8,7 @@ business refusal (state, enrolment, policy) → :class:`BusinessError` (recorded
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -205,6 +206,31 @@ def claimed(data: dict[str, Any], where: str, *, required: bool) -> dict[str, in
         else:
             out[name] = None
     return out
+
+
+def exp_flags(value: Any) -> dict[str, str]:
+    """The 跨省异地 2.1 extension keys of an ``exp_content`` (a JSON string or an object).
+
+    Reference nhsa-interface.md §3.13/§5 ([HN127] V1.1.21): ``IPT_TYPE`` 住院类型 (2 急诊或抢救住院),
+    ``OTP_ER_REFL_FLAG`` 门诊急诊转诊标志 (1 急诊, 3 转诊合并急诊). Anything unreadable counts as empty.
+    """
+    if isinstance(value, str) and value.strip():
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k).upper(): str(v) for k, v in value.items() if v is not None}
+
+
+def is_emergency(*exp_contents: Any) -> bool:
+    """急诊抢救 (deemed filed, 视同备案): ``IPT_TYPE`` 2 or ``OTP_ER_REFL_FLAG`` 1/3 in any of them."""
+    for exp in exp_contents:
+        flags = exp_flags(exp)
+        if flags.get("IPT_TYPE") == "2" or flags.get("OTP_ER_REFL_FLAG") in ("1", "3"):
+            return True
+    return False
 
 
 def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None, dict[str, Any]]:

@@ -181,6 +181,10 @@ def _bill(ctx: Context, enc: Encounter, data: dict[str, Any], w: str) -> checkou
         acct_used_flag=acct,
         psn_setlway=setlway,
         dise_codg=info.get("dise_codg") or None,
+        emergency=common.is_emergency(
+            ((info.get("info") or {}).get("mdtrtinfo") or {}).get("exp_content"),
+            data.get("exp_content"),
+        ),
     )
 
 
