@@ -56,6 +56,9 @@ def test_every_page_renders_in_chinese(page: Page, console_url: str) -> None:
         body = page.locator("main.content").inner_text()
         assert len(CJK.findall(body)) > 10, f"{path} shows little Chinese text"
         assert "Internal Server Error" not in body and "Traceback" not in body
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, (
+            f"{path} scrolls sideways"
+        )
         shot(page, name)
     # the vendored chart library is served locally and loads
     page.goto(console_url + "/console/")

@@ -114,6 +114,7 @@ def test_outpatient_counter_settles_and_cancels(
     expect(page.locator("h2", has_text="预结算结果")).to_be_visible()
     page.click("button:has-text('结算（2207）')")
     expect(page.locator(".notice.ok")).to_have_text("结算成功")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no sideways scrolling
     shot(page, "27-counter-outpatient")
     page.click("button:has-text('撤销结算（2208）')")
     expect(page.locator(".notice.ok")).to_have_text("已撤销结算")
