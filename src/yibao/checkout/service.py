@@ -38,9 +38,8 @@ from yibao.institutions.model import Institution
 from yibao.ledger import LedgerError, post_reversal, post_settlement, posting_from_setlinfo
 from yibao.policy import PolicyError, resolve
 from yibao.registry import accounts
-from yibao.registry import service as registry
 from yibao.registry import store as registry_store
-from yibao.registry.model import NotEnrolled, RegistrySnapshot
+from yibao.registry.model import NotEnrolled, RegistrySnapshot, build_snapshot
 from yibao.registry.model import Person as RegistryPerson
 from yibao.settlement.engine import service_year
 from yibao.settlement.engine import settle as engine_settle
@@ -140,6 +139,32 @@ def _read_counters(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> 
     return {k: int(v) for k, v in (row or {}).items()}
 
 
+def _snapshot(
+    conn: sa.Connection, psn_no: str, insutype: str, on: date
+) -> tuple[RegistrySnapshot, RegistryPerson]:
+    """The registry's settlement snapshot and the person, in four reads.
+
+    Built from the registry's store and pure ``build_snapshot`` (as
+    :func:`yibao.registry.service.snapshot_for_settlement` does) without the household reads:
+    settlement does not use 共济 (mutual-aid) accounts yet, and each read is a round trip.
+    """
+    person = registry_store.get_person(conn, psn_no)
+    if person is None:
+        raise CheckoutError(f"psn_no: 人员编号 {psn_no} 不存在")
+    try:
+        snap = build_snapshot(
+            person,
+            registry_store.enrolments(conn, psn_no),
+            registry_store.identities(conn, psn_no),
+            registry_store.balance(conn, psn_no),
+            insutype,
+            on,
+        )
+    except NotEnrolled as exc:
+        raise CheckoutError(f"insutype: {exc}") from exc
+    return snap, person
+
+
 def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bool) -> Priced:
     """Run the engine for ``bill``; with ``lock`` the person's accumulators and account stay
     locked until the caller's transaction ends (settlement), without it nothing is written."""
@@ -150,12 +175,7 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
         )
     else:
         counters = _read_counters(conn, bill.psn_no, bill.insuplc_admdvs, year)
-    try:
-        snap = registry.snapshot_for_settlement(conn, bill.psn_no, bill.insutype, bill.service_date)
-    except registry.PersonNotFound as exc:
-        raise CheckoutError(f"psn_no: 人员编号 {bill.psn_no} 不存在") from exc
-    except NotEnrolled as exc:
-        raise CheckoutError(f"insutype: {exc}") from exc
+    snap, person = _snapshot(conn, bill.psn_no, bill.insutype, bill.service_date)
     if snap.insuplc_admdvs != bill.insuplc_admdvs:
         raise CheckoutError(
             f"insuplc_admdvs: 参保地医保区划须为 {snap.insuplc_admdvs}（见【1101】insuinfo），"
@@ -165,8 +185,6 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
     # are serialised by that lock, and a concurrent credit (划入) only raises the balance; the
     # debit itself (accounts.post) locks the account row and never lets it go below zero.
     balc = snap.acct_balance_fen
-    person = registry_store.get_person(conn, bill.psn_no)
-    assert person is not None
     try:
         policy = resolve(bill.insuplc_admdvs, bill.service_date)
     except PolicyError as exc:
@@ -297,7 +315,13 @@ def cancel(
 ) -> Settled:
     """Cancel settlement ``setl_id`` of ``enc`` (撤销/冲正): a new negative settlement with a new
     ``setl_id``, the accumulator deltas subtracted, the account credited back and the ledger's
-    mirror chain — in the caller's transaction."""
+    mirror chain — in the caller's transaction. A settlement relayed from another province's
+    deployment (跨省) is reversed there through the hub first (:mod:`yibao.hub.gateway_relay`)."""
+    from yibao.hub import gateway_relay
+
+    relay_id = gateway_relay.relay_id_of(conn, setl_id)
+    if relay_id is not None:
+        return gateway_relay.cancel(conn, enc, setl_id, relay_id, msgid=msgid, now=setl_time)
     rec = encounters.record_cancellation(
         conn, enc, original_setl_id=setl_id, msgid=msgid, setl_time=setl_time
     )
