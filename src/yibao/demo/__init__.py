@@ -19,6 +19,7 @@ def seeders() -> list[tuple[str, Seeder]]:
     """The seeders in the order they must run (registry before vouchers before settlements)."""
     from yibao.catalog.service import seed_demo as catalog_seed
     from yibao.console import demo as console_demo
+    from yibao.demo import settlements as settlements_demo
     from yibao.filing import demo as filing_demo
     from yibao.institutions import demo as institutions_demo
     from yibao.registry import demo as registry_demo
@@ -31,6 +32,7 @@ def seeders() -> list[tuple[str, Seeder]]:
         ("registry", registry_demo.seed),
         ("voucher", voucher_demo.seed),
         ("filing", filing_demo.seed),
+        ("settlements", settlements_demo.seed),  # last: plays encounters over all of the above
     ]
 
 
