@@ -7,6 +7,8 @@ capability's service layer.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine, text
@@ -48,10 +50,19 @@ def _include_routers(app: FastAPI) -> None:
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     """Build the app over an existing engine (tests and ``yibao serve`` both use this)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from yibao.api.background import periodic_rollup
+
+        async with periodic_rollup(engine):  # ledger roll-up (账务日结汇总) every few minutes
+            yield
+
     app = FastAPI(
         title="Yibao 医保平台",
         version=__version__,
         description="Provincial basic medical insurance platform (基本医疗保险平台)",
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings or get_settings()
