@@ -24,9 +24,13 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from tests.e2e.settlement.conftest import make
+from tests.e2e.staff_login import PASSWORD as STAFF_PASSWORD
+from tests.e2e.staff_login import login as staff_login
 from tests.integration.crossregion.people import insured
 from yibao.catalog import service as catalog
 from yibao.client import NhsaClient
+from yibao.console import service as console_service
+from yibao.console.model import Role
 from yibao.encounter.store import encounter_accumulator, encounter_settlement
 from yibao.hissim import flows
 from yibao.institutions import demo as institutions
@@ -66,6 +70,9 @@ class Channel:
 def gd(engine: Engine, live_server: str) -> Iterator[tuple[Engine, str]]:
     institutions.seed(engine)
     catalog.seed_demo(engine)
+    console_service.create_user(  # the bureau clerk who registers the channel (admin API)
+        engine, username="e2e-clerk", password=STAFF_PASSWORD, role=Role.PROVINCE_ADMIN
+    )
     yield engine, live_server
 
 
@@ -84,8 +91,10 @@ def _client(url: str, code: str) -> NhsaClient:
 def _self_file(
     base: str, certno: str, psn_name: str, filing_type: str, place: str
 ) -> dict[str, object]:
-    r = httpx.post(f"{base}/api/voucher/admin/channels", json={"chnl_id": "nhsa_app", "name":
-                   "国家医保服务平台", "kind": "nhsa_app"}, headers=OPS, timeout=10)  # fmt: skip
+    clerk = staff_login(base, "e2e-clerk")
+    r = clerk.post("/api/voucher/admin/channels", json={"chnl_id": "nhsa_app", "name":
+                   "国家医保服务平台", "kind": "nhsa_app"})  # fmt: skip
+    clerk.close()
     app = Channel(base, "nhsa_app", r.json()["data"]["secret"])
     r = app.post("/api/voucher/channel/activate", {"chnlUserId": "u1", "userName": psn_name,
                  "idType": "01", "idNo": certno, "faceEvidence": demo_evidence(certno)})  # fmt: skip
