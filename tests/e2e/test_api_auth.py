@@ -32,6 +32,7 @@ from yibao.console.model import Role
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
 from yibao.db.tables import audit_log
+from yibao.institutions import store as institution_store
 from yibao.registry import rows, synth
 from yibao.voucher.model import channel_signature
 from yibao.voucher.verifier import demo_evidence
@@ -318,3 +319,18 @@ def test_institution_exchange_is_authenticated_and_bound_to_org_id(world: World)
     assert r.json()["error"] == "EC_ORG_MISMATCH"
     r = ec_post(world.base, "/api/voucher/ec/identity", {"ecToken": token, "orgId": gz}, gz)
     assert r.json()["data"]["baseinfo"]["psn_no"] == world.gz_psn_no
+
+
+def test_a_suspended_institution_is_refused(world: World) -> None:
+    paused = "H44030000003"
+    engine = make_engine(world.db_url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            assert institution_store.set_online_flag(conn, paused, "0")  # 暂停联网
+    finally:
+        engine.dispose()
+    r = ec_post(
+        world.base, "/api/voucher/ec/token-check", {"ecToken": "x", "orgId": paused}, paused
+    )
+    assert (r.status_code, r.json()["error"]) == (403, "EC_ORG_SUSPENDED")
+    assert "暂停联网" in r.json()["message"]

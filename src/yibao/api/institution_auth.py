@@ -8,7 +8,8 @@ same credentials (:func:`yibao.institutions.store.get_credential`), the same ver
 (:func:`yibao.gateway.store.use_nonce`). A CSB request has no nonce, so its signature is recorded
 as one: a captured request cannot be replayed within the timestamp window.
 
-The authenticated ``fixmedins_code`` is the institution; a body whose ``orgId`` names another
+The authenticated ``fixmedins_code`` is the institution; one whose network status is not normal
+(暂停联网 / 取消定点) is refused (``EC_ORG_SUSPENDED``), and a body whose ``orgId`` names another
 institution is refused (``EC_ORG_MISMATCH``), before any code is consumed.
 """
 
@@ -85,8 +86,12 @@ def authenticate(
             once = auth.nonce if auth.scheme == transport.TIF else "csb:" + auth.signature
             if not gateway_store.use_nonce(conn, cred.app_key, once, settings.nonce_ttl_s):
                 raise transport.GatewayAuthError(transport.REPLAYED_NONCE)
+            inst = institution_store.get_institution(conn, cred.fixmedins_code)
     except transport.GatewayAuthError as exc:
         raise auth_failed(exc.message) from exc
+    why = f"定点医药机构{cred.fixmedins_code}未登记" if inst is None else inst.refusal()
+    if why is not None:  # 暂停联网 / 取消定点: no e-voucher business either
+        raise InstitutionAuthError(403, 1608, "EC_ORG_SUSPENDED", why)
     return AuthenticatedInstitution(cred.fixmedins_code, cred.app_key)
 
 
