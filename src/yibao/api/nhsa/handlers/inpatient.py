@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import Context, transaction
+from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
@@ -19,6 +19,7 @@ from yibao.checkout import service as checkout
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter
+from yibao.hub import gateway_relay
 
 
 @transaction("2401", "入院办理")
@@ -34,7 +35,13 @@ def admit(ctx: Context) -> dict[str, Any]:
     med_type = fields.code(info, "med_type", w, "med_type", required=True)
     ipt_no = fields.text(info, "ipt_no", w, required=True, max_len=30, label="住院号")
     dise = ctx.rows("diseinfo", required=False)
-    region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
+    relayed: dict[str, Any] = {}
+    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the person is the hub's
+        region, relayed[gateway_relay.PERSON_KEY] = gateway_relay.insured_region(
+            ctx, info, psn_no=psn_no, insutype=insutype, on=begntime.date()
+        )
+    else:
+        region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
     with common.refusals():
         enc = encounters.admit(
             ctx.conn,
@@ -51,7 +58,11 @@ def admit(ctx: Context) -> dict[str, Any]:
             or fields.text(info, "dscg_maindiag_code", w, max_len=30),
             dise_name=fields.text(info, "dise_name", w, max_len=300)
             or fields.text(info, "dscg_maindiag_name", w, max_len=300),
-            info={"mdtrtinfo": common.jsonable(info), "diseinfo": common.jsonable(dise)},
+            info={
+                "mdtrtinfo": common.jsonable(info),
+                "diseinfo": common.jsonable(dise),
+                **relayed,
+            },
         )
     return {"result": {"mdtrt_id": enc.mdtrt_id, "exp_content": ""}}
 
@@ -207,6 +218,8 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
     with common.refusals():
         enc_model.pre_settle_inpatient(enc, mid)  # the state check; nothing is saved
     bill = _bill(ctx, enc, data, w)
+    if gateway_relay.applies(enc.insuplc_admdvs):
+        return gateway_relay.pre_settle(ctx, enc, bill, mdtrt_cert_type=cert)
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
         checkout_model.check_claims(claims, priced.setlinfo)
@@ -226,6 +239,12 @@ def settle(ctx: Context) -> dict[str, Any]:
     with common.refusals():
         enc_model.settle_inpatient(enc, "", mid)  # the state check before any lock
     bill = _bill(ctx, enc, data, w)
+    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: split by the insured side via the hub
+        if mid:
+            raise BusinessError(f"{w}.mid_setl_flag: 跨省异地就医不支持中途结算")
+        return gateway_relay.settle(
+            ctx, enc, bill, claimed=claims, chrg_bchno=None, mdtrt_cert_type=cert
+        )
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=True)
         settled = checkout.settle(

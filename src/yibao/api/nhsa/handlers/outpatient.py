@@ -18,6 +18,7 @@ from yibao.checkout import service as checkout
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter
+from yibao.hub import gateway_relay
 
 
 def visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:
@@ -41,7 +42,13 @@ def register(ctx: Context) -> dict[str, Any]:
     fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
-    region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
+    relayed: dict[str, Any] = {}
+    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the person is the hub's
+        region, relayed[gateway_relay.PERSON_KEY] = gateway_relay.insured_region(
+            ctx, data, psn_no=psn_no, insutype=insutype, on=begntime.date()
+        )
+    else:
+        region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
     with common.refusals():
         enc = encounters.register_outpatient(
             ctx.conn,
@@ -53,7 +60,7 @@ def register(ctx: Context) -> dict[str, Any]:
             begntime=begntime.replace(tzinfo=common.CHINA),
             ipt_otp_no=ipt_otp_no,
             msgid=ctx.msgid,
-            info={"reg": common.jsonable(data)},
+            info={"reg": common.jsonable(data), **relayed},
         )
     return {
         "data": {
@@ -191,6 +198,8 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
         enc_model.pre_settle_outpatient(enc, chrg)  # the state check; nothing is saved
     bill = _bill(ctx, enc, data, w, chrg)
     sumamt = fields.amount(data, "medfee_sumamt", w, required=True)
+    if gateway_relay.applies(enc.insuplc_admdvs):
+        return gateway_relay.pre_settle(ctx, enc, bill, mdtrt_cert_type=cert_type)
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
         checkout_model.check_claims({"medfee_sumamt": sumamt}, priced.setlinfo)
@@ -209,6 +218,10 @@ def settle(ctx: Context) -> dict[str, Any]:
     with common.refusals():
         enc_model.settle_outpatient(enc, chrg, "", 0)  # the state check before any lock
     bill = _bill(ctx, enc, data, w, chrg)
+    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: split by the insured side via the hub
+        return gateway_relay.settle(
+            ctx, enc, bill, claimed=claims, chrg_bchno=chrg, mdtrt_cert_type=cert_type
+        )
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=True)
         settled = checkout.settle(

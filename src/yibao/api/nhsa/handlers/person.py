@@ -21,6 +21,7 @@ from typing import Any
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
+from yibao.hub import gateway_relay
 from yibao.institutions.service import business_day
 from yibao.registry import service as registry
 from yibao.voucher.model import EcError
@@ -61,8 +62,12 @@ def person_info(ctx: Context) -> dict[str, Any]:
     psn_name = fields.text(data, "psn_name", WHERE, required=cross, max_len=50, label="人员姓名")
     if cert_type == "03" and not card_sn:
         raise InputError(f"{WHERE}.card_sn", "就诊凭证类型为03(社会保障卡)时卡识别码必填")
-    psn_no = _find(ctx, cert_type, cert_no, psn_cert_type, certno)
     on = begntime.date() if begntime else business_day(ctx.now).date()
+    if cross and gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: ask the insured side
+        return gateway_relay.person_info(
+            ctx, certno=certno, psn_cert_type=psn_cert_type, psn_name=psn_name, on=on
+        )
+    psn_no = _find(ctx, cert_type, cert_no, psn_cert_type, certno)
     actor = f"nhsa:{ctx.institution.fixmedins_code}/{ctx.operator.opter_no}"
     try:
         out = registry.person_info_1101(ctx.conn, psn_no, on, actor=actor)

@@ -1,0 +1,232 @@
+"""National-interface glue for cross-province patients (跨省异地就医 over the gateway).
+
+The settlement handlers call these small hooks when the envelope's or the visit's
+``insuplc_admdvs`` belongs to another province (:func:`applies`): the person then lives in the
+insured province's deployment, reached through the hub (:mod:`yibao.hub.client`).
+
+- 1101 → :func:`person_info` (the insured side's ``baseinfo``/``insuinfo``/``idetinfo``);
+- 2201/2401/2101: the insured region is the envelope's (:func:`insured_region`), the person is
+  checked through the hub and kept on the visit for the settlement;
+- 2206/2303/2101 → :func:`pre_settle`: the treatment side's classification sums; the fund split
+  is only computed by the insured side at settlement (the hub offers no dry run);
+- 2207/2304/2102 → :func:`settle`: the insured side splits the bill (``relay_id`` = the HIS's
+  settlement ``msgid``, one id end to end), this side records the relayed settlement and its
+  ledger chain (the treatment region's fund advances against the clearing account) in the
+  request's one transaction. A refusal or a hop timeout (after the client's reversal) fails the
+  request as a whole;
+- 2208/2305/2103/2601 → :func:`cancel` (via :func:`yibao.checkout.service.cancel`): reversed on
+  the insured side through the hub first, then the local negative settlement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from yibao.api.nhsa.dispatcher import BusinessError, Context
+from yibao.api.nhsa.fields import InputError
+from yibao.checkout import model as checkout_model
+from yibao.checkout.service import Bill, Settled
+from yibao.encounter import store as encounter_store
+from yibao.encounter.model import Encounter
+from yibao.hub import client
+from yibao.hub.model import RelayError, RelayRequest
+
+__all__ = ["applies", "cancel", "insured_region", "person_info", "pre_settle", "settle"]
+
+#: where the hub-checked person is kept in the visit's ``info`` JSON
+PERSON_KEY = "relay_person"
+
+
+def applies(insuplc_admdvs: str | None) -> bool:
+    """Whether the insured region belongs to another province (relay through the hub)."""
+    return bool(insuplc_admdvs) and client.is_cross_province(str(insuplc_admdvs))
+
+
+def _refused(e: RelayError) -> BusinessError:
+    return BusinessError(f"跨省异地就医：{e.message}")
+
+
+def person_info(
+    ctx: Context, *, certno: str, psn_cert_type: str, psn_name: str, on: date
+) -> dict[str, Any]:
+    """1101 of a person insured in another province, answered by that province via the hub."""
+    region = ctx.envelope.insuplc_admdvs
+    if not certno:
+        raise InputError("input.data.certno", "跨省异地就医须传证件号码(certno)")
+    try:
+        out = client.relay_person_info(certno, region, on, psn_cert_type=psn_cert_type or "01")
+    except RelayError as e:
+        raise _refused(e) from None
+    base = out.get("baseinfo") or {}
+    if psn_name and psn_name != base.get("psn_name"):
+        raise BusinessError("input.data.psn_name: 人员姓名与参保地登记不符")
+    return out
+
+
+def insured_region(
+    ctx: Context, data: Mapping[str, Any], *, psn_no: str, insutype: str, on: date
+) -> tuple[str, dict[str, str]]:
+    """The envelope's insured region, after the insured side confirmed the person (人员编号 and
+    险种); returns the person facts to keep on the visit (``info[PERSON_KEY]``)."""
+    region = ctx.envelope.insuplc_admdvs
+    certno = str(data.get("certno") or "")
+    cert_type = str(data.get("psn_cert_type") or "01")
+    if not certno and str(data.get("mdtrt_cert_type") or "") == "02":
+        certno = str(data.get("mdtrt_cert_no") or "")
+    if not certno:
+        raise InputError("input.data.certno", "跨省异地就医须传证件号码(certno)或以身份证就诊")
+    try:
+        out = client.relay_person_info(certno, region, on, psn_cert_type=cert_type)
+    except RelayError as e:
+        raise _refused(e) from None
+    base = out.get("baseinfo") or {}
+    if base.get("psn_no") != psn_no:
+        raise BusinessError("psn_no: 与参保地【1101】返回的人员编号不符")
+    if not any(
+        r.get("insutype") == insutype and r.get("insuplc_admdvs") == region
+        for r in out.get("insuinfo") or []
+    ):
+        raise BusinessError(f"insutype: 参保地 {region} 无险种 {insutype} 的参保记录")
+    person = {"certno": certno, "psn_cert_type": cert_type,
+              "psn_name": str(base.get("psn_name", ""))}  # fmt: skip
+    return region, person
+
+
+def _person(conn: sa.Connection, enc: Encounter) -> dict[str, str]:
+    info = encounter_store.encounter_info(conn, enc.mdtrt_id).get("info") or {}
+    person = info.get(PERSON_KEY)
+    if not isinstance(person, dict) or not person.get("certno"):
+        raise BusinessError("跨省异地就医：就诊登记时未经参保地确认人员，请重新办理挂号/入院")
+    return {k: str(v) for k, v in person.items()}
+
+
+def _request(ctx: Context, enc: Encounter, bill: Bill) -> RelayRequest:
+    person = _person(ctx.conn, enc)
+    inst = ctx.institution
+    return RelayRequest(
+        relay_id=ctx.msgid, insuplc_admdvs=enc.insuplc_admdvs, mdtrtarea_admvs=enc.mdtrtarea_admvs,
+        fixmedins_code=inst.fixmedins_code, fixmedins_name=inst.fixmedins_name,
+        hosp_lv=inst.hosp_lv or "", psn_cert_type=person.get("psn_cert_type", "01"),
+        certno=person["certno"], psn_name=person.get("psn_name", ""), insutype=bill.insutype,
+        med_type=bill.med_type, begndate=bill.service_date, items=bill.items,
+        enddate=bill.endtime, emergency=bill.emergency, acct_used_flag=bill.acct_used_flag,
+        dise_codg=bill.dise_codg,
+    )  # fmt: skip
+
+
+def _with_person(out: dict[str, Any], person: Mapping[str, str]) -> dict[str, Any]:
+    info = out["setlinfo"]
+    info.setdefault("psn_name", person.get("psn_name", ""))
+    info.setdefault("psn_cert_type", person.get("psn_cert_type", ""))
+    info.setdefault("certno", person.get("certno", ""))
+    return out
+
+
+def pre_settle(ctx: Context, enc: Encounter, bill: Bill, *, mdtrt_cert_type: str) -> dict[str, Any]:
+    """预结算 of a cross-province visit: the person is re-checked with the insured side and the
+    answer carries the treatment side's classification sums (this side's catalogue); the fund
+    amounts are zero here, the insured side computes them at settlement (a warning says so)."""
+    person = _person(ctx.conn, enc)
+    sums = {
+        "medfee_sumamt": sum(i.det_item_fee_sumamt for i in bill.items),
+    }
+    from yibao.catalog.model import split_line
+
+    for s in (split_line(i) for i in bill.items):
+        for key, value in (("fulamt_ownpay_amt", s.fulamt_ownpay_amt),
+                           ("overlmt_selfpay", s.overlmt_amt),
+                           ("preselfpay_amt", s.preselfpay_amt),
+                           ("inscp_scp_amt", s.inscp_scp_amt)):  # fmt: skip
+            sums[key] = sums.get(key, 0) + value
+    info: dict[str, object] = {
+        **sums, "mdtrt_id": enc.mdtrt_id, "psn_no": enc.psn_no, "insutype": bill.insutype,
+        "med_type": bill.med_type, "psn_cash_pay": sums["medfee_sumamt"],
+        "psn_part_amt": sums["medfee_sumamt"], "clr_type": "",
+    }  # fmt: skip
+    ctx.warn("跨省异地就医：基金支付金额由参保地在结算时计算，预结算仅含就医地目录分类金额")
+    out = {
+        "setlinfo": checkout_model.national_setlinfo(
+            info,
+            person=None,
+            age=None,
+            mdtrt_cert_type=mdtrt_cert_type,
+            setl_time=None,
+            msgid=ctx.msgid,
+            clr_way=checkout_model.CLR_WAY_BY_ITEM,
+            clr_optins=ctx.institution.admdvs,
+        ),
+        "setldetail": [],
+    }
+    return _with_person(out, person)
+
+
+def settle(
+    ctx: Context,
+    enc: Encounter,
+    bill: Bill,
+    *,
+    claimed: Mapping[str, int | None] | None,
+    chrg_bchno: str | None,
+    mdtrt_cert_type: str,
+) -> dict[str, Any]:
+    """结算 of a cross-province visit through the hub, recorded here in the request's
+    transaction; the answer in the national ``setlinfo``/``setldetail`` shape."""
+    from yibao.api.nhsa.handlers import _settle_common as common
+
+    request = _request(ctx, enc, bill)
+    try:
+        result = client.relay_settlement(request)
+    except RelayError as e:
+        raise _refused(e) from None
+    if claimed:
+        try:
+            checkout_model.check_claims(claimed, dict(result.setlinfo))
+        except checkout_model.AmountMismatch as exc:
+            # the HIS disagrees with the split: undo it on the insured side, refuse here
+            try:
+                client.reverse_settlement(request.relay_id, enc.insuplc_admdvs, enc.mdtrtarea_admvs)
+            except RelayError as e:
+                raise _refused(e) from None
+            raise BusinessError(f"input.data.{exc.field}: {exc}；参保地结算已冲正") from exc
+    info = {**result.setlinfo, "mdtrt_cert_type": mdtrt_cert_type}
+    result = client.RelayResult(
+        result.relay_id, result.psn_no, result.insu_setl_id, result.filing, info,
+        result.setldetail, result.items, result.raw,
+    )  # fmt: skip
+    with common.refusals():
+        rec = client.record_relayed(
+            ctx.conn, enc, result, msgid=ctx.msgid, setl_time=ctx.now, chrg_bchno=chrg_bchno
+        )
+    balc = int(str(result.setlinfo.get("balc", 0) or 0))
+    out = common.settlement_output(ctx, Settled(rec, balc, None), mdtrt_cert_type=mdtrt_cert_type)
+    out["setlinfo"]["relay_id"] = result.relay_id
+    return _with_person(out, _person(ctx.conn, enc))
+
+
+def relay_id_of(conn: sa.Connection, setl_id: str) -> str | None:
+    """The ``relay_id`` of a settlement recorded from the hub, or None (a local settlement)."""
+    rec = encounter_store.load_settlement(conn, setl_id)
+    if rec is None:
+        return None
+    value = (rec.get("setlinfo") or {}).get("relay_id")
+    return str(value) if value else None
+
+
+def cancel(
+    conn: sa.Connection, enc: Encounter, setl_id: str, relay_id: str, *, msgid: str, now: Any
+) -> Settled:
+    """撤销/冲正 of a relayed settlement: reversed through the hub, then recorded here."""
+    from yibao.checkout.service import CheckoutError
+
+    try:
+        rec = client.cancel_relayed(
+            conn, enc, setl_id, relay_id=relay_id, msgid=msgid, setl_time=now
+        )
+    except RelayError as e:
+        raise CheckoutError(f"跨省异地就医：参保地冲正未完成：{e.message}") from None
+    balc = int(str(rec.setlinfo.get("balc", 0) or 0))
+    return Settled(rec, balc, None)

@@ -1,0 +1,249 @@
+"""Cross-province over the national interface: a Guangshui (湖北 421381) resident treated at a
+Guangzhou hospital, the HIS speaking only the national interface to the Guangdong deployment.
+
+Three Yibao server processes on loopback, each over its own PostgreSQL database: Guangdong
+(treatment side, YIBAO_PROVINCE=44, relays through the hub), Hubei (insured side, 42) and the hub.
+Guangdong's handlers hand the Hubei person to the hub (:mod:`yibao.hub.gateway_relay`): 1101 is
+answered by Hubei, 2207 is split by Hubei's policy and recorded on both sides under one relay id,
+2208 cancels on both sides; a second Guangdong process behind a hub with a 1-second hop timeout
+(Hubei answering late) shows a lost answer failing the settlement as a whole.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from tests.conftest import new_database
+from tests.e2e.settlement.conftest import make
+from tests.integration.crossregion.people import insured
+from yibao.api.nhsa.handlers import _settle_common as common
+from yibao.catalog import service as catalog
+from yibao.checkout import model as checkout_model
+from yibao.clearing import service as clearing
+from yibao.client import NhsaClient
+from yibao.db.embedded import EmbeddedPostgres
+from yibao.db.engine import make_engine
+from yibao.encounter import store as encounter_store
+from yibao.encounter.store import encounter_accumulator, encounter_settlement
+from yibao.hissim import flows
+from yibao.hub import client as hub_client
+from yibao.hub import store as hub_store
+from yibao.hub.settings import HubSettings
+from yibao.institutions import demo as institutions_demo
+from yibao.ledger import verify
+from yibao.policy import resolve
+from yibao.registry import service as registry
+from yibao.registry import store as registry_store
+from yibao.settlement.engine import settle as engine_settle
+from yibao.settlement.model import Encounter as EngineEncounter
+
+SECRET = "test-hub-secret"
+GS, GZ = "421381", "440100"
+HOSPITAL = "H44010000001"  # 广州市第一人民医院, hosp_lv 2
+
+
+@dataclass
+class World:
+    gd: Engine
+    hb: Engine
+    hub: Engine
+    psn_no: str
+    certno: str
+    gd_url: str
+    gd_lossy_url: str
+    hub_url: str
+
+
+@pytest.fixture
+def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iterator[World]:
+    urls = [new_database(pg, template_url) for _ in range(3)]
+    gd, hb, hub = (make_engine(u, pool_size=2) for u in urls)
+    institutions_demo.seed(gd)
+    catalog.seed_demo(gd)
+    with hb.begin() as conn:
+        psn_no = insured(conn, GS, insutype="390", psn_type="50", name="广水参保人")
+        person = registry_store.get_person(conn, psn_no)
+        assert person is not None
+    net = {"YIBAO_HUB_SECRET": SECRET}
+    hb_srv = server_factory(urls[1], {**net, "YIBAO_PROVINCE": "42", "YIBAO_HUB_NODE": "hubei"})
+    hb_late = server_factory(
+        urls[1], {**net, "YIBAO_PROVINCE": "42", "YIBAO_HUB_FAULT_DELAY_SECONDS": "4"}
+    )
+    for s in (hb_srv, hb_late):
+        s.start()
+    hub_srv = server_factory(urls[2], {**net, "YIBAO_HUB_PEERS": f"42={hb_srv.url}"})
+    hub_lossy = server_factory(
+        urls[2], {**net, "YIBAO_HUB_PEERS": f"42={hb_late.url}", "YIBAO_HUB_TIMEOUT": "1"}
+    )
+    for s in (hub_srv, hub_lossy):
+        s.start()
+    gd_env = {**net, "YIBAO_PROVINCE": "44", "YIBAO_HUB_NODE": "guangdong"}
+    gd_srv = server_factory(urls[0], {**gd_env, "YIBAO_HUB_URL": hub_srv.url})
+    gd_lossy = server_factory(urls[0], {**gd_env, "YIBAO_HUB_URL": hub_lossy.url})
+    for s in (gd_srv, gd_lossy):
+        s.start()
+    yield World(gd, hb, hub, psn_no, person.certno, gd_srv.url, gd_lossy.url, hub_srv.url)
+    for e in (gd, hb, hub):
+        e.dispose()
+
+
+def _lookup(c: NhsaClient, w: World) -> flows.Patient:
+    """1101 at the Guangzhou counter by ID card, the insured region (湖北广水) in the envelope."""
+    r = c.call(
+        "1101",
+        {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": w.certno, "card_sn": "",
+                  "begntime": "", "psn_cert_type": "01", "certno": w.certno,
+                  "psn_name": "广水参保人"}},
+        insuplc_admdvs=GS,
+    )  # fmt: skip
+    out = flows.ok(r)
+    assert out["baseinfo"]["psn_no"] == w.psn_no
+    (row,) = [i for i in out["insuinfo"] if i["insutype"] == "390"]
+    assert row["insuplc_admdvs"] == GS
+    return flows.Patient(w.psn_no, "390", GS, "广水参保人", w.certno, "02", w.certno)
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _hubei_policy_split(w: World, mdtrt_id: str) -> Any:
+    """What Hubei's own policy gives for the stay's items as Guangzhou classified them."""
+    with w.gd.connect() as conn:
+        row = encounter_store.encounter_info(conn, mdtrt_id)
+        items = common.items_of(encounter_store.fee_lines(conn, mdtrt_id))
+    begn, end = common.china_date(row["begntime"]), common.china_date(row["endtime"])
+    with w.hb.connect() as conn:
+        snap = registry.snapshot_for_settlement(conn, w.psn_no, "390", begn)
+    return engine_settle(
+        checkout_model.engine_person(snap),
+        EngineEncounter(
+            "21",
+            GZ,
+            begn,
+            items,
+            hosp_lv="2",
+            endtime=end,
+            filing="unfiled",
+            dise_codg=row.get("dise_codg"),
+            acct_used_flag="0",
+        ),
+        checkout_model.unflatten({}, begn.year),
+        resolve(GS, begn),
+    )
+
+
+def _settlements(engine: Engine, **where: str) -> list[Any]:
+    t = encounter_settlement
+    q = sa.select(t.c.kind, t.c.msgid, t.c.fund_pay_sumamt, t.c.setlinfo)
+    for k, v in where.items():
+        q = q.where(t.c[k] == v)
+    with engine.connect() as conn:
+        return list(conn.execute(q).all())
+
+
+def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
+    world: World,
+) -> None:
+    w = world
+    rng = random.Random(11)
+    c = make(w.gd_url, HOSPITAL)
+    p = _lookup(c, w)
+
+    # stay A: 2401 → 2301 ×3 → 2402 → 2303 → 2304, split by Hubei through the hub
+    a = flows.inpatient(c, p, rng, days=3)
+    pre = flows.ok(a.calls[-2])["setlinfo"]  # 2303: this side's classification, fund by Hubei
+    assert pre["psn_no"] == w.psn_no and pre["certno"] == w.certno
+    assert pre["medfee_sumamt"] == a.setlinfo["medfee_sumamt"]
+    s = a.setlinfo
+    relay_id = a.settle_msgid
+    assert s["relay_id"] == relay_id and s["medins_setl_id"] == relay_id
+    expected = _hubei_policy_split(w, a.mdtrt_id)
+    assert expected.setlinfo.hifp_pay > 0
+    for name in ("medfee_sumamt", "hifp_pay", "hifmi_pay", "fund_pay_sumamt", "psn_cash_pay"):
+        assert Decimal(str(s[name])) == _yuan(getattr(expected.setlinfo, name)), name
+    assert s["clr_optins"] == GZ
+
+    # once on each side (and at the hub) under the same relay id; the Guangdong record carries it
+    (hb_row,) = _settlements(w.hb, msgid=relay_id)
+    (gd_row,) = _settlements(w.gd, msgid=relay_id)
+    assert hb_row.kind == gd_row.kind == "settle"
+    assert gd_row.setlinfo["relay_id"] == relay_id
+    assert hb_row.fund_pay_sumamt == gd_row.fund_pay_sumamt == expected.setlinfo.fund_pay_sumamt
+    with w.hub.connect() as conn:
+        status = conn.execute(
+            sa.select(hub_store.relay.c.status).where(hub_store.relay.c.relay_id == relay_id)
+        ).scalar_one()
+    assert status == "settled"
+
+    # a retry of every call (same msgid) answers byte for byte the same; nothing is added
+    for call in a.calls:
+        assert c.post(call.infno, call.request).body == call.body
+    assert len(_settlements(w.hb, msgid=relay_id)) == len(_settlements(w.gd, msgid=relay_id)) == 1
+
+    # accumulators move in Hubei's database only
+    with w.hb.connect() as conn:
+        counters = conn.execute(
+            sa.select(encounter_accumulator.c.counters).where(
+                encounter_accumulator.c.psn_no == w.psn_no
+            )
+        ).scalar_one()
+    assert sum(v for k, v in counters.items() if k.split(".")[0] == "hifp") == (
+        expected.setlinfo.hifp_pay
+    )
+    with w.gd.connect() as conn:
+        assert all(
+            not x for x in conn.execute(sa.select(encounter_accumulator.c.counters)).scalars()
+        )
+
+    # visit B, then 2208: cancelled on both sides (Hubei first, through the hub)
+    b = flows.outpatient(c, p, rng)
+    r = c.call(
+        "2208",
+        {"data": {"setl_id": b.setl_id, "mdtrt_id": b.mdtrt_id, "psn_no": w.psn_no}},
+        insuplc_admdvs=GS,
+    )
+    cancelled = flows.ok(r)["setlinfo"]
+    assert Decimal(str(cancelled["fund_pay_sumamt"])) == -Decimal(
+        str(b.setlinfo["fund_pay_sumamt"])
+    )
+    for engine in (w.gd, w.hb):
+        rows = _settlements(engine, psn_no=w.psn_no)
+        assert sorted(x.kind for x in rows) == ["cancel", "settle", "settle"]
+        assert sum(x.fund_pay_sumamt for x in rows) == expected.setlinfo.fund_pay_sumamt
+
+    # a lost answer (Hubei answers after the 1-second hop timeout): the settlement fails as a
+    # whole — reversed in Hubei, nothing recorded in Guangdong, the HIS gets infcode -1
+    lossy = make(w.gd_lossy_url, HOSPITAL)
+    with pytest.raises(flows.NhsaError, match="已冲正"):
+        flows.outpatient(lossy, p, rng)
+    lossy.close()
+    for engine in (w.gd, w.hb):
+        total = sum(x.fund_pay_sumamt for x in _settlements(engine, psn_no=w.psn_no))
+        assert total == expected.setlinfo.fund_pay_sumamt
+
+    # monthly inter-province clearing: each side's statement equals the settlements, and the hub
+    # agrees with both provinces' figures
+    period = f"{datetime.now(UTC):%Y-%m}"
+    reports = []
+    for engine, prov, node in ((w.gd, "44", "guangdong"), (w.hb, "42", "hubei")):
+        cfg = HubSettings(secret=SECRET, node=node, province=prov, hub_url=w.hub_url, peers={},
+                          timeout=10)  # fmt: skip
+        with engine.begin() as conn:
+            (stmt,) = clearing.run(conn, period, actor=f"{node}-clerk")
+            reports.append(hub_client.report_clearing(conn, period, cfg=cfg))
+        assert stmt.pair == (GS, GZ) and stmt.payer == GS
+        assert stmt.net_amount == expected.setlinfo.fund_pay_sumamt
+        with engine.connect() as conn:
+            assert verify(conn).ok
+    assert all(rep["agree"] for rep in reports), reports
+    c.close()
