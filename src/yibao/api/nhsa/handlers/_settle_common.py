@@ -27,8 +27,7 @@ from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.model import EncounterError
 from yibao.encounter.store import EncounterConflict, StoredFeeLine
-from yibao.registry import service as registry
-from yibao.registry.model import NotEnrolled
+from yibao.registry import store as registry_store
 from yibao.settlement.model import Item
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -62,21 +61,24 @@ def refusals(where: str = "input.data") -> Iterator[None]:
         raise BusinessError(exc.err_msg) from exc
 
 
-def insured_region(ctx: Context, psn_no: str, insutype: str, on: Any, where: str) -> str:
-    """The person's insured region (参保地) for ``insutype``, checked against the envelope."""
-    try:
-        snap = registry.snapshot_for_settlement(ctx.conn, psn_no, insutype, on)
-    except registry.PersonNotFound as exc:
-        raise BusinessError(f"{where}.psn_no: 人员编号 {psn_no} 不存在") from exc
-    except NotEnrolled as exc:
-        raise BusinessError(f"{where}.insutype: {exc}") from exc
+def insured_region(ctx: Context, psn_no: str, insutype: str, on: date, where: str) -> str:
+    """The person's insured region (参保地) for ``insutype`` on ``on`` (one registry read),
+    checked against the envelope's ``insuplc_admdvs`` when given."""
+    enrolments = registry_store.enrolments(ctx.conn, psn_no)
+    if not enrolments:
+        raise BusinessError(f"{where}.psn_no: 人员编号 {psn_no} 不存在或无参保记录")
+    enr = next((e for e in enrolments if e.insutype == insutype and e.active_on(on)), None)
+    if enr is None:
+        raise BusinessError(
+            f"{where}.insutype: 人员{psn_no}在{on.isoformat()}无有效的险种{insutype}参保"
+        )
     given = ctx.envelope.insuplc_admdvs
-    if given and given != snap.insuplc_admdvs:
+    if given and given != enr.insuplc_admdvs:
         raise InputError(
             "insuplc_admdvs",
-            f"参保地医保区划须为该人员的 {snap.insuplc_admdvs}（见【1101】insuinfo），收到 {given}",
+            f"参保地医保区划须为该人员的 {enr.insuplc_admdvs}（见【1101】insuinfo），收到 {given}",
         )
-    return snap.insuplc_admdvs
+    return enr.insuplc_admdvs
 
 
 def jsonable(value: Any) -> Any:
