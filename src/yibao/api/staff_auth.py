@@ -67,6 +67,9 @@ class Capability(enum.StrEnum):
     CHANNEL_ADMIN = "channel_admin"  # 登记渠道（全省）
     CHANNEL_READ = "channel_read"  # 查看渠道
     STATS_READ = "stats_read"  # 激活率统计
+    CLEARING_READ = "clearing_read"  # 查看清算单
+    CLEARING_WRITE = "clearing_write"  # 生成、确认、审核、退回清算单
+    FILING_READ = "filing_read"  # 查看异地就医备案
 
     @property
     def label(self) -> str:
@@ -85,6 +88,9 @@ _LABELS: dict[Capability, str] = {
     Capability.CHANNEL_ADMIN: "登记渠道",
     Capability.CHANNEL_READ: "查看渠道",
     Capability.STATS_READ: "查看激活率统计",
+    Capability.CLEARING_READ: "查看清算单",
+    Capability.CLEARING_WRITE: "办理异地清算",
+    Capability.FILING_READ: "查看异地就医备案",
 }
 
 _ADMIN = frozenset(Capability) - {Capability.CHANNEL_ADMIN}
@@ -101,6 +107,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.BULK_EXPORT,
             Capability.CHANNEL_READ,
             Capability.STATS_READ,
+            Capability.CLEARING_READ,
         }
     ),
 }

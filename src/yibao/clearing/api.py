@@ -1,27 +1,64 @@
 """Clearing admin API (异地清算, bureau staff): run a month, read, confirm, approve, send back, export.
 
-Operators are named by the ``X-Yibao-Operator`` header (the interim scheme shared by the other
-admin APIs; console sessions are the long-term plan). Confirm and approve must come from two
-different operators. Answers ``{"code": 0, "message": "成功", "data": …}``; a refusal is HTTP 409
+Callers are signed-in console users (:mod:`yibao.api.staff_auth`: session cookie, CSRF header on
+writes, role and region scope); the actor of every step is the signed-in username, so confirm
+and approve must come from two different real users. Reading needs 查看清算单, every write
+办理异地清算 and one of the pair's regions in the user's scope; an inter-province statement
+(省间清算) is handled by a province administrator only, a run of all pairs needs the whole province. Answers ``{"code": 0, "message": "成功", "data": …}``; a refusal is HTTP 409
 (state) or 422 (input) with ``{"code": …, "error": "CLEARING_RULE", "field": …, "message": 中文}``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from yibao.api.staff_auth import Capability, Staff, StaffAuthError, forbidden, staff_of
 from yibao.clearing import service
 from yibao.clearing.export import statement_xlsx
 from yibao.clearing.model import ClearingError
+from yibao.console.model import Role
 from yibao.encounter.service import business_day
 
-router = APIRouter(prefix="/api/clearing/admin", tags=["clearing 异地清算"])
+
+class _StaffRoute(APIRoute):
+    """Turns a refused staff call (401/403) into ``{"error", "field", "message"}``."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except StaffAuthError as e:
+                return JSONResponse({"error": e.key, "field": "", "message": e.message}, e.status)
+
+        return wrapped
+
+
+router = APIRouter(
+    prefix="/api/clearing/admin", tags=["clearing 异地清算"], route_class=_StaffRoute
+)
+
+
+def _allow_pair(staff: Staff, pair: tuple[str, str], *, write: bool) -> None:
+    """Role and region check for one statement's pair of regions (清算双方)."""
+    staff.require(Capability.CLEARING_WRITE if write else Capability.CLEARING_READ)
+    a, b = pair
+    if write and a[:2] != b[:2] and staff.principal.role is not Role.PROVINCE_ADMIN:
+        raise forbidden(f"省间清算（{a}↔{b}）须由省级管理员办理")
+    staff.require_any_region([a, b], f"清算双方 {a}、{b} ")
+
+
+def _allow_statement(conn: Any, staff: Staff, stmt_id: str, *, write: bool) -> None:
+    _allow_pair(staff, service.get(conn, stmt_id).pair, write=write)
 
 
 def _ok(data: object) -> dict[str, object]:
@@ -52,9 +89,7 @@ class SendBackIn(BaseModel):
 
 
 @router.post("/runs")
-def run_month(
-    body: RunIn, request: Request, operator: str = Header(alias="X-Yibao-Operator")
-) -> Any:
+def run_month(body: RunIn, request: Request, staff: Staff = Depends(staff_of)) -> Any:
     """Build the month's statements (all pairs, or ``pair``: two region codes)."""
     try:
         pair = None
@@ -62,26 +97,36 @@ def run_month(
             if len(body.pair) != 2:
                 raise ClearingError("pair", "pair 须为两个医保区划代码")
             pair = (body.pair[0], body.pair[1])
+            _allow_pair(staff, pair, write=True)
+        else:
+            staff.require(Capability.CLEARING_WRITE)
+            if not staff.scope.all_regions:
+                raise forbidden("生成全部地区的清算单须由省级管理员办理，请指定 pair")
         with request.app.state.engine.begin() as conn:
-            stmts = service.run(conn, body.month, actor=operator, pair=pair)
+            stmts = service.run(conn, body.month, actor=staff.actor, pair=pair)
     except ClearingError as e:
         return _error(e)
     return _ok([s.to_json() for s in stmts])
 
 
 @router.get("/statements")
-def list_statements(request: Request, month: str | None = None) -> Any:
+def list_statements(
+    request: Request, month: str | None = None, staff: Staff = Depends(staff_of)
+) -> Any:
+    staff.require(Capability.CLEARING_READ)
     try:
         with request.app.state.engine.connect() as conn:
-            return _ok([s.to_json() for s in service.statements(conn, month)])
+            stmts = service.statements(conn, month)
+        return _ok([s.to_json() for s in stmts if staff.scope.allows_any_region(*s.pair)])
     except ClearingError as e:
         return _error(e)
 
 
 @router.get("/statements/{stmt_id}")
-def show(stmt_id: str, request: Request) -> Any:
+def show(stmt_id: str, request: Request, staff: Staff = Depends(staff_of)) -> Any:
     try:
         with request.app.state.engine.connect() as conn:
+            _allow_statement(conn, staff, stmt_id, write=False)
             stmt = service.get(conn, stmt_id)
             rows = service.lines(conn, stmt_id)
     except ClearingError as e:
@@ -99,12 +144,13 @@ def confirm(
     stmt_id: str,
     request: Request,
     body: ConfirmIn | None = None,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
 ) -> Any:
     try:
         with request.app.state.engine.begin() as conn:
+            _allow_statement(conn, staff, stmt_id, write=True)
             s = service.confirm(
-                conn, stmt_id, actor=operator, version=body.version if body else None
+                conn, stmt_id, actor=staff.actor, version=body.version if body else None
             )
     except ClearingError as e:
         return _error(e)
@@ -112,13 +158,12 @@ def confirm(
 
 
 @router.post("/statements/{stmt_id}/approve")
-def approve(
-    stmt_id: str, request: Request, operator: str = Header(alias="X-Yibao-Operator")
-) -> Any:
+def approve(stmt_id: str, request: Request, staff: Staff = Depends(staff_of)) -> Any:
     try:
         with request.app.state.engine.begin() as conn:
+            _allow_statement(conn, staff, stmt_id, write=True)
             s = service.approve(
-                conn, stmt_id, actor=operator, today=business_day(datetime.now(UTC))
+                conn, stmt_id, actor=staff.actor, today=business_day(datetime.now(UTC))
             )
     except ClearingError as e:
         return _error(e)
@@ -130,20 +175,22 @@ def send_back(
     stmt_id: str,
     body: SendBackIn,
     request: Request,
-    operator: str = Header(alias="X-Yibao-Operator"),
+    staff: Staff = Depends(staff_of),
 ) -> Any:
     try:
         with request.app.state.engine.begin() as conn:
-            s = service.send_back(conn, stmt_id, actor=operator, reason=body.reason)
+            _allow_statement(conn, staff, stmt_id, write=True)
+            s = service.send_back(conn, stmt_id, actor=staff.actor, reason=body.reason)
     except ClearingError as e:
         return _error(e)
     return _ok(s.to_json())
 
 
 @router.get("/statements/{stmt_id}/xlsx")
-def export(stmt_id: str, request: Request) -> Any:
+def export(stmt_id: str, request: Request, staff: Staff = Depends(staff_of)) -> Any:
     try:
         with request.app.state.engine.connect() as conn:
+            _allow_statement(conn, staff, stmt_id, write=False)
             content = statement_xlsx(service.get(conn, stmt_id), service.lines(conn, stmt_id))
     except ClearingError as e:
         return _error(e)

@@ -5,8 +5,9 @@
   ``X-Yibao-Timestamp``, ``X-Yibao-Nonce``, ``X-Yibao-Signature``; docs/voucher.md), and
   ``chnlUserId`` must be authorised for an active e-voucher. A holder may file for a bound
   family member (``forPsnNo``).
-- ``/api/filing/admin/*`` — bureau staff (interim scheme of the other admin APIs: an
-  ``X-Yibao-Operator`` header naming the operator; console sessions are the long-term plan).
+- ``/api/filing/admin/*`` — bureau staff: a signed-in console user (:mod:`yibao.api.staff_auth`)
+  whose role may 查看异地就医备案 and whose region scope covers the person's insured region or
+  the treatment region of one of the filings (401 without a session, 403 otherwise).
 
 Answers are ``{"code": 0, "message": "成功", "data": …}``; a refused rule is HTTP 422 with
 ``{"code": 4220, "error": "FILING_RULE", "field": …, "message": <中文>}``.
@@ -18,10 +19,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from yibao.api.staff_auth import Capability, StaffAuthError, staff_of
 from yibao.encounter.service import business_day
 from yibao.filing import service
 from yibao.filing.model import TYPE_NAMES, FilingError, FilingType
@@ -202,10 +204,19 @@ def my_status(body: StatusIn, request: Request, chnl: str = Depends(channel_of))
 
 
 @router.get("/admin/persons/{psn_no}/filings")
-def person_filings(
-    psn_no: str, request: Request, operator: str = Header(alias="X-Yibao-Operator")
-) -> Any:
-    """Bureau view of a person's filings."""
-    del operator
-    with request.app.state.engine.connect() as conn:
-        return ok([_view(r) for r in service.filings_of(conn, psn_no)])
+def person_filings(psn_no: str, request: Request) -> Any:
+    """Bureau view of a person's filings (signed-in staff, region-scoped)."""
+    try:
+        staff = staff_of(request)
+        staff.require(Capability.FILING_READ)
+        with request.app.state.engine.connect() as conn:
+            rows = service.filings_of(conn, psn_no)
+            try:
+                regions = [service.insured_region(conn, psn_no, _now_day())]
+            except FilingError:
+                regions = []
+        regions += [r.mdtrtarea_admdvs for r in rows] + [r.insuplc_admdvs for r in rows]
+        staff.require_any_region(regions, f"人员 {psn_no} 的参保地与备案就医地")
+    except StaffAuthError as e:
+        return JSONResponse({"error": e.key, "field": "", "message": e.message}, e.status)
+    return ok([_view(r) for r in rows])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -63,6 +64,13 @@ class World:
     hub_url: str
 
 
+def _start(*servers: Any) -> None:
+    """Start server processes side by side; a loaded CI machine gets a generous health wait."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        for f in [pool.submit(s.start, 120) for s in servers]:
+            f.result()
+
+
 @pytest.fixture
 def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iterator[World]:
     urls = [new_database(pg, template_url) for _ in range(3)]
@@ -78,19 +86,16 @@ def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iter
     hb_late = server_factory(
         urls[1], {**net, "YIBAO_PROVINCE": "42", "YIBAO_HUB_FAULT_DELAY_SECONDS": "4"}
     )
-    for s in (hb_srv, hb_late):
-        s.start()
+    _start(hb_srv, hb_late)
     hub_srv = server_factory(urls[2], {**net, "YIBAO_HUB_PEERS": f"42={hb_srv.url}"})
     hub_lossy = server_factory(
         urls[2], {**net, "YIBAO_HUB_PEERS": f"42={hb_late.url}", "YIBAO_HUB_TIMEOUT": "1"}
     )
-    for s in (hub_srv, hub_lossy):
-        s.start()
+    _start(hub_srv, hub_lossy)
     gd_env = {**net, "YIBAO_PROVINCE": "44", "YIBAO_HUB_NODE": "guangdong"}
     gd_srv = server_factory(urls[0], {**gd_env, "YIBAO_HUB_URL": hub_srv.url})
     gd_lossy = server_factory(urls[0], {**gd_env, "YIBAO_HUB_URL": hub_lossy.url})
-    for s in (gd_srv, gd_lossy):
-        s.start()
+    _start(gd_srv, gd_lossy)
     yield World(gd, hb, hub, psn_no, person.certno, gd_srv.url, gd_lossy.url, hub_srv.url)
     for e in (gd, hb, hub):
         e.dispose()

@@ -43,7 +43,6 @@ HZ, GZ, SZ = "441300", "440100", "440300"
 GZ_HOSPITAL, SZ_HOSPITAL, SZ_PHARMACY, HZ_HOSPITAL = (
     "H44010000001", "H44030000001", "P44030000001", "H44130000001",
 )  # fmt: skip
-OPS = {"X-Yibao-Operator": "e2e-clerk"}
 FILED_RATIO, UNFILED_RATIO = Decimal("0.95"), Decimal("0.75")
 
 
@@ -163,9 +162,21 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
     assert [f["enddate"] for f in listed] == [today]
 
     month = time.strftime("%Y-%m")
-    r = httpx.post(
-        f"{base}/api/clearing/admin/runs", json={"month": month}, headers=OPS, timeout=30
+    # clearing staff sign in to the console: the Guangzhou clerk confirms, the province approves
+    console_service.create_user(
+        engine, username="gz-clerk", password=STAFF_PASSWORD, role=Role.CITY_ADMIN, admdvs=GZ
     )
+    console_service.create_user(
+        engine, username="sz-clerk", password=STAFF_PASSWORD, role=Role.CITY_ADMIN, admdvs=SZ
+    )
+    province, gz_clerk, sz_clerk = (
+        staff_login(base, u) for u in ("e2e-clerk", "gz-clerk", "sz-clerk")
+    )
+    anonymous = httpx.post(f"{base}/api/clearing/admin/runs", json={"month": month}, timeout=10)
+    assert anonymous.status_code == 401
+    r = gz_clerk.post("/api/clearing/admin/runs", json={"month": month})
+    assert r.status_code == 403  # all pairs: the province only
+    r = province.post("/api/clearing/admin/runs", json={"month": month})
     assert r.status_code == 200, r.text
     (stmt,) = [s for s in r.json()["data"] if s["pair"] == [GZ, HZ]]
     hz_dir = next(d for d in stmt["totals"]["directions"] if d["insured"] == HZ)
@@ -175,16 +186,24 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
     owed = sum(r["fund_pay_sumamt"] + r["acct_pay"] for r in rows)
     assert owed > 0 and stmt["net_amount"] == owed and stmt["payer"] == HZ, (owed, stmt)
     sid = stmt["stmt_id"]
-    assert httpx.post(f"{base}/api/clearing/admin/statements/{sid}/confirm", headers=OPS,
-                      timeout=10).status_code == 200  # fmt: skip
-    same = httpx.post(
-        f"{base}/api/clearing/admin/statements/{sid}/approve", headers=OPS, timeout=10
-    )
+    path = f"/api/clearing/admin/statements/{sid}"
+    assert sz_clerk.post(f"{path}/confirm").status_code == 403  # Shenzhen is not a party
+    assert sz_clerk.get(path).status_code == 403
+    assert gz_clerk.post(f"{path}/confirm").status_code == 200
+    same = gz_clerk.post(f"{path}/approve")
     assert same.status_code == 409 and "不能与确认人相同" in same.json()["message"]
-    ok = httpx.post(f"{base}/api/clearing/admin/statements/{sid}/approve",
-                    headers={"X-Yibao-Operator": "e2e-approver"}, timeout=10)  # fmt: skip
+    ok = province.post(f"{path}/approve")
     assert ok.status_code == 200 and ok.json()["data"]["state"] == "approved"
-    x = httpx.get(f"{base}/api/clearing/admin/statements/{sid}/xlsx", timeout=10)
+    assert ok.json()["data"]["approved_by"] == "e2e-clerk", ok.json()["data"]
+    x = gz_clerk.get(f"{path}/xlsx")
+    # the bureau view of the person's filings: signed in, and the region in scope
+    filings = f"/api/filing/admin/persons/{psn_no}/filings"
+    assert httpx.get(base + filings, headers={"X-Yibao-Operator": "x"}).status_code == 401
+    assert sz_clerk.get(filings).status_code == 403
+    seen = gz_clerk.get(filings)  # Guangzhou is the filing's treatment region
+    assert seen.status_code == 200 and [f["mdtrtarea_admdvs"] for f in seen.json()["data"]] == [GZ]
+    for c in (province, gz_clerk, sz_clerk):
+        c.close()
     wb = load_workbook(io.BytesIO(x.content))
     assert wb["明细"].max_row == 3
     with engine.connect() as conn:
