@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from yibao.demo import seeders
@@ -9,6 +11,14 @@ from yibao.demo.settlements import seed_settlements
 from yibao.encounter.store import accumulator_mismatches
 from yibao.ledger import verify
 
+ONE_PER_REGION = (
+    "H44010000001",
+    "H44030000001",
+    "P44040000001",
+    "H44130000001",
+    "H44148100001",
+    "H42138100001",
+)
 SHIPPED_REGIONS = {"440100", "440300", "440400", "441300", "441481", "421381"}
 
 
@@ -24,11 +34,19 @@ def test_settlements_seeder_fills_every_region_consistently_and_once(engine: sa.
         if name != "settlements":
             seed(engine)
 
-    report = seed_settlements(engine, encounters=2, cross_region=(("H44030000001", 3),))
+    report = seed_settlements(
+        engine,
+        encounters=3,
+        cross_region=(("H44030000001", 3),),
+        institutions=ONE_PER_REGION,
+        days=2,
+    )
 
     assert not report.skipped
     assert report.errors == []
-    assert report.counts["cross_region"] == 3
+    assert report.counts["cross_region"] == 3 * 2
+    assert report.counts["qr"] > 0
+    assert report.days[1] - report.days[0] == timedelta(days=1)
     assert report.reconciliations > 0 and report.unbalanced == 0
     with engine.connect() as conn:
         regions = set(
@@ -42,7 +60,18 @@ def test_settlements_seeder_fills_every_region_consistently_and_once(engine: sa.
                 "WHERE insuplc_admdvs = '441300' AND mdtrtarea_admvs = '440300'"
             )
         ).scalar_one()
+        days = set(
+            conn.execute(sa.text("SELECT DISTINCT setl_date FROM encounter_settlement")).scalars()
+        )
+        visits_after_settlement = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM encounter e JOIN encounter_settlement s USING (mdtrt_id) "
+                "WHERE e.begntime > s.setl_time"
+            )
+        ).scalar_one()
         assert regions == SHIPPED_REGIONS
+        assert days == set(report.days)  # the engine's own settlement dates, one per day played
+        assert visits_after_settlement == 0  # the HIS's clock follows the gateway's
         assert cross > 0
         assert accumulator_mismatches(conn) == []
         rep = verify(conn)

@@ -9,7 +9,11 @@ outpatient (门诊), pharmacy (药店购药) and inpatient (住院) encounters, 
 (2208/2103/2305), then each institution's 3201/3202 reconciliation (对账) for the day.
 Afterwards one ledger roll-up (日结汇总) folds the postings into the daily balances.
 
-Settlement times come from the server clock, so the settlements are today's (演示数据).
+Past days honestly: the in-process gateway runs on a shifted clock (:class:`DemoClock`, passed
+to :class:`yibao.api.nhsa.pipeline.Gateway`; the production server always uses the real clock),
+and the simulated HIS's wall clock (:data:`yibao.hissim.flows.his_clock`) follows it, so each
+day's settlements carry that day's times from the engine itself — nothing is edited afterwards.
+E-voucher codes live for seconds on the real clock, so 医保码 visits are played today only.
 Idempotent: if any demo institution already has a settlement, the seeder does nothing.
 """
 
@@ -23,16 +27,22 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
 
 log = structlog.get_logger(__name__)
 
-#: Encounters per institution on first start (23 institutions → a few hundred encounters).
-ENCOUNTERS_PER_INSTITUTION = 10
-#: Filed Huizhou (441300) insured treated at these hospitals (异地就医), encounters each.
-CROSS_REGION = (("H44010000001", 6), ("H44030000001", 6))
+CHINA = ZoneInfo("Asia/Shanghai")
+
+#: Days played: today and the days before it.
+DAYS = 4
+#: Encounters per institution per day (23 institutions × 4 days → a few hundred encounters).
+ENCOUNTERS_PER_INSTITUTION = 3
+#: Filed Huizhou (441300) insured treated at these hospitals (异地就医), encounters per day.
+CROSS_REGION = (("H44010000001", 2), ("H44030000001", 2))
 QR_SHARE = 0.25
 CANCEL_RATE = 0.06
 DEMO_CHANNEL = ("wechat", "demo-secret-wechat")
@@ -45,12 +55,23 @@ class SeedReport:
     """What the seeder played (per kind) and how reconciliation ended."""
 
     skipped: bool = False
+    days: list[date] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     reconciliations: int = 0
     unbalanced: int = 0
     rolled_up: int = 0
     seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class DemoClock:
+    """The real clock shifted by ``offset`` (the business time of the seeder's gateway)."""
+
+    offset: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 def demo_settlements_exist(engine: sa.Engine) -> bool:
@@ -89,16 +110,20 @@ def _free_port() -> int:
 
 
 @contextmanager
-def in_process_server(engine: sa.Engine) -> Iterator[str]:
-    """The real app on a free loopback port in a background thread; yields its base URL."""
+def in_process_server(engine: sa.Engine, clock: DemoClock) -> Iterator[str]:
+    """The real app on a free loopback port in a background thread; yields its base URL.
+
+    Its national-interface gateway runs on ``clock`` (installed as the app's gateway instance).
+    """
     import uvicorn
 
     from yibao.api.app import create_app
+    from yibao.api.nhsa.pipeline import Gateway
 
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(engine), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app = create_app(engine)
+    app.state.nhsa_gateway = Gateway(engine, clock=clock)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="demo-settlements-server", daemon=True)
     thread.start()
@@ -129,32 +154,36 @@ def _play_institution(
     cross: Sequence[str],
     cross_encounters: int,
     seed: int,
+    clock: DemoClock,
     report: SeedReport,
     lock: threading.Lock,
 ) -> None:
-    from yibao.hissim import sim
+    from yibao.hissim import flows, sim
     from yibao.hissim.wallet import Wallet
 
     book = sim.Book()
     wallet = Wallet(url, *DEMO_CHANNEL)
+    qr_share = QR_SHARE if clock.offset == timedelta(0) else 0.0  # codes live on real time
+    his_clock = flows.his_clock.set(clock)
     client = sim.client_for(url, code)
     try:
         sim.play(
             client, certnos, encounters, book,
-            seed=seed, cancel_rate=CANCEL_RATE, wallet=wallet, qr_share=QR_SHARE,
+            seed=seed, cancel_rate=CANCEL_RATE, wallet=wallet, qr_share=qr_share,
         )  # fmt: skip
         if cross and cross_encounters:
             before = _encounters(book.counts)
             sim.play(
                 client, cross, cross_encounters, book,
-                seed=seed + 1, cancel_rate=CANCEL_RATE, wallet=wallet, qr_share=QR_SHARE,
+                seed=seed + 1, cancel_rate=CANCEL_RATE, wallet=wallet, qr_share=qr_share,
             )  # fmt: skip
             with lock:
                 report.counts["cross_region"] += _encounters(book.counts) - before
-        results = sim.reconcile(client, book, sim.CHINA_TODAY())
+        results = sim.reconcile(client, book, flows.his_now().date())
     finally:
         client.close()
         wallet.close()
+        flows.his_clock.reset(his_clock)
     with lock:
         report.counts.update(book.counts)
         report.errors.extend(f"{code}: {e}" for e in book.errors)
@@ -168,8 +197,10 @@ def seed_settlements(
     encounters: int = ENCOUNTERS_PER_INSTITUTION,
     cross_region: Sequence[tuple[str, int]] = CROSS_REGION,
     institutions: Sequence[str] | None = None,
+    days: int = DAYS,
 ) -> SeedReport:
-    """Play ``encounters`` at each demo institution (+ cross-region visits), reconcile, roll up."""
+    """Play ``encounters`` a day at each demo institution (+ cross-region visits) for ``days``
+    days ending today, reconcile each institution-day, roll up the ledger."""
     from yibao.db.engine import make_engine
     from yibao.hissim import sim
     from yibao.institutions.demo import DEMO_INSTITUTIONS
@@ -185,23 +216,28 @@ def seed_settlements(
     cross = dict(cross_region)
     app_engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=PARALLEL)
     lock = threading.Lock()
+    clock = DemoClock()
+    jobs = []
+    for i, code in enumerate(codes):
+        region = region_of[code]
+        certnos = sim.demo_certnos(region) or sim.demo_certnos("")
+        filed = filed_certnos(engine, region) if code in cross else []
+        jobs.append((code, certnos, filed, cross.get(code, 0), SEED * 100 + i))
     try:
-        with in_process_server(app_engine) as url:
-            jobs = []
-            for i, code in enumerate(codes):
-                region = region_of[code]
-                certnos = sim.demo_certnos(region) or sim.demo_certnos("")
-                filed = filed_certnos(engine, region) if code in cross else []
-                jobs.append((code, certnos, filed, cross.get(code, 0), SEED * 100 + i))
+        with in_process_server(app_engine, clock) as url:
+            for back in range(days - 1, -1, -1):  # oldest day first, today last
+                clock.offset = -timedelta(days=back)
+                report.days.append(clock().astimezone(CHINA).date())
 
-            def run(job: tuple[str, list[str], list[str], int, int]) -> None:
-                code, certnos, filed, n_cross, seed = job
-                _play_institution(
-                    url, code, certnos, encounters, filed, n_cross, seed, report, lock
-                )
+                def run(job: tuple[str, list[str], list[str], int, int], back: int = back) -> None:
+                    code, certnos, filed, n_cross, seed = job
+                    _play_institution(
+                        url, code, certnos, encounters, filed, n_cross, seed * 10 + back,
+                        clock, report, lock,
+                    )  # fmt: skip
 
-            with ThreadPoolExecutor(PARALLEL) as pool:
-                list(pool.map(run, jobs))
+                with ThreadPoolExecutor(PARALLEL) as pool:
+                    list(pool.map(run, jobs))
     finally:
         app_engine.dispose()
     with engine.begin() as conn:
@@ -223,6 +259,7 @@ def seed(engine: sa.Engine) -> None:
         reconciliations=report.reconciliations,
         unbalanced=report.unbalanced,
         rolled_up=report.rolled_up,
+        days=[d.isoformat() for d in report.days],
         seconds=round(report.seconds, 1),
     )
     for err in report.errors[:5]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
@@ -115,8 +116,18 @@ def _call(
     return client.call(infno, plain(input), insuplc_admdvs=insuplc_admdvs)
 
 
+#: The HIS's wall clock (None: real time); the demo seeder sets it per thread to play past days.
+his_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("his_clock", default=None)
+
+
+def his_now() -> datetime:
+    """The HIS's current time in China time (:data:`his_clock`, else the real clock)."""
+    clock = his_clock.get()
+    return (clock() if clock is not None else datetime.now(UTC)).astimezone(CHINA)
+
+
 def now_text(at: datetime | None = None) -> str:
-    return f"{(at or datetime.now(CHINA)):%Y-%m-%d %H:%M:%S}"
+    return f"{(at or his_now()):%Y-%m-%d %H:%M:%S}"
 
 
 def lookup(client: NhsaClient, certno: str, *, cert_type: str = "02", token: str = "") -> Patient:
@@ -367,7 +378,7 @@ def inpatient(
     """
     v = Visit("inpatient")
     region = p.insuplc_admdvs
-    admitted = datetime.now(CHINA) - timedelta(days=days)
+    admitted = his_now() - timedelta(days=days)
     r = _call(
         client,
         "2401",

@@ -15,6 +15,7 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,14 @@ class HttpAnswer:
 
 _seq = itertools.count(1)
 _pid = os.getpid() % 1000
+
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real clock (UTC): the default business time of every transaction."""
+    return datetime.now(UTC)
 
 
 def _next_seq() -> int:
@@ -108,11 +117,23 @@ def _psn_no(payload: dict[str, Any]) -> str:
 
 
 class Gateway:
-    """The request pipeline over one engine; one instance per app."""
+    """The request pipeline over one engine; one instance per app.
 
-    def __init__(self, engine: sa.Engine, settings: GatewaySettings | None = None) -> None:
+    ``clock`` gives the business time of each transaction (``Context.now``: settlement time,
+    sign-in, reply times); it defaults to the real clock. Only the demo seeder passes another
+    one, to play past days in-process. Transport authentication always uses the real time.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        settings: GatewaySettings | None = None,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
         self.engine = engine
         self.settings = settings or GatewaySettings()
+        self.clock = clock
         self.credentials = CredentialCache(self.settings.credential_cache_s)
         self._purge_counter = itertools.count()
         dispatcher.load_handlers()
@@ -134,7 +155,7 @@ class Gateway:
             infcode=infcode,
             inf_refmsgid=ref,
             refmsg_time=envelope.ms_time(received.astimezone(CHINA)),
-            respond_time=envelope.ms_time(datetime.now(UTC).astimezone(CHINA)),
+            respond_time=envelope.ms_time(self.clock().astimezone(CHINA)),
             output=output,
             err_msg=err_msg,
             warn_msg=warn_msg,
@@ -175,11 +196,11 @@ class Gateway:
         upload: bytes | None = None,
     ) -> HttpAnswer:
         """Answer one request; never raises."""
-        received = datetime.now(UTC)
+        received = self.clock()
         admdvs = ""
         try:
             try:
-                cred = self._authenticate(headers, int(received.timestamp() * 1000))
+                cred = self._authenticate(headers, int(time.time() * 1000))
             except transport.GatewayAuthError as exc:
                 return gateway_error(exc.message)
             try:
