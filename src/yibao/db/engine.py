@@ -16,7 +16,10 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         libpq_to_sqlalchemy(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout (the settlement hot path); a
+        # connection the server dropped fails once and is replaced, and old ones are recycled.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         echo=echo,
         future=True,
     )

@@ -422,7 +422,9 @@ def release_lines(conn: sa.Connection, setl_id: str) -> int:
 
 def insert_settlement(conn: sa.Connection, row: Mapping[str, object]) -> None:
     """Store one settlement or cancellation record."""
-    conn.execute(encounter_settlement.insert().values(**row))
+    # Parameters passed separately (not ``.values(**row)``): the compiled INSERT is cached once
+    # instead of building a ~50-column cache key per settlement (profiled: ~5 ms CPU each).
+    conn.execute(encounter_settlement.insert(), dict(row))
 
 
 def load_settlement(conn: sa.Connection, setl_id: str) -> dict[str, Any] | None:
