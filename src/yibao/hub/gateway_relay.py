@@ -35,7 +35,15 @@ from yibao.encounter.model import Encounter
 from yibao.hub import client
 from yibao.hub.model import RelayError, RelayRequest
 
-__all__ = ["applies", "cancel", "insured_region", "person_info", "pre_settle", "settle"]
+__all__ = [
+    "applies",
+    "cancel",
+    "insured_region",
+    "person_info",
+    "pharmacy",
+    "pre_settle",
+    "settle",
+]
 
 #: where the hub-checked person is kept in the visit's ``info`` JSON
 PERSON_KEY = "relay_person"
@@ -127,15 +135,19 @@ def _with_person(out: dict[str, Any], person: Mapping[str, str]) -> dict[str, An
 
 
 def pre_settle(ctx: Context, enc: Encounter, bill: Bill, *, mdtrt_cert_type: str) -> dict[str, Any]:
-    """预结算 of a cross-province visit: the person is re-checked with the insured side and the
-    answer carries the treatment side's classification sums (this side's catalogue); the fund
-    amounts are zero here, the insured side computes them at settlement (a warning says so)."""
-    person = _person(ctx.conn, enc)
-    sums = {
-        "medfee_sumamt": sum(i.det_item_fee_sumamt for i in bill.items),
-    }
+    """预结算 of a cross-province visit: the person is the one the insured side confirmed at
+    registration, and the answer carries the treatment side's classification sums (this side's
+    catalogue); the fund amounts are zero here, the insured side computes them at settlement (a
+    warning says so)."""
+    return _pre_output(ctx, enc.mdtrt_id, bill, _person(ctx.conn, enc), mdtrt_cert_type)
+
+
+def _pre_output(
+    ctx: Context, mdtrt_id: str, bill: Bill, person: Mapping[str, str], mdtrt_cert_type: str
+) -> dict[str, Any]:
     from yibao.catalog.model import split_line
 
+    sums = {"medfee_sumamt": sum(i.det_item_fee_sumamt for i in bill.items)}
     for s in (split_line(i) for i in bill.items):
         for key, value in (("fulamt_ownpay_amt", s.fulamt_ownpay_amt),
                            ("overlmt_selfpay", s.overlmt_amt),
@@ -143,7 +155,7 @@ def pre_settle(ctx: Context, enc: Encounter, bill: Bill, *, mdtrt_cert_type: str
                            ("inscp_scp_amt", s.inscp_scp_amt)):  # fmt: skip
             sums[key] = sums.get(key, 0) + value
     info: dict[str, object] = {
-        **sums, "mdtrt_id": enc.mdtrt_id, "psn_no": enc.psn_no, "insutype": bill.insutype,
+        **sums, "mdtrt_id": mdtrt_id, "psn_no": bill.psn_no, "insutype": bill.insutype,
         "med_type": bill.med_type, "psn_cash_pay": sums["medfee_sumamt"],
         "psn_part_amt": sums["medfee_sumamt"], "clr_type": "",
     }  # fmt: skip
@@ -230,3 +242,54 @@ def cancel(
         raise CheckoutError(f"跨省异地就医：参保地冲正未完成：{e.message}") from None
     balc = int(str(rec.setlinfo.get("balc", 0) or 0))
     return Settled(rec, balc, None)
+
+
+def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
+    """药店 2101 (``settle_now`` False) / 2102 of a buyer insured in another province: the
+    drugs are classified by this pharmacy's catalogue, the person is confirmed with the insured
+    side, and 2102 opens the sale and settles it through the hub like :func:`settle`."""
+    from yibao.api.nhsa import fields
+    from yibao.api.nhsa.handlers import _settle_common as common
+    from yibao.checkout import service as checkout
+    from yibao.encounter import service as encounters
+
+    info = ctx.node("druginfo")
+    w = "input.druginfo"
+    psn_no = fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号")
+    insutype = fields.code(info, "insutype", w, "insutype", required=True)
+    cert_type = fields.code(info, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    begntime = fields.moment(info, "begntime", w, required=True)
+    assert begntime is not None
+    med_type = fields.code(info, "med_type", w, "med_type") or "41"
+    acct = fields.code(info, "acct_used_flag", w, "acct_used_flag", required=True)
+    sumamt = fields.amount(info, "medfee_sumamt", w, required=True)
+    lines = common.read_lines(ctx.rows("drugdetail"), "input.drugdetail")
+    day = begntime.date()
+    region, person = insured_region(ctx, info, psn_no=psn_no, insutype=insutype, on=day)
+    with common.refusals(w):
+        classified = checkout.classify(
+            ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
+        )
+    bill = Bill(psn_no=psn_no, insutype=insutype, insuplc_admdvs=region, med_type=med_type,
+                service_date=day, items=tuple(c.item for c in classified), acct_used_flag=acct,
+                dise_codg=fields.text(info, "dise_codg", w, max_len=30) or None)  # fmt: skip
+    total = sum(i.det_item_fee_sumamt for i in bill.items)
+    if total != sumamt:
+        raise InputError(f"{w}.medfee_sumamt", f"与明细合计 {total} 分不符")
+    detl = [checkout_model.split_row(c, with_hosp_part=True) for c in classified]
+    if not settle_now:  # 2101 writes nothing
+        out = _pre_output(ctx, "", bill, person, cert_type)
+    else:
+        with common.refusals():
+            enc = encounters.open_pharmacy_sale(
+                ctx.conn, psn_no=psn_no, insutype=insutype, med_type=med_type,
+                fixmedins_code=ctx.institution.fixmedins_code, insuplc_admdvs=region,
+                mdtrtarea_admvs=ctx.institution.admdvs,
+                begntime=begntime.replace(tzinfo=common.CHINA), lines=lines,
+                splits=common.splits_of(classified), msgid=ctx.msgid,
+                info={"druginfo": common.jsonable(info), PERSON_KEY: person},
+            )  # fmt: skip
+        out = settle(ctx, enc, bill, claimed={"medfee_sumamt": sumamt}, chrg_bchno=None,
+                     mdtrt_cert_type=cert_type)  # fmt: skip
+    out["detlcutinfo"] = detl
+    return out

@@ -50,6 +50,7 @@ from yibao.settlement.model import Encounter as EngineEncounter
 SECRET = "test-hub-secret"
 GS, GZ = "421381", "440100"
 HOSPITAL = "H44010000001"  # 广州市第一人民医院, hosp_lv 2
+PHARMACY = "P44010000001"  # 广州市健民大药房天河店
 
 
 @dataclass
@@ -221,9 +222,18 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     assert Decimal(str(cancelled["fund_pay_sumamt"])) == -Decimal(
         str(b.setlinfo["fund_pay_sumamt"])
     )
+
+    # a Guangzhou pharmacy: 2101 → 2102 through the hub, then 2601 (冲正) undoes it on both sides
+    ph = make(w.gd_url, PHARMACY)
+    sale = flows.pharmacy(ph, p, rng)
+    assert sale.setlinfo["relay_id"] == sale.settle_msgid
+    assert len(_settlements(w.hb, msgid=sale.settle_msgid)) == 1
+    undo = {"data": {"psn_no": w.psn_no, "omsgid": sale.settle_msgid, "oinfno": "2102"}}
+    flows.ok(ph.call("2601", undo, insuplc_admdvs=GS))
+    ph.close()
     for engine in (w.gd, w.hb):
         rows = _settlements(engine, psn_no=w.psn_no)
-        assert sorted(x.kind for x in rows) == ["cancel", "settle", "settle"]
+        assert sorted(x.kind for x in rows) == ["cancel"] * 2 + ["settle"] * 3
         assert sum(x.fund_pay_sumamt for x in rows) == expected.setlinfo.fund_pay_sumamt
 
     # a lost answer (Hubei answers after the 1-second hop timeout): the settlement fails as a

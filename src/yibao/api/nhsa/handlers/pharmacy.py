@@ -17,6 +17,7 @@ from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
 from yibao.encounter import service as encounters
 from yibao.encounter.fees import FeeLine
+from yibao.hub import gateway_relay
 
 PHARMACY_MED_TYPE = "41"  # 定点药店购药 (§3.2)
 
@@ -65,6 +66,8 @@ def _purchase(
 
 @transaction("2101", "药店预结算")
 def pre_settle(ctx: Context) -> dict[str, Any]:
+    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the hub's person
+        return gateway_relay.pharmacy(ctx, settle_now=False)
     info, _, classified, priced = _purchase(ctx, lock=False)
     out = common.priced_output(ctx, priced, mdtrt_id="", mdtrt_cert_type=str(info["cert_type"]))
     out["detlcutinfo"] = [checkout_model.split_row(c, with_hosp_part=True) for c in classified]
@@ -73,6 +76,8 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
 
 @transaction("2102", "药店结算")
 def settle(ctx: Context) -> dict[str, Any]:
+    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: split by the insured side
+        return gateway_relay.pharmacy(ctx, settle_now=True)
     info, lines, classified, priced = _purchase(ctx, lock=True)
     bill = priced.bill
     with common.refusals():
