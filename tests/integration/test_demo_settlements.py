@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from yibao.demo import seeders
-from yibao.demo.settlements import seed_settlements
+from yibao.demo.settlements import CLOSING, OPENING, seed_settlements
 from yibao.encounter.store import accumulator_mismatches
 from yibao.ledger import verify
 
@@ -63,6 +63,17 @@ def test_settlements_seeder_fills_every_region_consistently_and_once(engine: sa.
         days = set(
             conn.execute(sa.text("SELECT DISTINCT setl_date FROM encounter_settlement")).scalars()
         )
+        past_hours = (
+            conn.execute(
+                sa.text(
+                    "SELECT DISTINCT (setl_time AT TIME ZONE 'Asia/Shanghai')::time "
+                    "FROM encounter_settlement WHERE setl_date < :today"
+                ),
+                {"today": report.days[-1]},
+            )
+            .scalars()
+            .all()
+        )
         visits_after_settlement = conn.execute(
             sa.text(
                 "SELECT COUNT(*) FROM encounter e JOIN encounter_settlement s USING (mdtrt_id) "
@@ -71,6 +82,7 @@ def test_settlements_seeder_fills_every_region_consistently_and_once(engine: sa.
         ).scalar_one()
         assert regions == SHIPPED_REGIONS
         assert days == set(report.days)  # the engine's own settlement dates, one per day played
+        assert past_hours and all(OPENING <= t <= CLOSING for t in past_hours)
         assert visits_after_settlement == 0  # the HIS's clock follows the gateway's
         assert cross > 0
         assert accumulator_mismatches(conn) == []

@@ -9,7 +9,7 @@ outpatient (门诊), pharmacy (药店购药) and inpatient (住院) encounters, 
 (2208/2103/2305), then each institution's 3201/3202 reconciliation (对账) for the day.
 Afterwards one ledger roll-up (日结汇总) folds the postings into the daily balances.
 
-Past days honestly: the in-process gateway runs on a shifted clock (:class:`DemoClock`, passed
+Past days honestly: the in-process gateway runs on a demo clock (:class:`DemoClock`, passed
 to :class:`yibao.api.nhsa.pipeline.Gateway`; the production server always uses the real clock),
 and the simulated HIS's wall clock (:data:`yibao.hissim.flows.his_clock`) follows it, so each
 day's settlements carry that day's times from the engine itself — nothing is edited afterwards.
@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -36,6 +37,8 @@ import structlog
 log = structlog.get_logger(__name__)
 
 CHINA = ZoneInfo("Asia/Shanghai")
+#: Opening hours of a past demo day (China time).
+OPENING, CLOSING = dt_time(8, 30), dt_time(18, 0)
 
 #: Days played: today and the days before it.
 DAYS = 4
@@ -66,12 +69,38 @@ class SeedReport:
 
 @dataclass(slots=True)
 class DemoClock:
-    """The real clock shifted by ``offset`` (the business time of the seeder's gateway)."""
+    """The business time of the seeder's gateway and HIS: the real clock, or a past day.
 
-    offset: timedelta = timedelta(0)
+    On a past day time starts at :data:`OPENING` (China time) and runs ``speed`` times faster
+    than real time, so a few seconds of play spread over the counter's opening hours; it stops
+    at :data:`CLOSING` (never runs into the next day). Always monotonic.
+    """
+
+    origin: datetime | None = None
+    started: float = 0.0
+    until: datetime | None = None
+    speed: float = 2400.0
+
+    def real(self) -> None:
+        """Follow the real clock (today)."""
+        self.origin = self.until = None
+
+    def past_day(self, day: date) -> None:
+        """Start ``day``'s opening hours now."""
+        self.origin = datetime.combine(day, OPENING, CHINA)
+        self.until = datetime.combine(day, CLOSING, CHINA)
+        self.started = time.monotonic()
+
+    @property
+    def is_real(self) -> bool:
+        return self.origin is None
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        if self.origin is None or self.until is None:
+            return datetime.now(UTC)
+        span = (self.until - self.origin).total_seconds()
+        elapsed = min((time.monotonic() - self.started) * self.speed, span)
+        return (self.origin + timedelta(seconds=elapsed)).astimezone(UTC)
 
 
 def demo_settlements_exist(engine: sa.Engine) -> bool:
@@ -163,7 +192,7 @@ def _play_institution(
 
     book = sim.Book()
     wallet = Wallet(url, *DEMO_CHANNEL)
-    qr_share = QR_SHARE if clock.offset == timedelta(0) else 0.0  # codes live on real time
+    qr_share = QR_SHARE if clock.is_real else 0.0  # 医保码 codes live on the real clock
     his_clock = flows.his_clock.set(clock)
     client = sim.client_for(url, code)
     try:
@@ -226,8 +255,12 @@ def seed_settlements(
     try:
         with in_process_server(app_engine, clock) as url:
             for back in range(days - 1, -1, -1):  # oldest day first, today last
-                clock.offset = -timedelta(days=back)
-                report.days.append(clock().astimezone(CHINA).date())
+                day = datetime.now(CHINA).date() - timedelta(days=back)
+                if back:
+                    clock.past_day(day)
+                else:
+                    clock.real()
+                report.days.append(day)
 
                 def run(job: tuple[str, list[str], list[str], int, int], back: int = back) -> None:
                     code, certnos, filed, n_cross, seed = job
