@@ -1,9 +1,9 @@
-"""Gateway secrets at rest (密钥加密存储): sealed with ``YIBAO_SECRET_KEY`` when it is set.
+"""Secrets at rest (密钥加密存储): sealed with the platform secret (:mod:`yibao.platform_secret`).
 
 The gateway must know each institution's SK to check HMAC signatures, so SKs cannot be hashed;
-they are encrypted (Fernet: AES-128-CBC + HMAC-SHA256, key = SHA-256 of ``YIBAO_SECRET_KEY``)
-and stored as ``fernet:<token>``. Without ``YIBAO_SECRET_KEY`` they are stored as given (the
-embedded development setup); values written before a key was set stay readable.
+they are encrypted (Fernet: AES-128-CBC + HMAC-SHA256, key = SHA-256 of the platform secret) and
+stored as ``fernet:<token>``. Values written before sealing was introduced (no prefix) stay
+readable; an empty key leaves a value as given (only used by unit tests of this module).
 """
 
 from __future__ import annotations

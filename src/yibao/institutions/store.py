@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.dialects import postgresql as pg
 
 from yibao.institutions.model import Credential, Institution, Operator, SignIn
 from yibao.institutions.sealing import SealError, seal, unseal
+from yibao.platform_secret import secret_key
 
 log = structlog.get_logger(__name__)
 
@@ -185,7 +185,7 @@ def set_online_flag(conn: sa.Connection, code: str, flag: str) -> bool:
 
 
 def _sealing_key() -> str:
-    return os.environ.get("YIBAO_SECRET_KEY", "")
+    return secret_key()  # YIBAO_SECRET_KEY, else <data_dir>/secret.key: SKs are always sealed
 
 
 def _credential(m: Any) -> Credential:
@@ -198,7 +198,7 @@ def _credential(m: Any) -> Credential:
 
 
 def add_credential(conn: sa.Connection, cred: Credential) -> None:
-    """Store (or replace) a credential; the SK is sealed when ``YIBAO_SECRET_KEY`` is set."""
+    """Store (or replace) a credential; the SK is sealed with the platform secret."""
     stmt = pg.insert(credential).values(
         app_key=cred.app_key,
         fixmedins_code=cred.fixmedins_code,

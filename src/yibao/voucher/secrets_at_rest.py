@@ -15,42 +15,11 @@ Values stored before encryption (no ``fernet:`` prefix) stay readable; the migra
 from __future__ import annotations
 
 import base64
-import contextlib
-import os
-import secrets
-from functools import lru_cache
-from pathlib import Path
 
-from yibao.config import get_settings
 from yibao.institutions.sealing import PREFIX, seal, unseal
+from yibao.platform_secret import KEY_FILE, secret_key
 
-KEY_FILE = "secret.key"
-
-
-@lru_cache(maxsize=4)
-def _key_from(env_value: str, data_dir: str) -> str:
-    if env_value:
-        return env_value
-    path = Path(data_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(32) + "\n")
-        with contextlib.suppress(FileExistsError):  # another process won the race: use theirs
-            os.link(tmp, path)
-        tmp.unlink()
-    key = path.read_text(encoding="utf-8").strip()
-    if not key:
-        raise RuntimeError(f"{path} 为空：请恢复平台密钥文件或设置 YIBAO_SECRET_KEY")
-    return key
-
-
-def secret_key() -> str:
-    """The platform secret: ``YIBAO_SECRET_KEY``, else ``<data_dir>/secret.key`` (created once)."""
-    settings = get_settings()
-    return _key_from(settings.secret_key, str(settings.data_dir))
+__all__ = ["KEY_FILE", "open_bytes", "open_text", "seal_bytes", "seal_text", "secret_key"]
 
 
 def seal_text(value: str) -> str:
