@@ -25,12 +25,14 @@ from sqlalchemy import Engine
 
 from tests.conftest import new_database
 from tests.e2e.settlement.conftest import make
+from tests.e2e.staff_login import create_staff, login
 from tests.integration.crossregion.people import insured
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.catalog import service as catalog
 from yibao.checkout import model as checkout_model
 from yibao.clearing import service as clearing
 from yibao.client import NhsaClient
+from yibao.console.model import Role
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
 from yibao.encounter import store as encounter_store
@@ -62,6 +64,7 @@ class World:
     certno: str
     gd_url: str
     gd_lossy_url: str
+    gd_db_url: str
     hub_url: str
 
 
@@ -97,7 +100,7 @@ def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iter
     gd_srv = server_factory(urls[0], {**gd_env, "YIBAO_HUB_URL": hub_srv.url})
     gd_lossy = server_factory(urls[0], {**gd_env, "YIBAO_HUB_URL": hub_lossy.url})
     _start(gd_srv, gd_lossy)
-    yield World(gd, hb, hub, psn_no, person.certno, gd_srv.url, gd_lossy.url, hub_srv.url)
+    yield World(gd, hb, hub, psn_no, person.certno, gd_srv.url, gd_lossy.url, urls[0], hub_srv.url)
     for e in (gd, hb, hub):
         e.dispose()
 
@@ -249,15 +252,44 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     # monthly inter-province clearing: each side's statement equals the settlements, and the hub
     # agrees with both provinces' figures
     period = f"{datetime.now(UTC):%Y-%m}"
+    # Guangdong's bureau over the clearing admin API (console sessions): the inter-province
+    # statement is built, confirmed and approved by two province administrators; a city
+    # administrator of Guangzhou may read it but not act on it
+    for user, role, region in (("gd_prov_a", Role.PROVINCE_ADMIN, None),
+                               ("gd_prov_b", Role.PROVINCE_ADMIN, None),
+                               ("gz_city", Role.CITY_ADMIN, GZ)):  # fmt: skip
+        create_staff(w.gd_db_url, user, role, admdvs=region)
+    prov_a, prov_b, gz_city = (login(w.gd_url, u) for u in ("gd_prov_a", "gd_prov_b", "gz_city"))
+    assert (
+        gz_city.post(
+            "/api/clearing/admin/runs", json={"month": period, "pair": [GS, GZ]}
+        ).status_code
+        == 403
+    )
+    r = prov_a.post("/api/clearing/admin/runs", json={"month": period, "pair": [GS, GZ]})
+    assert r.status_code == 200, r.text
+    (gd_stmt,) = r.json()["data"]
+    assert gd_stmt["pair"] == [GS, GZ] and gd_stmt["payer"] == GS
+    assert gd_stmt["net_amount"] == expected.setlinfo.fund_pay_sumamt
+    path = f"/api/clearing/admin/statements/{gd_stmt['stmt_id']}"
+    assert gz_city.get(path).status_code == 200
+    assert gz_city.post(f"{path}/confirm").status_code == 403  # 省间清算: province only
+    assert prov_a.post(f"{path}/confirm").status_code == 200
+    assert prov_a.post(f"{path}/approve").status_code == 409  # not the confirmer
+    approved = prov_b.post(f"{path}/approve")
+    assert approved.status_code == 200 and approved.json()["data"]["state"] == "approved"
+    for client in (prov_a, prov_b, gz_city):
+        client.close()
     reports = []
+    with w.hb.begin() as conn:
+        (hb_stmt,) = clearing.run(conn, period, actor="hubei-clerk")
+    assert hb_stmt.pair == (GS, GZ) and hb_stmt.payer == GS
+    assert hb_stmt.net_amount == expected.setlinfo.fund_pay_sumamt
     for engine, prov, node in ((w.gd, "44", "guangdong"), (w.hb, "42", "hubei")):
         cfg = HubSettings(secret=SECRET, node=node, province=prov, hub_url=w.hub_url, peers={},
                           timeout=10)  # fmt: skip
         with engine.begin() as conn:
-            (stmt,) = clearing.run(conn, period, actor=f"{node}-clerk")
             reports.append(hub_client.report_clearing(conn, period, cfg=cfg))
-        assert stmt.pair == (GS, GZ) and stmt.payer == GS
-        assert stmt.net_amount == expected.setlinfo.fund_pay_sumamt
         with engine.connect() as conn:
             assert verify(conn).ok
     assert all(rep["agree"] for rep in reports), reports
