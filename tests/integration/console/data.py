@@ -234,7 +234,8 @@ def _settle(engine: Engine, psn_no: str, insutype: str, psn_type: str, insuplc: 
             accumulator_deltas={},
             acc_year=when.year,
             setl_time=when,
-            clr_type="41",
+            # 清算类别 follows the visit: 21 住院, 41 药店购药, 11 门诊 (code table clr_type §3.10)
+            clr_type="21" if med_type.startswith("2") else "41" if med_type == "41" else "11",
         )
     return rec.setl_id
 
