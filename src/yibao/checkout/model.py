@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from yibao.catalog.model import ClassifiedLine, split_line
+from yibao.encounter.amounts import AMOUNT_FIELDS
 from yibao.money import fen_str, fen_to_yuan
 from yibao.registry.model import Person as RegistryPerson
 from yibao.registry.model import RegistrySnapshot
@@ -46,7 +47,8 @@ CLAIMED_AMOUNTS = (
     "inscp_scp_amt",
 )
 
-#: setlinfo amount fields in fen (表93 + hifdm_pay of [HN127])
+#: setlinfo amount fields in fen (表93 + hifdm_pay of [HN127]): the encounter store's list
+SETLINFO_AMOUNTS = AMOUNT_FIELDS
 SETLINFO_AMOUNTS = (
     "medfee_sumamt",
     "fulamt_ownpay_amt",

@@ -29,27 +29,8 @@ from yibao.registry.rows import (
     normalize_header,
 )
 
-STAGE_COLUMNS = (
-    "row",
-    "psn_cert_type",
-    "certno",
-    "psn_name",
-    "gend",
-    "naty",
-    "brdy",
-    "tel",
-    "town",
-    "insutype",
-    "psn_insu_stas",
-    "psn_insu_date",
-    "paus_insu_date",
-    "psn_type",
-    "insuplc_admdvs",
-    "emp_no",
-    "emp_name",
-    "flxempe_flag",
-    "cvlserv_flag",
-)
+# the staging table's columns: the file row number, then every file column but psn_no
+STAGE_COLUMNS = ("row", *(c for c in COLUMNS if c != "psn_no"))
 
 
 class ImportRefused(ValueError):
