@@ -250,7 +250,6 @@ def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
     side, and 2102 opens the sale and settles it through the hub like :func:`settle`."""
     from yibao.api.nhsa import fields
     from yibao.api.nhsa.handlers import _settle_common as common
-    from yibao.checkout import service as checkout
     from yibao.encounter import service as encounters
 
     info = ctx.node("druginfo")
@@ -267,9 +266,7 @@ def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
     day = begntime.date()
     region, person = insured_region(ctx, info, psn_no=psn_no, insutype=insutype, on=day)
     with common.refusals(w):
-        classified = checkout.classify(
-            ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
-        )
+        classified = common.classify(ctx, day, lines)
     bill = Bill(psn_no=psn_no, insutype=insutype, insuplc_admdvs=region, med_type=med_type,
                 service_date=day, items=tuple(c.item for c in classified), acct_used_flag=acct,
                 dise_codg=fields.text(info, "dise_codg", w, max_len=30) or None)  # fmt: skip

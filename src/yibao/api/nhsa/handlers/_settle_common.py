@@ -22,6 +22,7 @@ from yibao.api.nhsa.fields import InputError
 from yibao.catalog.model import ClassifiedLine
 from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
+from yibao.checkout import service as checkout_service
 from yibao.checkout.service import CheckoutError, Priced, Settled
 from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
@@ -233,6 +234,19 @@ def is_emergency(*exp_contents: Any) -> bool:
         if flags.get("IPT_TYPE") == "2" or flags.get("OTP_ER_REFL_FLAG") in ("1", "3"):
             return True
     return False
+
+
+def same_visit(rows: Sequence[dict[str, Any]], mdtrt_id: str, psn_no: str, where: str) -> None:
+    """Every line of one upload (2204/2301) must name the same visit and person as the first."""
+    for i, row in enumerate(rows[1:], start=1):
+        for key, want in (("mdtrt_id", mdtrt_id), ("psn_no", psn_no)):
+            if fields.text(row, key, f"{where}[{i}]", required=True) != want:
+                raise InputError(f"{where}[{i}].{key}", f"同一次上传的明细须属于同一就诊（{want}）")
+
+
+def classify(ctx: Context, day: date, lines: Sequence[FeeLine]) -> list[ClassifiedLine]:
+    """Classify fee lines by the treatment place's catalogue (就医地目录): the caller's region."""
+    return checkout_service.classify(ctx.conn, ctx.institution.admdvs, day, catalog_lines(lines))
 
 
 def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None, dict[str, Any]]:

@@ -134,15 +134,10 @@ def upload_fees(ctx: Context) -> dict[str, Any]:
     w = "input.feedetail"
     lines = common.read_lines(rows, w, allow_negative=True)
     enc = visit(ctx, rows[0], f"{w}[0]")
-    for i, row in enumerate(rows[1:], start=1):
-        for key, want in (("mdtrt_id", enc.mdtrt_id), ("psn_no", enc.psn_no)):
-            if fields.text(row, key, f"{w}[{i}]", required=True) != want:
-                raise InputError(f"{w}[{i}].{key}", f"同一次上传的明细须属于同一就诊（{want}）")
+    common.same_visit(rows, enc.mdtrt_id, enc.psn_no, w)
     day, _, _ = common.service_day(ctx, enc.mdtrt_id)
     with common.refusals():
-        classified = checkout.classify(
-            ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
-        )
+        classified = common.classify(ctx, day, lines)
         encounters.upload_inpatient_fees(
             ctx.conn,
             enc.mdtrt_id,

@@ -39,9 +39,7 @@ def _purchase(
     day = begntime.date()
     region = common.insured_region(ctx, psn_no, insutype, day, w)
     with common.refusals(w):
-        classified = checkout.classify(
-            ctx.conn, ctx.institution.admdvs, day, common.catalog_lines(lines)
-        )
+        classified = common.classify(ctx, day, lines)
         bill = checkout.Bill(
             psn_no=psn_no,
             insutype=insutype,
