@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -60,32 +61,28 @@ async def _signed(request: Request) -> tuple[HubSettings, str, dict[str, Any]] |
     return cfg, request.headers.get(HEADER_NODE, ""), payload
 
 
-@router.post("/relay/settle")
-async def relay_settle(request: Request) -> Any:
+async def _relay(request: Request, hop: Callable[..., Any]) -> Any:
+    """A signed relay request (中转) handed to ``hop`` (settle or reverse) off the event loop."""
     got = await _signed(request)
     if isinstance(got, JSONResponse):
         return got
     cfg, node, payload = got
     try:
         return await run_in_threadpool(
-            service.relay_settle, request.app.state.engine, payload, from_node=node, cfg=cfg
+            hop, request.app.state.engine, payload, from_node=node, cfg=cfg
         )
     except service.HubError as e:
         return _err(e.status, e.message, **e.extra)
 
 
+@router.post("/relay/settle")
+async def relay_settle(request: Request) -> Any:
+    return await _relay(request, service.relay_settle)
+
+
 @router.post("/relay/reverse")
 async def relay_reverse(request: Request) -> Any:
-    got = await _signed(request)
-    if isinstance(got, JSONResponse):
-        return got
-    cfg, node, payload = got
-    try:
-        return await run_in_threadpool(
-            service.relay_reverse, request.app.state.engine, payload, from_node=node, cfg=cfg
-        )
-    except service.HubError as e:
-        return _err(e.status, e.message)
+    return await _relay(request, service.relay_reverse)
 
 
 @router.get("/relay/{relay_id}")
