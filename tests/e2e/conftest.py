@@ -25,9 +25,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``python -m uvicorn`` over ``app_from_env``: start, wait until healthy, kill."""
+    """``python -m uvicorn`` over ``app_from_env`` (or another ``app`` factory, e.g. a test's
+    fault-injecting wrapper): start, wait until healthy, kill."""
 
-    def __init__(self, db_url: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        extra_env: dict[str, str] | None = None,
+        *,
+        app: str = "yibao.api.app:app_from_env",
+    ) -> None:
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, YIBAO_DATABASE_URL=db_url, **(extra_env or {}))
@@ -41,7 +49,7 @@ class ServerProcess:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "yibao.api.app:app_from_env",
+                self.app,
                 "--factory",
                 "--host",
                 "127.0.0.1",

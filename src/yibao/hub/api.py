@@ -4,20 +4,22 @@
 
 Hub role (``YIBAO_HUB_PEERS`` set):
   POST /api/hub/relay/settle · POST /api/hub/relay/reverse · GET /api/hub/relay/{relay_id}
-  POST /api/hub/relay/person
-  POST /api/hub/clearing/report · GET /api/hub/clearing/{period}
+  POST /api/hub/relay/price (预结算 dry run) · POST /api/hub/relay/person
+  POST /api/hub/relay/ec-query (a scanned 医保码 to the province that issued it)
+  POST /api/hub/clearing/report · GET /api/hub/clearing/{period}/{province}
 Insured-side role (any deployment):
-  POST /api/hub/insured/settle · POST /api/hub/insured/reverse · POST /api/hub/insured/person
+  POST /api/hub/insured/settle · POST /api/hub/insured/reverse · POST /api/hub/insured/price
+  POST /api/hub/insured/person · POST /api/hub/insured/ec-query
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -85,6 +87,18 @@ async def relay_reverse(request: Request) -> Any:
     return await _relay(request, service.relay_reverse)
 
 
+@router.post("/relay/price")
+async def relay_price(request: Request) -> Any:
+    """预结算: forwarded to the insured province, nothing stored (safe to repeat)."""
+    return await _relay(request, service.relay_price)
+
+
+@router.post("/relay/ec-query")
+async def relay_ec_query(request: Request) -> Any:
+    """A scanned e-voucher code, forwarded to the province that issued it."""
+    return await _relay(request, service.relay_ec_query)
+
+
 @router.get("/relay/{relay_id}")
 async def relay_record(relay_id: str, request: Request) -> Any:
     got = await _signed(request)
@@ -112,6 +126,20 @@ async def clearing_report(request: Request) -> Any:
         return _err(422, str(e))
 
 
+@router.get("/clearing/{period}/{province}")
+async def clearing_statement(period: str, province: str, request: Request) -> Any:
+    """The hub's inter-province statement of ``period`` for ``province`` (省间清算单)."""
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    try:
+        return await run_in_threadpool(
+            service.clearing_statement, request.app.state.engine, period, province
+        )
+    except service.HubError as e:
+        return _err(e.status, e.message)
+
+
 @router.post("/insured/settle")
 async def insured_settle(request: Request) -> Any:
     got = await _signed(request)
@@ -127,8 +155,6 @@ async def insured_settle(request: Request) -> Any:
         answer = await run_in_threadpool(run)
     except insured.Conflict as e:
         return _err(409, str(e))
-    if cfg.fault_delay:  # test only: the answer is lost in transit after the commit
-        await asyncio.sleep(cfg.fault_delay)
     return answer
 
 
@@ -175,3 +201,35 @@ async def insured_person(request: Request) -> Any:
             return insured.person_info(conn, payload, node=node)
 
     return await run_in_threadpool(run)
+
+
+@router.post("/insured/price")
+async def insured_price(request: Request) -> Any:
+    """预结算 on the insured side, in a READ ONLY transaction that is rolled back."""
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    cfg, _, payload = got
+
+    def run() -> dict[str, Any]:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            try:
+                return insured.price(conn, payload, province=cfg.province)
+            finally:
+                conn.rollback()
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/insured/ec-query")
+async def insured_ec_query(request: Request) -> Any:
+    """A code this province issued, scanned at an institution elsewhere (ec.query)."""
+    from yibao.voucher.api import service_of
+
+    got = await _signed(request)
+    if isinstance(got, JSONResponse):
+        return got
+    cfg, node, payload = got
+    svc = service_of(request)
+    return await run_in_threadpool(insured.ec_query, svc, payload, province=cfg.province, node=node)

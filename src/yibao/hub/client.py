@@ -30,8 +30,8 @@ import sqlalchemy as sa
 
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter
-from yibao.hub.http import signed_post
-from yibao.hub.model import REVERSED, SETTLED, RelayError, RelayRequest, province
+from yibao.hub.http import signed_get, signed_post
+from yibao.hub.model import PRICED, REVERSED, SETTLED, RelayError, RelayRequest, province
 from yibao.hub.settings import HubSettings
 from yibao.ledger import post_reversal, post_settlement, posting_from_setlinfo
 
@@ -40,8 +40,11 @@ __all__ = [
     "RelayRequest",
     "RelayResult",
     "cancel_relayed",
+    "clearing_statement",
     "is_cross_province",
+    "price_settlement",
     "record_relayed",
+    "relay_ec_query",
     "relay_person_info",
     "relay_settlement",
     "report_clearing",
@@ -110,6 +113,35 @@ def relay_settlement(request: RelayRequest, *, cfg: HubSettings | None = None) -
     )
 
 
+def price_settlement(request: RelayRequest, *, cfg: HubSettings | None = None) -> RelayResult:
+    """预结算 (dry run) of ``request`` by the insured side through the hub: the split it would
+    record now (its policy, filings, accumulators and account), with nothing written on any
+    side. Safe to repeat; ``relay_id`` is only echoed (``insu_setl_id`` is empty). Raises
+    :class:`RelayError` on a refusal or a hop failure (nothing to undo)."""
+    cfg = cfg or HubSettings()
+    try:
+        r = _post(cfg, "/api/hub/relay/price", request.to_json())
+        body: dict[str, Any] = (
+            r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+        )
+    except (httpx.HTTPError, ValueError) as e:
+        raise RelayError(f"中转平台无应答：{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise RelayError(str(body.get("message") or f"中转平台拒绝：HTTP {r.status_code}"))
+    if body.get("status") != PRICED:
+        raise RelayError(f"参保地拒绝预结算：{body.get('err_msg', '')}")
+    return RelayResult(
+        relay_id=request.relay_id,
+        psn_no=str(body["psn_no"]),
+        insu_setl_id="",
+        filing=str(body.get("filing", "")),
+        setlinfo=body["setlinfo"],
+        setldetail=body["setldetail"],
+        items=body["items"],
+        raw=body,
+    )
+
+
 def _reverse_or_raise(request: RelayRequest, cfg: HubSettings, why: str) -> None:
     try:
         reverse_settlement(
@@ -158,10 +190,11 @@ def record_relayed(
     msgid: str,
     setl_time: datetime,
     chrg_bchno: str | None = None,
+    mid_setl: bool = False,
 ) -> encounters.SettlementRecord:
     """Record the insured side's split on this side's visit and post the ledger chain (the
     treatment region advances the money against its clearing account). No accumulators change
-    here: they live in the insured deployment."""
+    here: they live in the insured deployment. ``mid_setl``: a 中途结算 (the stay goes on)."""
     info = {**result.setlinfo, "medins_setl_id": msgid, "relay_id": result.relay_id,
             "insu_setl_id": result.insu_setl_id}  # fmt: skip
     rec = encounters.record_settlement(
@@ -169,7 +202,7 @@ def record_relayed(
         trace={"relayed": result.relay_id, "insu_setl_id": result.insu_setl_id, "filing": result.filing},
         accumulator_deltas={}, acc_year=int(result.raw.get("acc_year", setl_time.year)),
         setl_time=setl_time, clr_type=str(result.setlinfo.get("clr_type", "")),
-        clr_optins=visit.mdtrtarea_admvs, chrg_bchno=chrg_bchno,
+        clr_optins=visit.mdtrtarea_admvs, chrg_bchno=chrg_bchno, mid_setl=mid_setl,
     )  # fmt: skip
     post_settlement(
         conn,
@@ -246,19 +279,61 @@ def report_clearing(
     return dict(r.json())
 
 
+def clearing_statement(period: str, *, cfg: HubSettings | None = None) -> dict[str, Any]:
+    """The hub's inter-province statement (省间清算单) of ``period`` for this province: per
+    direction the hub's relay figures and each province's report, per pair who pays whom."""
+    cfg = cfg or HubSettings()
+    if not cfg.province:
+        raise RelayError("YIBAO_PROVINCE 未配置")
+    if not cfg.hub_url or not cfg.secret:
+        raise RelayError("跨省中转未配置 (YIBAO_HUB_URL / YIBAO_HUB_SECRET)")
+    try:
+        r = signed_get(cfg.hub_url, f"/api/hub/clearing/{period}/{cfg.province}",
+                       secret=cfg.secret, node=cfg.node, timeout=cfg.timeout)  # fmt: skip
+    except httpx.HTTPError as e:
+        raise RelayError(f"中转平台无应答：{type(e).__name__}") from None
+    if r.status_code != 200:
+        raise RelayError(f"中转平台拒绝：HTTP {r.status_code} {r.text[:200]}")
+    return dict(r.json())
+
+
+def relay_ec_query(
+    insuplc_admdvs: str, query: dict[str, str], *, cfg: HubSettings | None = None
+) -> dict[str, Any]:
+    """A scanned code issued by another province (ec.query), verified and exchanged there for
+    an ecToken bound to ``query["orgId"]``. Answers ``{"status": "ok", "data": …}`` or
+    ``{"status": "refused", "code", "error", "message"}``; raises :class:`RelayError` when the
+    hub or the province cannot be reached."""
+    cfg = cfg or HubSettings()
+    try:
+        r = _post(cfg, "/api/hub/relay/ec-query", {**query, "insuplc_admdvs": insuplc_admdvs})
+    except httpx.HTTPError as e:
+        raise RelayError(f"中转平台无应答：{type(e).__name__}") from None
+    body = r.json() if r.status_code == 200 else {}
+    if body.get("status") not in ("ok", "refused"):
+        raise RelayError(f"中转平台拒绝：HTTP {r.status_code} {r.text[:200]}")
+    return dict(body)
+
+
 def relay_person_info(
     certno: str,
     insuplc_admdvs: str,
     on_date: date,
     *,
     psn_cert_type: str = "01",
+    ec_token: str = "",
+    org_id: str = "",
     cfg: HubSettings | None = None,
 ) -> dict[str, Any]:
     """1101 for a person insured in another province: the insured side's ``baseinfo`` /
-    ``insuinfo`` / ``idetinfo`` output, through the hub. Raises :class:`RelayError`."""
+    ``insuinfo`` / ``idetinfo`` output, through the hub. The person is named by ``certno``, or
+    (医保电子凭证, mdtrt_cert_type 01) by the ``ec_token`` that province issued for institution
+    ``org_id``, which it verifies. Raises :class:`RelayError`."""
     cfg = cfg or HubSettings()
     payload = {"psn_cert_type": psn_cert_type, "certno": certno, "insuplc_admdvs": insuplc_admdvs,
                "on_date": on_date.isoformat()}  # fmt: skip
+    if ec_token:
+        payload.update(ec_token=ec_token, org_id=org_id)
     try:
         r = _post(cfg, "/api/hub/relay/person", payload)
     except httpx.HTTPError as e:

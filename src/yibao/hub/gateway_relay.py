@@ -4,16 +4,18 @@ The settlement handlers call these small hooks when the envelope's or the visit'
 ``insuplc_admdvs`` belongs to another province (:func:`applies`): the person then lives in the
 insured province's deployment, reached through the hub (:mod:`yibao.hub.client`).
 
-- 1101 → :func:`person_info` (the insured side's ``baseinfo``/``insuinfo``/``idetinfo``);
-- 2201/2401/2101: the insured region is the envelope's (:func:`insured_region`), the person is
-  checked through the hub and kept on the visit for the settlement;
-- 2206/2303/2101 → :func:`pre_settle`: the treatment side's classification sums; the fund split
-  is only computed by the insured side at settlement (the hub offers no dry run);
+- 1101 → :func:`person_info` (the insured side's ``baseinfo``/``insuinfo``/``idetinfo``), by
+  certificate or by an e-voucher ecToken (mdtrt_cert_type 01) that the insured side verifies;
+- 2201/2401/2101/2102: the insured region is the envelope's (:func:`insured_region`), the person
+  is checked through the hub (certificate or ecToken) and kept on the visit for the settlement;
+- 2206/2303/2101 → :func:`pre_settle`: a dry run through the hub — the insured side prices the
+  bill with its policy, filings, accumulators and account and writes nothing anywhere;
 - 2207/2304/2102 → :func:`settle`: the insured side splits the bill (``relay_id`` = the HIS's
   settlement ``msgid``, one id end to end), this side records the relayed settlement and its
   ledger chain (the treatment region's fund advances against the clearing account) in the
-  request's one transaction. A refusal or a hop timeout (after the client's reversal) fails the
-  request as a whole;
+  request's one transaction. 2304 with ``mid_setl_flag=1`` (中途结算) is relayed the same way and
+  the stay goes on. A refusal or a hop timeout (after the client's reversal) fails the request
+  as a whole;
 - 2208/2305/2103/2601 → :func:`cancel` (via :func:`yibao.checkout.service.cancel`): reversed on
   the insured side through the hub first, then the local negative settlement.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,20 +61,48 @@ def _refused(e: RelayError) -> BusinessError:
     return BusinessError(f"跨省异地就医：{e.message}")
 
 
-def person_info(
-    ctx: Context, *, certno: str, psn_cert_type: str, psn_name: str, on: date
-) -> dict[str, Any]:
-    """1101 of a person insured in another province, answered by that province via the hub."""
-    region = ctx.envelope.insuplc_admdvs
-    if not certno:
-        raise InputError("input.data.certno", "跨省异地就医须传证件号码(certno)")
+EC_TOKEN = "01"  # mdtrt_cert_type 医保电子凭证: mdtrt_cert_no is the ecToken (§3.3)
+
+
+def _lookup(
+    ctx: Context, region: str, on: date, *, cert_type: str, cert_no: str, psn_cert_type: str,
+    certno: str,
+) -> dict[str, Any]:  # fmt: skip
+    """The insured side's 1101 output through the hub, by ecToken (01) or by certificate."""
     try:
-        out = client.relay_person_info(certno, region, on, psn_cert_type=psn_cert_type or "01")
+        if cert_type == EC_TOKEN:
+            return client.relay_person_info(
+                "", region, on, ec_token=cert_no, org_id=ctx.institution.fixmedins_code
+            )
+        return client.relay_person_info(certno, region, on, psn_cert_type=psn_cert_type or "01")
     except RelayError as e:
         raise _refused(e) from None
+
+
+def person_info(
+    ctx: Context,
+    *,
+    certno: str,
+    psn_cert_type: str,
+    psn_name: str,
+    on: date,
+    mdtrt_cert_type: str = "",
+    mdtrt_cert_no: str = "",
+) -> dict[str, Any]:
+    """1101 of a person insured in another province, answered by that province via the hub.
+
+    With ``mdtrt_cert_type`` 01 the ecToken (from the e-voucher exchange, bound to this
+    institution) names the person and the insured side verifies it; otherwise ``certno``."""
+    region = ctx.envelope.insuplc_admdvs
+    if mdtrt_cert_type != EC_TOKEN and not certno:
+        raise InputError("input.data.certno", "跨省异地就医须传证件号码(certno)")
+    out = _lookup(ctx, region, on, cert_type=mdtrt_cert_type, cert_no=mdtrt_cert_no,
+                  psn_cert_type=psn_cert_type, certno=certno)  # fmt: skip
     base = out.get("baseinfo") or {}
     if psn_name and psn_name != base.get("psn_name"):
         raise BusinessError("input.data.psn_name: 人员姓名与参保地登记不符")
+    if certno and mdtrt_cert_type == EC_TOKEN and certno.upper() != str(base.get("certno")).upper():
+        raise BusinessError("input.data.certno: 证件号码与医保电子凭证不符")
     return out
 
 
@@ -79,27 +110,35 @@ def insured_region(
     ctx: Context, data: Mapping[str, Any], *, psn_no: str, insutype: str, on: date
 ) -> tuple[str, dict[str, str]]:
     """The envelope's insured region, after the insured side confirmed the person (人员编号 and
-    险种); returns the person facts to keep on the visit (``info[PERSON_KEY]``)."""
+    险种); returns the person facts to keep on the visit (``info[PERSON_KEY]``). The person is
+    named by ``certno`` (or an ID-card ``mdtrt_cert_no``) or by the e-voucher ecToken
+    (``mdtrt_cert_type`` 01), which the insured side verifies for this institution."""
     region = ctx.envelope.insuplc_admdvs
     certno = str(data.get("certno") or "")
     cert_type = str(data.get("psn_cert_type") or "01")
-    if not certno and str(data.get("mdtrt_cert_type") or "") == "02":
-        certno = str(data.get("mdtrt_cert_no") or "")
-    if not certno:
+    mdtrt_cert_type = str(data.get("mdtrt_cert_type") or "")
+    mdtrt_cert_no = str(data.get("mdtrt_cert_no") or "")
+    if mdtrt_cert_type == EC_TOKEN:
+        if not mdtrt_cert_no:
+            raise InputError("input.data.mdtrt_cert_no", "医保电子凭证就诊须传ecToken")
+    elif not certno and mdtrt_cert_type == "02":
+        certno = mdtrt_cert_no
+    if not certno and mdtrt_cert_type != EC_TOKEN:
         raise InputError("input.data.certno", "跨省异地就医须传证件号码(certno)或以身份证就诊")
-    try:
-        out = client.relay_person_info(certno, region, on, psn_cert_type=cert_type)
-    except RelayError as e:
-        raise _refused(e) from None
+    out = _lookup(ctx, region, on, cert_type=mdtrt_cert_type, cert_no=mdtrt_cert_no,
+                  psn_cert_type=cert_type, certno=certno)  # fmt: skip
     base = out.get("baseinfo") or {}
     if base.get("psn_no") != psn_no:
         raise BusinessError("psn_no: 与参保地【1101】返回的人员编号不符")
+    if certno and certno.upper() != str(base.get("certno", "")).upper():
+        raise BusinessError("certno: 证件号码与参保地【1101】返回的不符")
     if not any(
         r.get("insutype") == insutype and r.get("insuplc_admdvs") == region
         for r in out.get("insuinfo") or []
     ):
         raise BusinessError(f"insutype: 参保地 {region} 无险种 {insutype} 的参保记录")
-    person = {"certno": certno, "psn_cert_type": cert_type,
+    person = {"certno": str(base.get("certno", "")),
+              "psn_cert_type": str(base.get("psn_cert_type", cert_type)),
               "psn_name": str(base.get("psn_name", ""))}  # fmt: skip
     return region, person
 
@@ -112,54 +151,94 @@ def _person(conn: sa.Connection, enc: Encounter) -> dict[str, str]:
     return {k: str(v) for k, v in person.items()}
 
 
-def _request(ctx: Context, enc: Encounter, bill: Bill) -> RelayRequest:
-    person = _person(ctx.conn, enc)
+def _request(
+    ctx: Context,
+    bill: Bill,
+    person: Mapping[str, str],
+    *,
+    insuplc_admdvs: str,
+    mdtrtarea_admvs: str,
+    mid_setl: bool = False,
+) -> RelayRequest:
     inst = ctx.institution
     return RelayRequest(
-        relay_id=ctx.msgid, insuplc_admdvs=enc.insuplc_admdvs, mdtrtarea_admvs=enc.mdtrtarea_admvs,
+        relay_id=ctx.msgid, insuplc_admdvs=insuplc_admdvs, mdtrtarea_admvs=mdtrtarea_admvs,
         fixmedins_code=inst.fixmedins_code, fixmedins_name=inst.fixmedins_name,
         hosp_lv=inst.hosp_lv or "", psn_cert_type=person.get("psn_cert_type", "01"),
         certno=person["certno"], psn_name=person.get("psn_name", ""), insutype=bill.insutype,
         med_type=bill.med_type, begndate=bill.service_date, items=bill.items,
         enddate=bill.endtime, emergency=bill.emergency, acct_used_flag=bill.acct_used_flag,
-        dise_codg=bill.dise_codg,
+        dise_codg=bill.dise_codg, mid_setl=mid_setl,
     )  # fmt: skip
 
 
-def _with_person(out: dict[str, Any], person: Mapping[str, str]) -> dict[str, Any]:
-    info = out["setlinfo"]
-    info.setdefault("psn_name", person.get("psn_name", ""))
-    info.setdefault("psn_cert_type", person.get("psn_cert_type", ""))
-    info.setdefault("certno", person.get("certno", ""))
+#: 表93 person fields, in order after ``psn_no``
+_PERSON_FIELDS = ("psn_name", "psn_cert_type", "certno", "gend", "naty", "brdy", "age")
+
+
+def _with_person(
+    out: dict[str, Any], person: Mapping[str, str], insured: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``setlinfo`` with the person's fields where the local answer has them (after
+    ``psn_no``): from the insured side's answer, else the facts kept at registration."""
+    facts: dict[str, Any] = {k: person[k] for k in _PERSON_FIELDS if person.get(k)}
+    for k in _PERSON_FIELDS:
+        if insured and insured.get(k) not in (None, ""):
+            facts[k] = insured[k]
+    if "age" in facts:
+        facts["age"] = Decimal(str(facts["age"])).quantize(Decimal("0.1"))
+    info: dict[str, Any] = {}
+    for key, value in out["setlinfo"].items():
+        if key in facts:
+            continue
+        info[key] = value
+        if key == "psn_no":
+            info.update(facts)
+    out["setlinfo"] = info
     return out
 
 
-def pre_settle(ctx: Context, enc: Encounter, bill: Bill, *, mdtrt_cert_type: str) -> dict[str, Any]:
-    """预结算 of a cross-province visit: the person is the one the insured side confirmed at
-    registration, and the answer carries the treatment side's classification sums (this side's
-    catalogue); the fund amounts are zero here, the insured side computes them at settlement (a
-    warning says so)."""
-    return _pre_output(ctx, enc.mdtrt_id, bill, _person(ctx.conn, enc), mdtrt_cert_type)
+def _claims_checked(claimed: Mapping[str, int | None] | None, setlinfo: Mapping[str, Any]) -> None:
+    if claimed:
+        ours = {k: int(str(v)) for k, v in setlinfo.items() if k in checkout_model.CLAIMED_AMOUNTS}
+        checkout_model.check_claims(claimed, ours)
 
 
-def _pre_output(
-    ctx: Context, mdtrt_id: str, bill: Bill, person: Mapping[str, str], mdtrt_cert_type: str
+def pre_settle(
+    ctx: Context,
+    enc: Encounter,
+    bill: Bill,
+    *,
+    mdtrt_cert_type: str,
+    claimed: Mapping[str, int | None] | None = None,
+    mid_setl: bool = False,
 ) -> dict[str, Any]:
-    from yibao.catalog.model import split_line
+    """预结算 of a cross-province visit: a dry run through the hub — the insured side prices
+    the bill (its policy, filings, accumulators, account) and nothing is written on any side.
+    The answer has the local pre-settlement's shape and the real fund amounts."""
+    person = _person(ctx.conn, enc)
+    request = _request(ctx, bill, person, insuplc_admdvs=enc.insuplc_admdvs,
+                       mdtrtarea_admvs=enc.mdtrtarea_admvs, mid_setl=mid_setl)  # fmt: skip
+    return _priced_output(ctx, enc.mdtrt_id, request, person, mdtrt_cert_type, claimed)
 
-    sums = {"medfee_sumamt": sum(i.det_item_fee_sumamt for i in bill.items)}
-    for s in (split_line(i) for i in bill.items):
-        for key, value in (("fulamt_ownpay_amt", s.fulamt_ownpay_amt),
-                           ("overlmt_selfpay", s.overlmt_amt),
-                           ("preselfpay_amt", s.preselfpay_amt),
-                           ("inscp_scp_amt", s.inscp_scp_amt)):  # fmt: skip
-            sums[key] = sums.get(key, 0) + value
-    info: dict[str, object] = {
-        **sums, "mdtrt_id": mdtrt_id, "psn_no": bill.psn_no, "insutype": bill.insutype,
-        "med_type": bill.med_type, "psn_cash_pay": sums["medfee_sumamt"],
-        "psn_part_amt": sums["medfee_sumamt"], "clr_type": "",
-    }  # fmt: skip
-    ctx.warn("跨省异地就医：基金支付金额由参保地在结算时计算，预结算仅含就医地目录分类金额")
+
+def _priced_output(
+    ctx: Context,
+    mdtrt_id: str,
+    request: RelayRequest,
+    person: Mapping[str, str],
+    mdtrt_cert_type: str,
+    claimed: Mapping[str, int | None] | None = None,
+) -> dict[str, Any]:
+    from yibao.api.nhsa.handlers import _settle_common as common
+
+    try:
+        priced = client.price_settlement(request)
+    except RelayError as e:
+        raise _refused(e) from None
+    with common.refusals():
+        _claims_checked(claimed, priced.setlinfo)
+    info = {**priced.setlinfo, "mdtrt_id": mdtrt_id}
     out = {
         "setlinfo": checkout_model.national_setlinfo(
             info,
@@ -171,9 +250,9 @@ def _pre_output(
             clr_way=checkout_model.CLR_WAY_BY_ITEM,
             clr_optins=ctx.institution.admdvs,
         ),
-        "setldetail": [],
+        "setldetail": checkout_model.national_setldetail(priced.setldetail),
     }
-    return _with_person(out, person)
+    return _with_person(out, person, priced.raw.get("person"))
 
 
 def settle(
@@ -184,12 +263,16 @@ def settle(
     claimed: Mapping[str, int | None] | None,
     chrg_bchno: str | None,
     mdtrt_cert_type: str,
+    mid_setl: bool = False,
 ) -> dict[str, Any]:
     """结算 of a cross-province visit through the hub, recorded here in the request's
-    transaction; the answer in the national ``setlinfo``/``setldetail`` shape."""
+    transaction; the answer in the national ``setlinfo``/``setldetail`` shape. ``mid_setl``
+    (2304 中途结算): the insured side settles the fees so far and the stay goes on here."""
     from yibao.api.nhsa.handlers import _settle_common as common
 
-    request = _request(ctx, enc, bill)
+    person = _person(ctx.conn, enc)
+    request = _request(ctx, bill, person, insuplc_admdvs=enc.insuplc_admdvs,
+                       mdtrtarea_admvs=enc.mdtrtarea_admvs, mid_setl=mid_setl)  # fmt: skip
     try:
         result = client.relay_settlement(request)
     except RelayError as e:
@@ -211,12 +294,13 @@ def settle(
     )  # fmt: skip
     with common.refusals():
         rec = client.record_relayed(
-            ctx.conn, enc, result, msgid=ctx.msgid, setl_time=ctx.now, chrg_bchno=chrg_bchno
-        )
+            ctx.conn, enc, result, msgid=ctx.msgid, setl_time=ctx.now, chrg_bchno=chrg_bchno,
+            mid_setl=mid_setl,
+        )  # fmt: skip
     balc = int(str(result.setlinfo.get("balc", 0) or 0))
     out = common.settlement_output(ctx, Settled(rec, balc, None), mdtrt_cert_type=mdtrt_cert_type)
     out["setlinfo"]["relay_id"] = result.relay_id
-    return _with_person(out, _person(ctx.conn, enc))
+    return _with_person(out, person, result.raw.get("person"))
 
 
 def relay_id_of(conn: sa.Connection, setl_id: str) -> str | None:
@@ -274,8 +358,10 @@ def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
     if total != sumamt:
         raise InputError(f"{w}.medfee_sumamt", f"与明细合计 {total} 分不符")
     detl = [checkout_model.split_row(c, with_hosp_part=True) for c in classified]
-    if not settle_now:  # 2101 writes nothing
-        out = _pre_output(ctx, "", bill, person, cert_type)
+    if not settle_now:  # 2101: a dry run through the hub, nothing written anywhere
+        request = _request(ctx, bill, person, insuplc_admdvs=region,
+                           mdtrtarea_admvs=ctx.institution.admdvs)  # fmt: skip
+        out = _priced_output(ctx, "", request, person, cert_type)
     else:
         with common.refusals():
             enc = encounters.open_pharmacy_sale(

@@ -23,3 +23,14 @@ def signed_post(
         HEADER_SIG: signature(secret, "POST", path, ts, body),
     }
     return httpx.post(base + path, content=body, headers=headers, timeout=timeout)
+
+
+def signed_get(base: str, path: str, *, secret: str, node: str, timeout: float) -> httpx.Response:
+    """GET ``base + path`` with the hub signature headers (over an empty body)."""
+    ts = str(int(time.time()))
+    headers = {
+        HEADER_NODE: node,
+        HEADER_TIME: ts,
+        HEADER_SIG: signature(secret, "GET", path, ts, b""),
+    }
+    return httpx.get(base + path, headers=headers, timeout=timeout)

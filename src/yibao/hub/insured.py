@@ -10,6 +10,8 @@ so this deployment's monthly clearing includes it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,16 +24,27 @@ from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.filing.service import filing_status
 from yibao.hub import store
-from yibao.hub.model import REFUSED, REVERSED, SETTLED, RelayRequest, request_hash, split_to_json
+from yibao.hub.model import (
+    PRICED,
+    REFUSED,
+    REVERSED,
+    SETTLED,
+    RelayRequest,
+    request_hash,
+    split_to_json,
+)
 from yibao.policy import PolicyError, resolve
 from yibao.registry import accounts
 from yibao.registry import service as registry
 from yibao.registry import store as registry_store
-from yibao.registry.model import NotEnrolled
+from yibao.registry.model import NotEnrolled, Person
 from yibao.settlement.engine import service_year
 from yibao.settlement.engine import settle as engine_settle
 from yibao.settlement.model import Encounter as EngineEncounter
 from yibao.settlement.model import SettlementError
+from yibao.voucher.base import resolve_ec_token
+from yibao.voucher.model import EcError, parse_code
+from yibao.voucher.service import VoucherService
 
 PHARMACY_HOSP_LV = "11"
 
@@ -73,9 +86,27 @@ def settle(
     return answer
 
 
-def _compute_and_record(
-    conn: sa.Connection, req: RelayRequest, province: str, now: datetime
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    """The insured side's split of a relayed request, not yet recorded."""
+
+    req: RelayRequest
+    psn_no: str
+    filing: str
+    year: int
+    priced: checkout.Priced
+    person: Person
+
+
+def _compute(
+    conn: sa.Connection, req: RelayRequest, province: str, now: datetime, *, lock: bool
+) -> _Computed | dict[str, Any]:
+    """Split ``req`` with this province's registry, filings, policy, accumulators and account.
+
+    With ``lock`` the accumulator and account rows stay locked until the transaction ends (a
+    settlement); without it nothing is locked or written (a dry run, 预结算). A refusal is
+    returned as the answer dict.
+    """
     if province and req.insuplc_admdvs[:2] != province:
         return _refused(
             req.relay_id, f"insuplc_admdvs: {req.insuplc_admdvs} 不属于本省 ({province})"
@@ -98,10 +129,14 @@ def _compute_and_record(
         conn, psn_no, req.insuplc_admdvs, req.mdtrtarea_admvs, req.begndate, req.emergency,
         settle_date=max(setl_day, req.enddate or req.begndate),
     )  # fmt: skip
-    counters = dict(
-        encounter_store.lock_accumulators(conn, psn_no, req.insuplc_admdvs, year).counters
-    )
-    balc = accounts.lock_balance(conn, psn_no)
+    if lock:
+        counters = dict(
+            encounter_store.lock_accumulators(conn, psn_no, req.insuplc_admdvs, year).counters
+        )
+        balc = accounts.lock_balance(conn, psn_no)
+    else:
+        counters = _read_counters(conn, psn_no, req.insuplc_admdvs, year)
+        balc = registry_store.balance(conn, psn_no)
     try:
         policy = resolve(req.insuplc_admdvs, req.begndate)
         enc = EngineEncounter(
@@ -129,6 +164,80 @@ def _compute_and_record(
         setldetail=checkout_model.setldetail_fen(result),
         deltas=checkout_model.flatten(result.deltas),
     )  # fmt: skip
+    return _Computed(req, psn_no, filing, year, priced, person)
+
+
+def _read_counters(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> dict[str, int]:
+    """The person's year accumulators (年度累计) as they stand, without a lock."""
+    t = encounter_store.encounter_accumulator
+    row = conn.execute(
+        sa.select(t.c.counters).where(
+            t.c.psn_no == psn_no, t.c.insuplc_admdvs == admdvs, t.c.year == year
+        )
+    ).scalar_one_or_none()
+    return {k: int(v) for k, v in (row or {}).items()}
+
+
+def _person_json(c: _Computed) -> dict[str, str]:
+    """The person facts the treatment side shows in ``setlinfo`` (表93: name … age)."""
+    p = c.person
+    return {"psn_name": p.psn_name, "psn_cert_type": p.psn_cert_type, "certno": p.certno,
+            "gend": p.gend, "naty": p.naty or "", "brdy": p.brdy.isoformat(),
+            "age": str(c.priced.snapshot.age)}  # fmt: skip
+
+
+def _answer(
+    c: _Computed,
+    status: str,
+    setlinfo: Mapping[str, Any],
+    setldetail: Sequence[Mapping[str, Any]],
+    **extra: Any,
+) -> dict[str, Any]:
+    result = c.priced.result
+    return {
+        "relay_id": c.req.relay_id,
+        "status": status,
+        "psn_no": c.psn_no,
+        **extra,
+        "filing": c.filing,
+        "acc_year": c.year,
+        "person": _person_json(c),
+        "setlinfo": {k: (v if isinstance(v, int | str) else str(v)) for k, v in setlinfo.items()},
+        "setldetail": [dict(d) for d in setldetail],
+        "items": [split_to_json(s) for s in result.items],
+        "trace": [
+            {"step": t.step, "label": t.label, "amount": t.amount, "detail": t.detail}
+            for t in result.trace
+        ],
+    }
+
+
+def price(
+    conn: sa.Connection, raw: dict[str, Any], *, province: str = "", now: datetime | None = None
+) -> dict[str, Any]:
+    """预结算 (dry run) of a relayed request: the split this side would record now, from the
+    same policy, filings, accumulators and account balance, with no lock and no write at all
+    (the caller runs it in a read-only transaction). Safe to repeat: the same request against
+    the same state answers the same; the ``relay_id`` is only echoed and reserves nothing, so
+    a later settle (any id) is unaffected."""
+    now = now or datetime.now(UTC)
+    try:
+        req = RelayRequest.from_json(raw)
+    except ValueError as e:
+        return _refused(str(raw.get("relay_id", "")), str(e))
+    got = _compute(conn, req, province, now, lock=False)
+    if isinstance(got, dict):
+        return got
+    return _answer(got, PRICED, got.priced.setlinfo, got.priced.setldetail)
+
+
+def _compute_and_record(
+    conn: sa.Connection, req: RelayRequest, province: str, now: datetime
+) -> dict[str, Any]:
+    got = _compute(conn, req, province, now, lock=True)
+    if isinstance(got, dict):
+        return got
+    result = got.priced.result
     lines = [
         FeeLine(
             i.feedetl_sn, i.med_list_codg, i.med_list_codg, i.det_item_fee_sumamt, i.cnt, i.pric
@@ -150,33 +259,23 @@ def _compute_and_record(
         for s in result.items
     ]
     visit = encounters.open_pharmacy_sale(
-        conn, psn_no=psn_no, insutype=req.insutype, med_type=req.med_type,
+        conn, psn_no=got.psn_no, insutype=req.insutype, med_type=req.med_type,
         fixmedins_code=req.fixmedins_code, insuplc_admdvs=req.insuplc_admdvs,
         mdtrtarea_admvs=req.mdtrtarea_admvs, begntime=now, lines=lines, splits=splits,
         msgid=req.relay_id,
-        info={"relay_id": req.relay_id, "relayed": True, "fixmedins_name": req.fixmedins_name},
+        info={"relay_id": req.relay_id, "relayed": True, "fixmedins_name": req.fixmedins_name,
+              "mid_setl": req.mid_setl},
     )  # fmt: skip
     try:
-        done = checkout.settle(conn, visit, priced, msgid=req.relay_id, setl_time=now)
+        done = checkout.settle(
+            conn, visit, got.priced, msgid=req.relay_id, setl_time=now, mid_setl=req.mid_setl
+        )
     except checkout.CheckoutError as e:
         raise RuntimeError(e.err_msg) from e  # rolls the whole transaction back
-    return {
-        "relay_id": req.relay_id,
-        "status": SETTLED,
-        "psn_no": psn_no,
-        "insu_setl_id": done.record.setl_id,
-        "filing": filing,
-        "acc_year": year,
-        "setlinfo": {
-            k: (v if isinstance(v, int | str) else str(v)) for k, v in done.record.setlinfo.items()
-        },
-        "setldetail": [dict(d) for d in done.record.setldetail],
-        "items": [split_to_json(s) for s in result.items],
-        "trace": [
-            {"step": t.step, "label": t.label, "amount": t.amount, "detail": t.detail}
-            for t in result.trace
-        ],
-    }
+    return _answer(
+        got, SETTLED, done.record.setlinfo, done.record.setldetail,
+        insu_setl_id=done.record.setl_id,
+    )  # fmt: skip
 
 
 def reverse(conn: sa.Connection, relay_id: str, *, now: datetime | None = None) -> dict[str, Any]:
@@ -205,17 +304,54 @@ def reverse(conn: sa.Connection, relay_id: str, *, now: datetime | None = None) 
 
 def person_info(conn: sa.Connection, raw: dict[str, Any], *, node: str) -> dict[str, Any]:
     """The 1101 answer (人员信息获取) for a person of this province, for a treatment side
-    elsewhere; the disclosure is audited by the registry (actor ``hub:<node>``)."""
-    certno = str(raw.get("certno", ""))
-    cert_type = str(raw.get("psn_cert_type", "01"))
+    elsewhere; the disclosure is audited by the registry (actor ``hub:<node>``).
+
+    The person is named by certificate (``psn_cert_type``/``certno``) or by an e-voucher
+    ``ec_token`` (医保电子凭证, mdtrt_cert_type 01), which must have been issued by this province
+    for the presenting institution ``org_id`` and still be valid."""
     try:
         on_date = date.fromisoformat(str(raw.get("on_date", "")))
     except ValueError:
         return {"status": REFUSED, "err_msg": "on_date: 日期格式须为 yyyy-MM-dd"}
-    psn_no = registry.find_psn_no_by_cert(conn, cert_type, certno) if certno else None
+    token = str(raw.get("ec_token") or "")
+    actor = f"hub:{node}"
+    if token:
+        org_id = str(raw.get("org_id") or "")
+        try:
+            psn_no: str | None = resolve_ec_token(conn, token, org_id, datetime.now(UTC))
+        except EcError as e:
+            return {"status": REFUSED, "error": e.key, "err_msg": f"mdtrt_cert_no: {e.message}"}
+        actor = f"hub:{node}/org:{org_id}"
+    else:
+        certno = str(raw.get("certno", ""))
+        cert_type = str(raw.get("psn_cert_type", "01"))
+        psn_no = registry.find_psn_no_by_cert(conn, cert_type, certno) if certno else None
     if psn_no is None:
         return {"status": REFUSED, "err_msg": "certno: 参保地查无此人"}
-    out = registry.person_info_1101(
-        conn, psn_no, on_date, actor=f"hub:{node}", purpose="1101-relay"
-    )
+    out = registry.person_info_1101(conn, psn_no, on_date, actor=actor, purpose="1101-relay")
     return {"status": "ok", "output": out}
+
+
+def ec_query(
+    svc: VoucherService, raw: dict[str, Any], *, province: str, node: str
+) -> dict[str, Any]:
+    """Exchange a code this province issued (ec.query / 6101), scanned by institution
+    ``orgId`` in another province: the usual checks (signature, expiry, single use, voucher
+    and channel) and an ecToken bound to that institution. ``{"status": "ok", "data": …}`` or
+    ``{"status": "refused", "code", "error", "message"}``."""
+    qr = str(raw.get("qrCode") or "")
+    try:
+        claims, _, _ = parse_code(qr)
+        if province and claims.admdvs[:2] != province:
+            raise EcError("EC_CODE_FOREIGN", f"参保地 {claims.admdvs} 不属于本省 ({province})")
+        data = svc.exchange(
+            qr, org_id=str(raw.get("orgId") or ""),
+            business_type=str(raw.get("businessType") or ""),
+            operator_id=str(raw.get("operatorId") or ""),
+            operator_name=str(raw.get("operatorName") or ""),
+            office_id=str(raw.get("officeId") or ""), office_name=str(raw.get("officeName") or ""),
+            out_biz_no=str(raw.get("outBizNo") or ""),
+        )  # fmt: skip
+    except EcError as e:
+        return {"status": REFUSED, "code": e.code, "error": e.key, "message": e.message}
+    return {"status": "ok", "data": data}

@@ -33,6 +33,7 @@ PENDING = "pending"  # sent, outcome not known yet (a timeout leaves it here unt
 SETTLED = "settled"
 REFUSED = "refused"  # the insured side refused it (nothing recorded there)
 REVERSED = "reversed"  # 冲正: undone (or never done) on the insured side
+PRICED = "priced"  # a dry run (预结算): computed by the insured side, nothing recorded anywhere
 
 HEADER_NODE = "X-Yibao-Hub-Node"
 HEADER_TIME = "X-Yibao-Hub-Timestamp"
@@ -176,6 +177,7 @@ class RelayRequest:
     emergency: bool = False
     acct_used_flag: str = "0"
     dise_codg: str | None = None
+    mid_setl: bool = False  # 中途结算 (2304 mid_setl_flag=1): the stay goes on after it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +197,7 @@ class RelayRequest:
             "emergency": self.emergency,
             "acct_used_flag": self.acct_used_flag,
             "dise_codg": self.dise_codg,
+            "mid_setl": self.mid_setl,
             "items": [item_to_json(i) for i in self.items],
         }
 
@@ -237,5 +240,6 @@ class RelayRequest:
             emergency=bool(d.get("emergency", False)),
             acct_used_flag=str(d.get("acct_used_flag", "0")),
             dise_codg=d.get("dise_codg") or None,
+            mid_setl=bool(d.get("mid_setl", False)),
             items=tuple(item_from_json(x, n) for n, x in enumerate(items)),
         )

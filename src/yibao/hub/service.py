@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from yibao.clearing.model import clearing_amount, period_bounds
+from yibao.clearing.model import ClearingError, clearing_amount, period_bounds
 from yibao.encounter.service import business_day
 from yibao.hub import store
 from yibao.hub.http import signed_post
@@ -214,20 +214,115 @@ def report_clearing(
             "agree": all(r["agree"] for r in rows)}  # fmt: skip
 
 
-def relay_person(engine: sa.Engine, raw: dict[str, Any], *, cfg: HubSettings) -> dict[str, Any]:
-    """Forward a person lookup (1101) to the province of ``insuplc_admdvs``; nothing is stored."""
-    insuplc = str(raw.get("insuplc_admdvs", ""))
+def _peer(cfg: HubSettings, insuplc: str) -> str:
     if not (len(insuplc) == 6 and insuplc.isdigit()):
         raise HubError(422, "insuplc_admdvs: 须为6位医保区划代码")
     peer = cfg.peers.get(province(insuplc))
     if peer is None:
         raise HubError(422, f"insuplc_admdvs: 省份 {province(insuplc)} 未接入中转平台")
-    payload = {k: raw.get(k) for k in ("psn_cert_type", "certno", "on_date")}
+    return peer
+
+
+def _forward(cfg: HubSettings, insuplc: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST ``payload`` to the insured province's ``path``; nothing is stored at the hub."""
+    peer = _peer(cfg, insuplc)
     try:
-        r = signed_post(peer, "/api/hub/insured/person", payload, secret=cfg.secret, node="hub",
-                        timeout=cfg.timeout)  # fmt: skip
+        r = signed_post(peer, path, payload, secret=cfg.secret, node="hub", timeout=cfg.timeout)
     except httpx.HTTPError as e:
         raise HubError(504, f"参保地无应答：{type(e).__name__}") from None
     if r.status_code != 200:
         raise HubError(502, f"参保地返回 HTTP {r.status_code}：{r.text[:200]}")
     return dict(r.json())
+
+
+def relay_person(engine: sa.Engine, raw: dict[str, Any], *, cfg: HubSettings) -> dict[str, Any]:
+    """Forward a person lookup (1101) to the province of ``insuplc_admdvs``; nothing is stored.
+
+    The person is named by certificate (``psn_cert_type``/``certno``) or by an e-voucher
+    ``ec_token`` with the ``org_id`` of the institution that presents it (医保电子凭证)."""
+    insuplc = str(raw.get("insuplc_admdvs", ""))
+    keys = ("psn_cert_type", "certno", "on_date", "ec_token", "org_id")
+    payload = {k: raw.get(k) for k in keys if raw.get(k) is not None}
+    return _forward(cfg, insuplc, "/api/hub/insured/person", payload)
+
+
+def relay_price(
+    engine: sa.Engine, raw: dict[str, Any], *, from_node: str, cfg: HubSettings
+) -> dict[str, Any]:
+    """Forward a dry run (预结算) to the insured province. Nothing is stored here or there, so
+    it is safe to repeat and reserves nothing: a later settle with any ``relay_id`` is
+    unaffected (the hub's relay records are for settlements only)."""
+    try:
+        req = RelayRequest.from_json(raw)
+    except ValueError as e:
+        raise HubError(422, str(e)) from None
+    return _forward(cfg, req.insuplc_admdvs, "/api/hub/insured/price", req.to_json())
+
+
+def relay_ec_query(
+    engine: sa.Engine, raw: dict[str, Any], *, from_node: str, cfg: HubSettings
+) -> dict[str, Any]:
+    """Forward a scanned e-voucher code (ec.query) to the province that issued it
+    (``insuplc_admdvs`` = the code's region); that province verifies it and binds the ecToken
+    to ``orgId``. Nothing is stored at the hub."""
+    insuplc = str(raw.get("insuplc_admdvs", ""))
+    keys = ("insuplc_admdvs", "qrCode", "orgId", "businessType", "operatorId", "operatorName",
+            "officeId", "officeName", "outBizNo")  # fmt: skip
+    payload = {k: str(raw.get(k) or "") for k in keys}
+    if not payload["qrCode"] or not payload["orgId"]:
+        raise HubError(422, "qrCode 与 orgId 必填")
+    return _forward(cfg, insuplc, "/api/hub/insured/ec-query", payload)
+
+
+def clearing_statement(engine: sa.Engine, period: str, node_province: str) -> dict[str, Any]:
+    """The hub's inter-province statement (省间清算单) of a month for one province: per
+    direction the hub's relay figures and what each province reported, and per pair of
+    provinces who pays whom (the net of the two directions, from the hub's figures)."""
+    if len(node_province) != 2 or not node_province.isdigit():
+        raise HubError(422, "province: 须为两位省份代码")
+    try:
+        period_bounds(period)
+    except ClearingError as e:
+        raise HubError(422, f"period: {e.message}") from None
+    t = store.clearing_report
+    with engine.connect() as conn:
+        hub = hub_figures(conn, period)
+        rows = conn.execute(
+            sa.select(t.c.province_a, t.c.province_b, t.c.node, t.c.figures, t.c.updated_at).where(
+                t.c.period == period,
+                sa.or_(t.c.province_a == node_province, t.c.province_b == node_province),
+            )
+        ).all()
+    reported: dict[str, dict[str, Any]] = {}
+    for _, _, node, figures, updated_at in rows:
+        for key, value in (figures or {}).items():
+            reported.setdefault(key, {})[node] = {
+                **dict(value),
+                "reported_at": updated_at.isoformat() if updated_at else None,
+            }
+    zero = {"count": 0, "clearing_amt": 0}
+    keys = sorted({k for k in hub if node_province in k.split("->")} | set(reported))
+    directions = []
+    for key in keys:
+        ours = hub.get(key, zero)
+        theirs = reported.get(key, {})
+        directions.append({
+            "direction": key, "insured": key.split("->")[0], "treatment": key.split("->")[1],
+            "hub": ours, "reports": theirs,
+            "agree": bool(theirs) and all(
+                v.get("clearing_amt") == ours["clearing_amt"] for v in theirs.values()
+            ),
+        })  # fmt: skip
+    pairs = []
+    for other in sorted({p for k in keys for p in k.split("->")} - {node_province}):
+        owed_by_us = hub.get(f"{node_province}->{other}", zero)["clearing_amt"]
+        owed_to_us = hub.get(f"{other}->{node_province}", zero)["clearing_amt"]
+        net = owed_by_us - owed_to_us  # the insured province repays the treatment province
+        pairs.append({
+            "pair": [node_province, other],
+            "payer": node_province if net > 0 else other if net < 0 else "",
+            "payee": other if net > 0 else node_province if net < 0 else "",
+            "net_amount": abs(net),
+        })  # fmt: skip
+    return {"period": period, "province": node_province, "directions": directions,
+            "pairs": pairs, "agree": all(d["agree"] for d in directions)}  # fmt: skip

@@ -6,7 +6,6 @@
 ``YIBAO_HUB_URL``      treatment side: the hub's base URL
 ``YIBAO_HUB_PEERS``    hub role: ``42=http://hubei:8000,44=http://guangdong:8000``
 ``YIBAO_HUB_TIMEOUT``  seconds per hop (default 10)
-``YIBAO_HUB_FAULT_DELAY_SECONDS``  test only: the insured side answers this late (after commit)
 """
 
 from __future__ import annotations
@@ -37,6 +36,3 @@ class HubSettings:
         default_factory=lambda: _peers(os.environ.get("YIBAO_HUB_PEERS", ""))
     )
     timeout: float = field(default_factory=lambda: float(os.environ.get("YIBAO_HUB_TIMEOUT", "10")))
-    fault_delay: float = field(
-        default_factory=lambda: float(os.environ.get("YIBAO_HUB_FAULT_DELAY_SECONDS", "0"))
-    )

@@ -50,6 +50,7 @@ from yibao.settlement.engine import settle as engine_settle
 from yibao.settlement.model import Encounter as EngineEncounter
 
 SECRET = "test-hub-secret"
+LATE_APP = "tests.e2e.crossregion.late_app:late_insured_app"  # answers 4 s late
 GS, GZ = "421381", "440100"
 HOSPITAL = "H44010000001"  # 广州市第一人民医院, hosp_lv 2
 PHARMACY = "P44010000001"  # 广州市健民大药房天河店
@@ -87,9 +88,7 @@ def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iter
         assert person is not None
     net = {"YIBAO_HUB_SECRET": SECRET}
     hb_srv = server_factory(urls[1], {**net, "YIBAO_PROVINCE": "42", "YIBAO_HUB_NODE": "hubei"})
-    hb_late = server_factory(
-        urls[1], {**net, "YIBAO_PROVINCE": "42", "YIBAO_HUB_FAULT_DELAY_SECONDS": "4"}
-    )
+    hb_late = server_factory(urls[1], {**net, "YIBAO_PROVINCE": "42"}, app=LATE_APP)
     _start(hb_srv, hb_late)
     hub_srv = server_factory(urls[2], {**net, "YIBAO_HUB_PEERS": f"42={hb_srv.url}"})
     hub_lossy = server_factory(

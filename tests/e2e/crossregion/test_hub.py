@@ -40,6 +40,7 @@ from yibao.settlement.model import Encounter as EngineEncounter
 from yibao.settlement.model import Item
 
 SECRET = "test-hub-secret"
+LATE_APP = "tests.e2e.crossregion.late_app:late_insured_app"  # answers 4 s late
 GS, GZ = "421381", "440100"
 HOSPITAL = "H44010000001"  # 广州市第一人民医院, hosp_lv 2
 
@@ -66,7 +67,7 @@ def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iter
         assert person is not None
     env = {"YIBAO_HUB_SECRET": SECRET, "YIBAO_PROVINCE": "42"}
     hb_srv = server_factory(urls[1], env)
-    hb_late = server_factory(urls[1], {**env, "YIBAO_HUB_FAULT_DELAY_SECONDS": "4"})
+    hb_late = server_factory(urls[1], env, app=LATE_APP)
     hub_srv = server_factory(
         urls[2], {"YIBAO_HUB_SECRET": SECRET, "YIBAO_HUB_PEERS": f"42={hb_srv.url}"}
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
+from yibao.api.nhsa.dispatcher import Context, transaction
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
@@ -213,8 +213,10 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
     with common.refusals():
         enc_model.pre_settle_inpatient(enc, mid)  # the state check; nothing is saved
     bill = _bill(ctx, enc, data, w)
-    if gateway_relay.applies(enc.insuplc_admdvs):
-        return gateway_relay.pre_settle(ctx, enc, bill, mdtrt_cert_type=cert)
+    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: a dry run by the insured side
+        return gateway_relay.pre_settle(
+            ctx, enc, bill, mdtrt_cert_type=cert, claimed=claims, mid_setl=mid
+        )
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
         checkout_model.check_claims(claims, priced.setlinfo)
@@ -235,10 +237,8 @@ def settle(ctx: Context) -> dict[str, Any]:
         enc_model.settle_inpatient(enc, "", mid)  # the state check before any lock
     bill = _bill(ctx, enc, data, w)
     if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: split by the insured side via the hub
-        if mid:
-            raise BusinessError(f"{w}.mid_setl_flag: 跨省异地就医不支持中途结算")
         return gateway_relay.settle(
-            ctx, enc, bill, claimed=claims, chrg_bchno=None, mdtrt_cert_type=cert
+            ctx, enc, bill, claimed=claims, chrg_bchno=None, mdtrt_cert_type=cert, mid_setl=mid
         )
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=True)

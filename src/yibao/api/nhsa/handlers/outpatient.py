@@ -193,8 +193,10 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
         enc_model.pre_settle_outpatient(enc, chrg)  # the state check; nothing is saved
     bill = _bill(ctx, enc, data, w, chrg)
     sumamt = fields.amount(data, "medfee_sumamt", w, required=True)
-    if gateway_relay.applies(enc.insuplc_admdvs):
-        return gateway_relay.pre_settle(ctx, enc, bill, mdtrt_cert_type=cert_type)
+    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: a dry run by the insured side
+        return gateway_relay.pre_settle(
+            ctx, enc, bill, mdtrt_cert_type=cert_type, claimed={"medfee_sumamt": sumamt}
+        )
     with common.refusals():
         priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
         checkout_model.check_claims({"medfee_sumamt": sumamt}, priced.setlinfo)

@@ -57,16 +57,19 @@ def person_info(ctx: Context) -> dict[str, Any]:
     card_sn = fields.text(data, "card_sn", WHERE, max_len=32)
     begntime = fields.moment(data, "begntime", WHERE)
     cross = ctx.envelope.is_cross_region
-    psn_cert_type = fields.code(data, "psn_cert_type", WHERE, "psn_cert_type", required=cross)
-    certno = fields.text(data, "certno", WHERE, required=cross, max_len=50, label="证件号码")
-    psn_name = fields.text(data, "psn_name", WHERE, required=cross, max_len=50, label="人员姓名")
+    relayed = cross and gateway_relay.applies(ctx.envelope.insuplc_admdvs)
+    need = cross and not (relayed and cert_type == "01")  # 跨省医保码: the insured side knows
+    psn_cert_type = fields.code(data, "psn_cert_type", WHERE, "psn_cert_type", required=need)
+    certno = fields.text(data, "certno", WHERE, required=need, max_len=50, label="证件号码")
+    psn_name = fields.text(data, "psn_name", WHERE, required=need, max_len=50, label="人员姓名")
     if cert_type == "03" and not card_sn:
         raise InputError(f"{WHERE}.card_sn", "就诊凭证类型为03(社会保障卡)时卡识别码必填")
     on = begntime.date() if begntime else business_day(ctx.now).date()
-    if cross and gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: ask the insured side
+    if relayed:  # 跨省: ask the insured side (by certificate, or the ecToken it issued)
         return gateway_relay.person_info(
-            ctx, certno=certno, psn_cert_type=psn_cert_type, psn_name=psn_name, on=on
-        )
+            ctx, certno=certno, psn_cert_type=psn_cert_type, psn_name=psn_name, on=on,
+            mdtrt_cert_type=cert_type, mdtrt_cert_no=cert_no,
+        )  # fmt: skip
     psn_no = _find(ctx, cert_type, cert_no, psn_cert_type, certno)
     actor = f"nhsa:{ctx.institution.fixmedins_code}/{ctx.operator.opter_no}"
     try:
