@@ -4,7 +4,10 @@ Callers are signed-in console users (:mod:`yibao.api.staff_auth`: session cookie
 writes, role and region scope); the actor of every step is the signed-in username, so confirm
 and approve must come from two different real users. Reading needs 查看清算单, every write
 办理异地清算 and one of the pair's regions in the user's scope; an inter-province statement
-(省间清算) is handled by a province administrator only, a run of all pairs needs the whole province. Answers ``{"code": 0, "message": "成功", "data": …}``; a refusal is HTTP 409
+(省间清算) is handled by a province administrator only, a run of all pairs needs the whole province.
+The province's monthly report to the cross-province hub (省间清算核对, ``/hub/report``) is sent
+by a province administrator; the hub's inter-province statement (``/hub/statement``) is read by
+any whole-province user with 查看清算单. Answers ``{"code": 0, "message": "成功", "data": …}``; a refusal is HTTP 409
 (state) or 422 (input) with ``{"code": …, "error": "CLEARING_RULE", "field": …, "message": 中文}``.
 """
 
@@ -23,8 +26,9 @@ from pydantic import BaseModel
 from yibao.api.staff_auth import Capability, Staff, StaffAuthError, forbidden, staff_of
 from yibao.clearing import service
 from yibao.clearing.export import statement_xlsx
-from yibao.clearing.model import ClearingError
+from yibao.clearing.model import ClearingError, period_bounds
 from yibao.console.model import Role
+from yibao.db.tables import audit
 from yibao.encounter.service import business_day
 
 
@@ -199,3 +203,63 @@ def export(stmt_id: str, request: Request, staff: Staff = Depends(staff_of)) -> 
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{stmt_id}.xlsx"'},
     )
+
+
+# ---- cross-province hub (跨省中转): the month's report and the hub's statement --------------
+
+
+class HubReportIn(BaseModel):
+    month: str
+
+
+def _hub_error(e: Exception) -> JSONResponse:
+    message = getattr(e, "message", str(e))
+    return JSONResponse(
+        {"code": 5020, "error": "HUB_UNAVAILABLE", "field": "", "message": message}, 502
+    )
+
+
+def _allow_hub(staff: Staff, *, write: bool) -> None:
+    staff.require(Capability.CLEARING_WRITE if write else Capability.CLEARING_READ)
+    if write and staff.principal.role is not Role.PROVINCE_ADMIN:
+        raise forbidden("向跨省中转平台报送省间清算数据须由省级管理员办理")
+    if not staff.scope.all_regions:
+        raise forbidden("省间清算核对涉及全省，须由省级用户查看")
+
+
+@router.post("/hub/report")
+def hub_report(body: HubReportIn, request: Request, staff: Staff = Depends(staff_of)) -> Any:
+    """Send this province's cross-province figures of ``month`` (from its clearing statements:
+    run them first) to the hub; the answer says per direction whether the hub agrees."""
+    from yibao.hub import client as hub_client
+    from yibao.hub.model import RelayError
+
+    _allow_hub(staff, write=True)
+    try:
+        period_bounds(body.month)
+        with request.app.state.engine.connect() as conn:
+            answer = hub_client.report_clearing(conn, body.month)
+        with request.app.state.engine.begin() as conn:
+            audit(conn, staff.actor, "clearing.hub_report", body.month, agree=bool(answer["agree"]))
+    except ClearingError as e:
+        return _error(e)
+    except RelayError as e:
+        return _hub_error(e)
+    return _ok(answer)
+
+
+@router.get("/hub/statement")
+def hub_statement(month: str, staff: Staff = Depends(staff_of)) -> Any:
+    """The hub's inter-province statement of ``month`` for this province: per direction the
+    hub's relay figures and both provinces' reports, per pair of provinces who pays whom."""
+    from yibao.hub import client as hub_client
+    from yibao.hub.model import RelayError
+
+    _allow_hub(staff, write=False)
+    try:
+        period_bounds(month)
+        return _ok(hub_client.clearing_statement(month))
+    except ClearingError as e:
+        return _error(e)
+    except RelayError as e:
+        return _hub_error(e)

@@ -341,6 +341,12 @@ def ec_query(
     d = body.data
     org_id = inst.require_org(body.orgId)
     inst.require_org(d.orgId, "data.orgId")
+    from yibao.hub import voucher_relay
+
+    region = voucher_relay.issuing_region(d.qrCode)
+    if region is not None:  # 跨省: issued by another province's Yibao, verified there
+        query = d.model_dump(exclude={"deviceType"})
+        return ok(voucher_relay.exchange_elsewhere(region, {**query, "orgId": org_id}))
     return ok(
         svc.exchange(
             d.qrCode,

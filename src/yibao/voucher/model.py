@@ -69,6 +69,7 @@ ERRORS: dict[str, EcErrorKind] = {
         EcErrorKind(1603, "EC_AUTH_STALE", "渠道请求时间戳超出允许范围", 401),
         EcErrorKind(1604, "EC_AUTH_REPLAY", "渠道请求nonce重复(重放)", 401),
         EcErrorKind(1605, "EC_AUTH_UNKNOWN_CHANNEL", "渠道不存在或已停用", 401),
+        EcErrorKind(1701, "EC_RELAY_FAILED", "跨省电子凭证核验失败：参保地无法访问", 502),
     )
 }
 
