@@ -130,36 +130,24 @@ def classify(
 
 
 def _read_counters(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> dict[str, int]:
-    t = encounter_store.encounter_accumulator
-    row = conn.execute(
-        sa.select(t.c.counters).where(
-            t.c.psn_no == psn_no, t.c.insuplc_admdvs == admdvs, t.c.year == year
-        )
-    ).scalar_one_or_none()
-    return {k: int(v) for k, v in (row or {}).items()}
+    return encounter_store.read_accumulators(conn, psn_no, admdvs, year)
 
 
 def _snapshot(
     conn: sa.Connection, psn_no: str, insutype: str, on: date
 ) -> tuple[RegistrySnapshot, RegistryPerson]:
-    """The registry's settlement snapshot and the person, in four reads.
+    """The registry's settlement snapshot and the person, in one read.
 
     Built from the registry's store and pure ``build_snapshot`` (as
     :func:`yibao.registry.service.snapshot_for_settlement` does) without the household reads:
     settlement does not use 共济 (mutual-aid) accounts yet, and each read is a round trip.
     """
-    person = registry_store.get_person(conn, psn_no)
-    if person is None:
+    facts = registry_store.settlement_facts(conn, psn_no)
+    if facts is None:
         raise CheckoutError(f"psn_no: 人员编号 {psn_no} 不存在")
+    person, enrolments, identities, balc = facts
     try:
-        snap = build_snapshot(
-            person,
-            registry_store.enrolments(conn, psn_no),
-            registry_store.identities(conn, psn_no),
-            registry_store.balance(conn, psn_no),
-            insutype,
-            on,
-        )
+        snap = build_snapshot(person, enrolments, identities, balc, insutype, on)
     except NotEnrolled as exc:
         raise CheckoutError(f"insutype: {exc}") from exc
     return snap, person

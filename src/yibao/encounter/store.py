@@ -5,7 +5,6 @@ Every function runs in the caller's transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from yibao.db import hot
 from yibao.encounter.amounts import AMOUNT_FIELDS
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.model import Encounter, EncounterError, Kind, State
@@ -133,7 +133,7 @@ def next_seq(conn: sa.Connection, name: str) -> int:
     """Next value of ``encounter_mdtrt_seq`` or ``encounter_setl_seq``."""
     if name not in ("encounter_mdtrt_seq", "encounter_setl_seq"):
         raise ValueError(name)
-    return int(conn.execute(sa.text(f"SELECT nextval('{name}')")).scalar_one())
+    return int(hot.scalar(conn, f"SELECT nextval('{name}')"))
 
 
 # ------------------------------------------------------------------------------ encounters
@@ -175,8 +175,7 @@ def insert_encounter(
     )
 
 
-_LOAD = sa.text(
-    """
+_LOAD = """
     SELECT e.*,
       (SELECT COALESCE(jsonb_object_agg(b.chrg_bchno, b.setl), '{}'::jsonb) FROM (
           SELECT chrg_bchno, MIN(COALESCE(settled_setl_id, '')) AS setl
@@ -189,9 +188,8 @@ _LOAD = sa.text(
         WHERE s.mdtrt_id = e.mdtrt_id AND s.kind = 'settle'
           AND NOT EXISTS (SELECT 1 FROM encounter_settlement c WHERE c.reverses = s.setl_id)
       ) AS active
-      FROM encounter e WHERE e.mdtrt_id = :mdtrt_id
+      FROM encounter e WHERE e.mdtrt_id = %(mdtrt_id)s
     """
-)
 
 
 def load_encounter(
@@ -202,7 +200,7 @@ def load_encounter(
     psn_no: str | None = None,
 ) -> Encounter:
     """The visit as the model sees it; refuses another institution's or person's visit."""
-    row = conn.execute(_LOAD, {"mdtrt_id": mdtrt_id}).mappings().one_or_none()
+    row = hot.one_dict(conn, _LOAD, {"mdtrt_id": mdtrt_id})
     if (
         row is None
         or (fixmedins_code is not None and row["fixmedins_code"] != fixmedins_code)
@@ -234,33 +232,51 @@ def save_encounter(
     conn: sa.Connection, before: Encounter, after: Encounter, **columns: object
 ) -> None:
     """Write the new state if nobody changed the visit since ``before`` was loaded."""
-    res = conn.execute(
-        encounter.update()
-        .where(encounter.c.mdtrt_id == before.mdtrt_id, encounter.c.version == before.version)
-        .values(
-            state=after.state.value,
-            med_type=after.med_type,
-            discharged=after.discharged,
-            final_setl_id=after.final_setl_id,
-            version=after.version,
-            updated_at=sa.func.now(),
-            **columns,
+    if not columns:  # the settlement path: plain SQL (yibao.db.hot)
+        count = hot.execute(
+            conn,
+            _SAVE_STATE,
+            {
+                "state": after.state.value,
+                "med_type": after.med_type,
+                "discharged": after.discharged,
+                "final": after.final_setl_id,
+                "version": after.version,
+                "mdtrt_id": before.mdtrt_id,
+                "before": before.version,
+            },
         )
-    )
-    if res.rowcount != 1:
+    else:
+        count = conn.execute(
+            encounter.update()
+            .where(encounter.c.mdtrt_id == before.mdtrt_id, encounter.c.version == before.version)
+            .values(
+                state=after.state.value,
+                med_type=after.med_type,
+                discharged=after.discharged,
+                final_setl_id=after.final_setl_id,
+                version=after.version,
+                updated_at=sa.func.now(),
+                **columns,
+            )
+        ).rowcount
+    if count != 1:
         raise EncounterConflict(f"就诊ID {before.mdtrt_id} 已被并发修改，请重试")
+
+
+_SAVE_STATE = (
+    "UPDATE encounter SET state = %(state)s, med_type = %(med_type)s,"
+    " discharged = %(discharged)s, final_setl_id = %(final)s, version = %(version)s,"
+    " updated_at = now() WHERE mdtrt_id = %(mdtrt_id)s AND version = %(before)s"
+)
 
 
 def encounter_info(conn: sa.Connection, mdtrt_id: str) -> dict[str, Any]:
     """The stored visit row (dates, diagnoses, request details) as a dict."""
-    row = (
-        conn.execute(sa.select(encounter).where(encounter.c.mdtrt_id == mdtrt_id))
-        .mappings()
-        .one_or_none()
-    )
+    row = hot.one_dict(conn, "SELECT * FROM encounter WHERE mdtrt_id = %(m)s", {"m": mdtrt_id})
     if row is None:
         raise EncounterNotFound(f"就诊ID {mdtrt_id} 不存在")
-    return dict(row)
+    return row
 
 
 # ------------------------------------------------------------------------------ fee lines
@@ -335,45 +351,58 @@ def fee_lines(
     setl_id: str | None = None,
 ) -> list[StoredFeeLine]:
     """Fee lines of a visit, optionally one batch, only unsettled, or one settlement's."""
-    q = sa.select(encounter_fee_line).where(encounter_fee_line.c.mdtrt_id == mdtrt_id)
+    sql = _FEE_LINES
+    params: dict[str, object] = {"mdtrt_id": mdtrt_id}
     if chrg_bchno not in (None, "", "0000"):
-        q = q.where(encounter_fee_line.c.chrg_bchno == chrg_bchno)
+        sql += " AND chrg_bchno = %(chrg_bchno)s"
+        params["chrg_bchno"] = chrg_bchno
     if unsettled_only:
-        q = q.where(encounter_fee_line.c.settled_setl_id.is_(None))
+        sql += " AND settled_setl_id IS NULL"
     if setl_id is not None:
-        q = q.where(encounter_fee_line.c.settled_setl_id == setl_id)
+        sql += " AND settled_setl_id = %(setl_id)s"
+        params["setl_id"] = setl_id
     out = []
-    for r in conn.execute(q.order_by(encounter_fee_line.c.created_at, "feedetl_sn")).mappings():
+    for r in hot.rows(conn, sql + " ORDER BY created_at, feedetl_sn", params):
+        (sn, chrg, codg, medins_codg, amt, cnt, pric, ocur, init_sn, uplmt, prop,
+         fulamt, overlmt, preself, inscp, lv, chrgitm_type, flags, extra, settled) = r  # fmt: skip
         out.append(
             StoredFeeLine(
                 line=FeeLine(
-                    feedetl_sn=r["feedetl_sn"],
-                    med_list_codg=r["med_list_codg"],
-                    medins_list_codg=r["medins_list_codg"],
-                    det_item_fee_sumamt=int(r["det_item_fee_sumamt"]),
-                    cnt=Decimal(r["cnt"]),
-                    pric=Decimal(r["pric"]),
-                    chrg_bchno=r["chrg_bchno"],
-                    fee_ocur_time=r["fee_ocur_time"],
-                    init_feedetl_sn=r["init_feedetl_sn"],
-                    extra=r["extra"],
+                    feedetl_sn=sn,
+                    med_list_codg=codg,
+                    medins_list_codg=medins_codg,
+                    det_item_fee_sumamt=int(amt),
+                    cnt=Decimal(cnt),
+                    pric=Decimal(pric),
+                    chrg_bchno=chrg,
+                    fee_ocur_time=ocur,
+                    init_feedetl_sn=init_sn,
+                    extra=extra,
                 ),
                 split=LineSplit(
-                    feedetl_sn=r["feedetl_sn"],
-                    chrgitm_lv=r["chrgitm_lv"],
-                    med_chrgitm_type=r["med_chrgitm_type"],
-                    fulamt_ownpay_amt=int(r["fulamt_ownpay_amt"]),
-                    overlmt_amt=int(r["overlmt_amt"]),
-                    preselfpay_amt=int(r["preselfpay_amt"]),
-                    inscp_scp_amt=int(r["inscp_scp_amt"]),
-                    selfpay_prop=Decimal(r["selfpay_prop"]),
-                    pric_uplmt_amt=r["pric_uplmt_amt"],
-                    flags=r["split_flags"],
+                    feedetl_sn=sn,
+                    chrgitm_lv=lv,
+                    med_chrgitm_type=chrgitm_type,
+                    fulamt_ownpay_amt=int(fulamt),
+                    overlmt_amt=int(overlmt),
+                    preselfpay_amt=int(preself),
+                    inscp_scp_amt=int(inscp),
+                    selfpay_prop=Decimal(prop),
+                    pric_uplmt_amt=uplmt,
+                    flags=flags,
                 ),
-                settled_setl_id=r["settled_setl_id"],
+                settled_setl_id=settled,
             )
         )
     return out
+
+
+_FEE_LINES = (
+    "SELECT feedetl_sn, chrg_bchno, med_list_codg, medins_list_codg, det_item_fee_sumamt, cnt,"
+    " pric, fee_ocur_time, init_feedetl_sn, pric_uplmt_amt, selfpay_prop, fulamt_ownpay_amt,"
+    " overlmt_amt, preselfpay_amt, inscp_scp_amt, chrgitm_lv, med_chrgitm_type, split_flags,"
+    " extra, settled_setl_id FROM encounter_fee_line WHERE mdtrt_id = %(mdtrt_id)s"
+)
 
 
 def delete_unsettled_lines(
@@ -398,13 +427,15 @@ def mark_lines_settled(
     conn: sa.Connection, mdtrt_id: str, setl_id: str, *, batches: Sequence[str] | None = None
 ) -> list[str]:
     """Attach every unsettled line (of ``batches``, if given) to ``setl_id``; return their sns."""
-    q = encounter_fee_line.update().where(
-        encounter_fee_line.c.mdtrt_id == mdtrt_id, encounter_fee_line.c.settled_setl_id.is_(None)
+    sql = (
+        "UPDATE encounter_fee_line SET settled_setl_id = %(setl_id)s"
+        " WHERE mdtrt_id = %(mdtrt_id)s AND settled_setl_id IS NULL"
     )
+    params: dict[str, object] = {"setl_id": setl_id, "mdtrt_id": mdtrt_id}
     if batches is not None:
-        q = q.where(encounter_fee_line.c.chrg_bchno.in_(list(batches)))
-    res = conn.execute(q.values(settled_setl_id=setl_id).returning(encounter_fee_line.c.feedetl_sn))
-    return sorted(res.scalars())
+        sql += " AND chrg_bchno = ANY(%(batches)s)"
+        params["batches"] = list(batches)
+    return sorted(r[0] for r in hot.rows(conn, sql + " RETURNING feedetl_sn", params))
 
 
 def release_lines(conn: sa.Connection, setl_id: str) -> int:
@@ -421,10 +452,16 @@ def release_lines(conn: sa.Connection, setl_id: str) -> int:
 
 
 def insert_settlement(conn: sa.Connection, row: Mapping[str, object]) -> None:
-    """Store one settlement or cancellation record."""
-    # Parameters passed separately (not ``.values(**row)``): the compiled INSERT is cached once
-    # instead of building a ~50-column cache key per settlement (profiled: ~5 ms CPU each).
-    conn.execute(encounter_settlement.insert(), dict(row))
+    """Store one settlement or cancellation record (plain SQL: the settlement path)."""
+    params = {k: (hot.Jsonb(v) if k in _JSONB_SETTLEMENT_COLUMNS else v) for k, v in row.items()}
+    columns = ", ".join(params)
+    values = ", ".join(f"%({k})s" for k in params)
+    hot.execute(conn, f"INSERT INTO encounter_settlement ({columns}) VALUES ({values})", params)
+
+
+_JSONB_SETTLEMENT_COLUMNS = frozenset(
+    c.name for c in encounter_settlement.columns if isinstance(c.type, pg.JSONB)
+)
 
 
 def load_settlement(conn: sa.Connection, setl_id: str) -> dict[str, Any] | None:
@@ -461,28 +498,40 @@ class Accumulators:
 
 
 def lock_accumulators(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> Accumulators:
-    """Create if missing, then ``SELECT … FOR UPDATE`` the person's row for the year.
+    """``SELECT … FOR UPDATE`` the person's row for the year, created first if missing.
 
     Held until the caller's transaction ends, so two settlements of one person run one after
-    the other and never use the same deductible or cap room.
+    the other and never use the same deductible or cap room. One statement when the row exists
+    (every settlement but the person's first of the year).
     """
-    conn.execute(
-        pg.insert(encounter_accumulator)
-        .values(psn_no=psn_no, insuplc_admdvs=admdvs, year=year)
-        .on_conflict_do_nothing()
+    key = {"psn_no": psn_no, "admdvs": admdvs, "year": year}
+    row = hot.one(conn, _LOCK_ACCUMULATORS, key)
+    if row is None:
+        hot.execute(conn, _CREATE_ACCUMULATORS, key)
+        row = hot.one(conn, _LOCK_ACCUMULATORS, key)
+        assert row is not None
+    return Accumulators(psn_no, admdvs, year, {k: int(v) for k, v in row[0].items()}, int(row[1]))
+
+
+_LOCK_ACCUMULATORS = (
+    "SELECT counters, version FROM encounter_accumulator WHERE psn_no = %(psn_no)s"
+    " AND insuplc_admdvs = %(admdvs)s AND year = %(year)s FOR UPDATE"
+)
+_CREATE_ACCUMULATORS = (
+    "INSERT INTO encounter_accumulator (psn_no, insuplc_admdvs, year)"
+    " VALUES (%(psn_no)s, %(admdvs)s, %(year)s) ON CONFLICT DO NOTHING"
+)
+
+
+def read_accumulators(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> dict[str, int]:
+    """The person's counters for the year without a lock (pre-settlement); ``{}`` if none."""
+    counters = hot.scalar(
+        conn,
+        "SELECT counters FROM encounter_accumulator WHERE psn_no = %(psn_no)s"
+        " AND insuplc_admdvs = %(admdvs)s AND year = %(year)s",
+        {"psn_no": psn_no, "admdvs": admdvs, "year": year},
     )
-    row = conn.execute(
-        sa.select(encounter_accumulator)
-        .where(
-            encounter_accumulator.c.psn_no == psn_no,
-            encounter_accumulator.c.insuplc_admdvs == admdvs,
-            encounter_accumulator.c.year == year,
-        )
-        .with_for_update()
-    ).one()
-    return Accumulators(
-        psn_no, admdvs, year, {k: int(v) for k, v in row.counters.items()}, int(row.version)
-    )
+    return {k: int(v) for k, v in (counters or {}).items()}
 
 
 def write_accumulators(conn: sa.Connection, acc: Accumulators, counters: Mapping[str, int]) -> None:
@@ -498,10 +547,9 @@ def write_accumulators(conn: sa.Connection, acc: Accumulators, counters: Mapping
     )
 
 
-_ADD_COUNTERS = sa.text(
-    """
+_ADD_COUNTERS = """
     INSERT INTO encounter_accumulator AS a (psn_no, insuplc_admdvs, year, counters, version)
-    VALUES (:psn_no, :admdvs, :year, CAST(:deltas AS jsonb), 1)
+    VALUES (%(psn_no)s, %(admdvs)s, %(year)s, %(deltas)s, 1)
     ON CONFLICT (psn_no, insuplc_admdvs, year) DO UPDATE
        SET counters = (
              SELECT COALESCE(jsonb_object_agg(k, s), '{}'::jsonb)
@@ -514,7 +562,6 @@ _ADD_COUNTERS = sa.text(
            updated_at = now()
     RETURNING counters
     """
-)
 
 
 def add_to_accumulators(
@@ -528,10 +575,11 @@ def add_to_accumulators(
     for k, v in deltas.items():
         if isinstance(v, bool) or not isinstance(v, int):
             raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
-    counters = conn.execute(
+    counters = hot.scalar(
+        conn,
         _ADD_COUNTERS,
-        {"psn_no": psn_no, "admdvs": admdvs, "year": year, "deltas": json.dumps(dict(deltas))},
-    ).scalar_one()
+        {"psn_no": psn_no, "admdvs": admdvs, "year": year, "deltas": hot.Jsonb(dict(deltas))},
+    )
     return {k: int(v) for k, v in counters.items()}
 
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from psycopg import errors as pg_errors
 from sqlalchemy.exc import OperationalError
 
+from yibao.db import hot
 from yibao.gateway import store
 
 NEW = "new"  # work ran; answer committed (and recorded when answer.record)
@@ -33,8 +33,6 @@ CONFLICT = "conflict"  # same msgid, different content
 REFUSED = "refused"  # work refused with an unrecorded answer (nothing written)
 
 CLOSED_PREFIX = "reversed-by:"  # request_hash of a msgid closed by 2601 before it arrived
-
-_RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +160,11 @@ def execute_once(
     for attempt in range(attempts):
         try:
             return _attempt(engine, key, work)
-        except OperationalError as exc:
-            if not isinstance(exc.orig, _RETRYABLE) or attempt == attempts - 1:
+        except OperationalError as exc:  # through SQLAlchemy
+            if not isinstance(exc.orig, hot.RETRYABLE_ERRORS) or attempt == attempts - 1:
+                raise
+        except hot.RETRYABLE_ERRORS:  # a hot-path statement (psycopg directly)
+            if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 

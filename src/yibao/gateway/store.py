@@ -8,6 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from yibao.db import hot
+
 metadata = sa.MetaData()
 
 message = sa.Table(
@@ -83,28 +85,30 @@ def lock_key(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:
     )
 
 
+_FIND = (
+    "SELECT fixmedins_code, msgid, infno, request_hash, infcode, err_msg, psn_no, inf_refmsgid,"
+    " content_type, response, created_at, request"
+    " FROM gateway_message WHERE fixmedins_code = %(fix)s AND msgid = %(msgid)s"
+)
+
+
 def find(conn: sa.Connection, fixmedins_code: str, msgid: str) -> StoredMessage | None:
-    row = conn.execute(
-        sa.select(message).where(
-            message.c.fixmedins_code == fixmedins_code, message.c.msgid == msgid
-        )
-    ).first()
+    row = hot.one(conn, _FIND, {"fix": fixmedins_code, "msgid": msgid})
     if row is None:
         return None
-    m = row._mapping
     return StoredMessage(
-        fixmedins_code=m["fixmedins_code"],
-        msgid=m["msgid"],
-        infno=m["infno"],
-        request_hash=m["request_hash"],
-        infcode=m["infcode"],
-        err_msg=m["err_msg"],
-        psn_no=m["psn_no"],
-        inf_refmsgid=m["inf_refmsgid"],
-        content_type=m["content_type"],
-        response=bytes(m["response"]),
-        created_at=m["created_at"],
-        request=m["request"],
+        fixmedins_code=row[0],
+        msgid=row[1],
+        infno=row[2],
+        request_hash=row[3],
+        infcode=row[4],
+        err_msg=row[5],
+        psn_no=row[6],
+        inf_refmsgid=row[7],
+        content_type=row[8],
+        response=bytes(row[9]),
+        created_at=row[10],
+        request=row[11],
     )
 
 
@@ -125,26 +129,25 @@ def claim(
     A concurrent transaction holding the same key makes this statement wait until it ends (the
     primary key's uniqueness check), so after ``False`` :func:`find` sees the committed row.
     """
-    stmt = (
-        pg.insert(message)
-        .values(
-            fixmedins_code=fixmedins_code,
-            msgid=msgid,
-            infno=infno,
-            request_hash=request_hash,
-            request=request,
-            infcode=PENDING,
-            err_msg="",
-            psn_no="",
-            opter=opter,
-            inf_refmsgid="",
-            content_type="",
-            response=b"",
-        )
-        .on_conflict_do_nothing(index_elements=["fixmedins_code", "msgid"])
-        .returning(message.c.msgid)
-    )
-    return conn.execute(stmt).first() is not None
+    params = {
+        "fix": fixmedins_code,
+        "msgid": msgid,
+        "infno": infno,
+        "hash": request_hash,
+        "request": request,
+        "pending": PENDING,
+        "opter": opter,
+    }
+    return hot.one(conn, _CLAIM, params) is not None
+
+
+_CLAIM = (
+    "INSERT INTO gateway_message (fixmedins_code, msgid, infno, request_hash, request, infcode,"
+    " err_msg, psn_no, opter, inf_refmsgid, content_type, response)"
+    " VALUES (%(fix)s, %(msgid)s, %(infno)s, %(hash)s, %(request)s, %(pending)s, '', '',"
+    " %(opter)s, '', '', ''::bytea)"
+    " ON CONFLICT (fixmedins_code, msgid) DO NOTHING RETURNING msgid"
+)
 
 
 def complete(
@@ -160,18 +163,27 @@ def complete(
     response: bytes,
 ) -> None:
     """Write the answer into the claimed row (same transaction as the claim)."""
-    conn.execute(
-        message.update()
-        .where(message.c.fixmedins_code == fixmedins_code, message.c.msgid == msgid)
-        .values(
-            infcode=infcode,
-            err_msg=err_msg,
-            psn_no=psn_no,
-            inf_refmsgid=inf_refmsgid,
-            content_type=content_type,
-            response=response,
-        )
+    hot.execute(
+        conn,
+        _COMPLETE,
+        {
+            "fix": fixmedins_code,
+            "msgid": msgid,
+            "infcode": infcode,
+            "err_msg": err_msg,
+            "psn_no": psn_no,
+            "ref": inf_refmsgid,
+            "ctype": content_type,
+            "response": response,
+        },
     )
+
+
+_COMPLETE = (
+    "UPDATE gateway_message SET infcode = %(infcode)s, err_msg = %(err_msg)s,"
+    " psn_no = %(psn_no)s, inf_refmsgid = %(ref)s, content_type = %(ctype)s,"
+    " response = %(response)s WHERE fixmedins_code = %(fix)s AND msgid = %(msgid)s"
+)
 
 
 def unclaim(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:

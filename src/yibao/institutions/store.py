@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.dialects import postgresql as pg
 
+from yibao.db import hot
 from yibao.institutions.model import Credential, Institution, Operator, SignIn
 from yibao.institutions.sealing import SealError, seal, unseal
 from yibao.platform_secret import secret_key
@@ -120,36 +121,26 @@ def get_institution(conn: sa.Connection, code: str) -> Institution | None:
 def institution_and_signin(
     conn: sa.Connection, code: str, sign_no: str
 ) -> tuple[Institution | None, SignIn | None]:
-    """The institution and (when ``sign_no`` is given) that sign-in, in one round trip."""
-    s = signin.alias("s")
-    q = (
-        sa.select(
-            institution,
-            s.c.sign_no.label("s_sign_no"),
-            s.c.fixmedins_code.label("s_fixmedins_code"),
-            s.c.opter_no.label("s_opter_no"),
-            s.c.sign_date.label("s_sign_date"),
-            s.c.sign_time.label("s_sign_time"),
-            s.c.signed_out_at.label("s_signed_out_at"),
-        )
-        .select_from(institution.outerjoin(s, s.c.sign_no == sign_no))
-        .where(institution.c.fixmedins_code == code)
-    )
-    row = conn.execute(q).first()
+    """The institution and (when ``sign_no`` is given) that sign-in, in one round trip.
+
+    On every national-interface request: plain SQL (:mod:`yibao.db.hot`)."""
+    row = hot.one(conn, _INSTITUTION_AND_SIGNIN, {"code": code, "sign_no": sign_no})
     if row is None:
         return None, None
-    m = row._mapping
+    inst = Institution(*row[:8])
     found = None
-    if m["s_sign_no"] is not None:
-        found = SignIn(
-            sign_no=m["s_sign_no"],
-            fixmedins_code=m["s_fixmedins_code"],
-            opter_no=m["s_opter_no"],
-            sign_date=m["s_sign_date"],
-            sign_time=m["s_sign_time"],
-            signed_out_at=m["s_signed_out_at"],
-        )
-    return _institution(row), found
+    if row[8] is not None:
+        found = SignIn(*row[8:])
+    return inst, found
+
+
+_INSTITUTION_AND_SIGNIN = (
+    "SELECT i.fixmedins_code, i.fixmedins_name, i.fixmedins_type, i.admdvs, i.hosp_lv, i.uscc,"
+    " i.fix_onln_open_flag, i.addr,"
+    " s.sign_no, s.fixmedins_code, s.opter_no, s.sign_date, s.sign_time, s.signed_out_at"
+    " FROM institution i LEFT JOIN institution_signin s ON s.sign_no = %(sign_no)s"
+    " WHERE i.fixmedins_code = %(code)s"
+)
 
 
 def search_institutions(

@@ -21,8 +21,8 @@ from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.exc import IntegrityError
 
+from yibao.db import hot
 from yibao.ledger.model import (
     Account,
     AccountFlags,
@@ -188,7 +188,7 @@ def insert_chain(conn: sa.Connection, chain: Chain) -> PostResult:
         "n": len(chain.transfers),
         "total": chain.total,
         "fp": fp,
-        "memo": json.dumps(dict(chain.memo), ensure_ascii=False, default=str),
+        "memo": json.dumps(dict(chain.memo), ensure_ascii=False, default=str),  # CAST AS jsonb
         "t_id": [t.id for t in chain.transfers],
         "t_debit": [t.debit.code for t in chain.transfers],
         "t_credit": [t.credit.code for t in chain.transfers],
@@ -199,21 +199,22 @@ def insert_chain(conn: sa.Connection, chain: Chain) -> PostResult:
     }
     ids = tuple(t.id for t in chain.transfers)
     try:
-        row = conn.execute(_POST_CHAIN, params).one()
-        if row.closed:
-            raise LedgerError(f"account closed (账户已关闭): {', '.join(sorted(row.closed))}")
-        if row.created:
+        row = hot.one_dict(conn, _POST_CHAIN, params)
+        assert row is not None
+        if row["closed"]:
+            raise LedgerError(f"account closed (账户已关闭): {', '.join(sorted(row['closed']))}")
+        if row["created"]:
             return PostResult(chain.chain_id, True, ids, chain.total)
-        stored = row.stored_fp
+        stored = row["stored_fp"]
         if stored is None:  # a concurrent duplicate committed during this statement
             stored = conn.execute(
                 sa.select(ledger_chain.c.fingerprint).where(
                     ledger_chain.c.chain_id == chain.chain_id
                 )
             ).scalar_one()
-    except IntegrityError as exc:
+    except hot.INTEGRITY_ERRORS as exc:
         raise LedgerConflict(
-            f"chain {chain.chain_id}: a transfer id or reversal is already used ({exc.orig})"
+            f"chain {chain.chain_id}: a transfer id or reversal is already used ({exc})"
         ) from exc
     if stored != fp:
         raise LedgerConflict(
@@ -224,46 +225,45 @@ def insert_chain(conn: sa.Connection, chain: Chain) -> PostResult:
 
 # One round trip per chain: create missing accounts (no lock on existing rows), refuse closed
 # accounts, insert the chain head unless it exists, and its transfers only if the head is new.
-_POST_CHAIN = sa.text(
-    """
+_POST_CHAIN = """
     WITH acc AS (
       INSERT INTO ledger_account (code, kind, region, normal_side, name, fund_pay_type,
                                   counterpart_region, owner, flags)
-      SELECT * FROM unnest(CAST(:a_code AS text[]), CAST(:a_kind AS text[]),
-                           CAST(:a_region AS text[]), CAST(:a_side AS text[]),
-                           CAST(:a_name AS text[]), CAST(:a_fpt AS text[]),
-                           CAST(:a_cp AS text[]), CAST(:a_owner AS text[]),
-                           CAST(:a_flags AS int[]))
+      SELECT * FROM unnest(CAST(%(a_code)s AS text[]), CAST(%(a_kind)s AS text[]),
+                           CAST(%(a_region)s AS text[]), CAST(%(a_side)s AS text[]),
+                           CAST(%(a_name)s AS text[]), CAST(%(a_fpt)s AS text[]),
+                           CAST(%(a_cp)s AS text[]), CAST(%(a_owner)s AS text[]),
+                           CAST(%(a_flags)s AS int[]))
       ON CONFLICT (code) DO NOTHING
       RETURNING code
     ), closed AS (
       SELECT code FROM ledger_account
-       WHERE code = ANY(CAST(:a_code AS text[])) AND flags & 4 <> 0
+       WHERE code = ANY(CAST(%(a_code)s AS text[])) AND flags & 4 <> 0
     ), ch AS (
       INSERT INTO ledger_chain (chain_id, kind, value_date, setl_id, msgid, fixmedins_code,
                                 reverses, transfer_count, total, fingerprint, memo)
-      SELECT :chain_id, :kind, :value_date, :setl_id, :msgid, :fix, :reverses, :n, :total, :fp,
-             CAST(:memo AS jsonb)
+      SELECT %(chain_id)s, %(kind)s, %(value_date)s, %(setl_id)s, %(msgid)s, %(fix)s,
+             %(reverses)s, %(n)s, %(total)s, %(fp)s,
+             CAST(%(memo)s AS jsonb)
        WHERE NOT EXISTS (SELECT 1 FROM closed)
       ON CONFLICT (chain_id) DO NOTHING
       RETURNING chain_id
     ), tr AS (
       INSERT INTO ledger_transfer (id, chain_id, debit_account, credit_account, amount, code,
                                    fund_pay_type, reverses, value_date)
-      SELECT u.id, ch.chain_id, u.debit, u.credit, u.amount, u.code, u.fpt, u.rev, :value_date
-        FROM ch, unnest(CAST(:t_id AS text[]), CAST(:t_debit AS text[]),
-                        CAST(:t_credit AS text[]), CAST(:t_amount AS bigint[]),
-                        CAST(:t_code AS text[]), CAST(:t_fpt AS text[]),
-                        CAST(:t_rev AS text[])) AS u(id, debit, credit, amount, code, fpt, rev)
+      SELECT u.id, ch.chain_id, u.debit, u.credit, u.amount, u.code, u.fpt, u.rev, %(value_date)s
+        FROM ch, unnest(CAST(%(t_id)s AS text[]), CAST(%(t_debit)s AS text[]),
+                        CAST(%(t_credit)s AS text[]), CAST(%(t_amount)s AS bigint[]),
+                        CAST(%(t_code)s AS text[]), CAST(%(t_fpt)s AS text[]),
+                        CAST(%(t_rev)s AS text[])) AS u(id, debit, credit, amount, code, fpt, rev)
       RETURNING 1
     )
     SELECT (SELECT COUNT(*) FROM ch) AS created,
            (SELECT array_agg(code) FROM closed) AS closed,
-           (SELECT fingerprint FROM ledger_chain WHERE chain_id = :chain_id) AS stored_fp,
+           (SELECT fingerprint FROM ledger_chain WHERE chain_id = %(chain_id)s) AS stored_fp,
            (SELECT COUNT(*) FROM tr) AS transfers,
            (SELECT COUNT(*) FROM acc) AS new_accounts
     """
-)
 
 
 def _account_from_row(row: sa.Row[tuple[object, ...]] | sa.RowMapping) -> Account:

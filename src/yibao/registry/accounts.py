@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
-from yibao.registry.store import personal_account, personal_account_posting
+from yibao.db import hot
 
 
 class AccountError(ValueError):
@@ -42,14 +41,39 @@ def lock_balance(conn: sa.Connection, psn_no: str) -> int:
 
     A person without an account row gets one (balance 0) so the lock always exists.
     """
-    conn.execute(insert(personal_account).values(psn_no=psn_no, balc=0).on_conflict_do_nothing())
-    return int(
-        conn.execute(
-            sa.select(personal_account.c.balc)
-            .where(personal_account.c.psn_no == psn_no)
-            .with_for_update()
-        ).scalar_one()
-    )
+    return _lock(conn, psn_no, "")[0]
+
+
+# The settlement path (plain SQL, :mod:`yibao.db.hot`): lock the account row and read any prior
+# posting of the same ref in one statement, then the new balance and the posting in another.
+_LOCK = (
+    "SELECT a.balc,"
+    " (SELECT p.amount FROM personal_account_posting p"
+    "   WHERE p.psn_no = a.psn_no AND p.ref = %(ref)s),"
+    " (SELECT p.balc_after FROM personal_account_posting p"
+    "   WHERE p.psn_no = a.psn_no AND p.ref = %(ref)s)"
+    " FROM personal_account a WHERE a.psn_no = %(psn_no)s FOR UPDATE OF a"
+)
+_CREATE = (
+    "INSERT INTO personal_account (psn_no, balc) VALUES (%(psn_no)s, 0) ON CONFLICT DO NOTHING"
+)
+_WRITE = (
+    "WITH u AS (UPDATE personal_account SET balc = %(after)s, updated_at = now()"
+    "  WHERE psn_no = %(psn_no)s RETURNING psn_no)"
+    " INSERT INTO personal_account_posting (psn_no, ref, amount, balc_after, memo)"
+    " SELECT psn_no, %(ref)s, %(amount)s, %(after)s, %(memo)s FROM u"
+)
+
+
+def _lock(conn: sa.Connection, psn_no: str, ref: str) -> tuple[int, int | None, int | None]:
+    """(balance, prior amount of ``ref``, prior balance after it), the account row locked."""
+    params = {"psn_no": psn_no, "ref": ref}
+    row = hot.one(conn, _LOCK, params)
+    if row is None:
+        hot.execute(conn, _CREATE, params)
+        row = hot.one(conn, _LOCK, params)
+        assert row is not None
+    return int(row[0]), row[1], row[2]
 
 
 def post(conn: sa.Connection, psn_no: str, amount_fen: int, *, ref: str, memo: str = "") -> Posting:
@@ -62,32 +86,19 @@ def post(conn: sa.Connection, psn_no: str, amount_fen: int, *, ref: str, memo: s
         raise AccountError("ACCT_AMOUNT", "金额必须为整数分")
     if not ref:
         raise AccountError("ACCT_REF", "记账流水号(ref)不能为空")
-    balc = lock_balance(conn, psn_no)
-    prior = conn.execute(
-        sa.select(personal_account_posting.c.amount, personal_account_posting.c.balc_after).where(
-            personal_account_posting.c.psn_no == psn_no, personal_account_posting.c.ref == ref
-        )
-    ).first()
-    if prior is not None:
-        if int(prior.amount) != amount_fen:
+    balc, prior_amount, prior_after = _lock(conn, psn_no, ref)
+    if prior_amount is not None:
+        if int(prior_amount) != amount_fen:
             raise AccountError(
                 "ACCT_REF_CONFLICT",
-                f"流水号{ref}已记账{prior.amount}分，与本次金额{amount_fen}分不一致",
+                f"流水号{ref}已记账{prior_amount}分，与本次金额{amount_fen}分不一致",
             )
-        return Posting(psn_no, ref, amount_fen, int(prior.balc_after), replayed=True)
+        return Posting(psn_no, ref, amount_fen, int(prior_after or 0), replayed=True)
     after = balc + amount_fen
     if after < 0:
         raise AccountError(
             "ACCT_INSUFFICIENT", f"个人账户余额不足：余额{balc}分，本次支出{-amount_fen}分"
         )
-    conn.execute(
-        personal_account.update()
-        .where(personal_account.c.psn_no == psn_no)
-        .values(balc=after, updated_at=sa.func.now())
-    )
-    conn.execute(
-        personal_account_posting.insert().values(
-            psn_no=psn_no, ref=ref, amount=amount_fen, balc_after=after, memo=memo
-        )
-    )
+    params = {"psn_no": psn_no, "ref": ref, "amount": amount_fen, "after": after, "memo": memo}
+    hot.execute(conn, _WRITE, params)
     return Posting(psn_no, ref, amount_fen, after)

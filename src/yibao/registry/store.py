@@ -296,3 +296,62 @@ def persons_page(
         )
     del on
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+_SETTLEMENT_FACTS = """
+SELECT p.psn_no, p.psn_cert_type, p.certno, p.psn_name, p.gend, p.brdy, p.naty, p.tel, p.town,
+  (SELECT COALESCE(json_agg(json_build_array(e.insutype, e.psn_insu_stas, e.psn_insu_date,
+          e.psn_type, e.insuplc_admdvs, e.paus_insu_date, e.emp_no, e.emp_name, e.flxempe_flag,
+          e.cvlserv_flag)), '[]'::json)
+     FROM enrolment e WHERE e.psn_no = p.psn_no),
+  (SELECT COALESCE(json_agg(json_build_array(i.psn_idet_type, i.begntime, i.endtime,
+          i.psn_type_lv, i.memo)), '[]'::json)
+     FROM person_identity i WHERE i.psn_no = p.psn_no),
+  (SELECT a.balc FROM personal_account a WHERE a.psn_no = p.psn_no)
+  FROM person p WHERE p.psn_no = %(psn_no)s
+"""
+
+
+def _day(value: object) -> date | None:
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def settlement_facts(
+    conn: sa.Connection, psn_no: str
+) -> tuple[Person, list[Enrolment], list[AssistanceIdentity], int] | None:
+    """The person, enrolments, identities and account balance (fen) in one round trip, or None.
+
+    What a settlement reads of the registry (结算快照); plain SQL (:mod:`yibao.db.hot`).
+    """
+    from yibao.db import hot
+
+    row = hot.one(conn, _SETTLEMENT_FACTS, {"psn_no": psn_no})
+    if row is None:
+        return None
+    person_row, enrolled, idents, balc = row[:9], row[9], row[10], row[11]
+    enrolments_ = [
+        Enrolment(
+            insutype=e[0],
+            psn_insu_stas=e[1],
+            psn_insu_date=date.fromisoformat(e[2]),
+            psn_type=e[3],
+            insuplc_admdvs=e[4],
+            paus_insu_date=_day(e[5]),
+            emp_no=e[6],
+            emp_name=e[7],
+            flxempe_flag=e[8],
+            cvlserv_flag=e[9],
+        )
+        for e in enrolled
+    ]
+    identities_ = [
+        AssistanceIdentity(
+            psn_idet_type=i[0],
+            begntime=date.fromisoformat(i[1]),
+            endtime=_day(i[2]),
+            psn_type_lv=i[3],
+            memo=i[4],
+        )
+        for i in idents
+    ]
+    return Person(*person_row), enrolments_, identities_, int(balc or 0)
