@@ -8,6 +8,7 @@ at the service level against its own database, as helper G's 2304 handler would 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from yibao.encounter import service as encounters
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.store import encounter_accumulator, encounter_settlement
 from yibao.hub import client
+from yibao.hub import store as hub_store
 from yibao.hub.model import RelayError, RelayRequest
 from yibao.hub.settings import HubSettings
 from yibao.institutions import demo as institutions_demo
@@ -170,6 +172,19 @@ def test_guangshui_resident_in_guangzhou_through_the_hub(world: World) -> None:
                         headers={"X-Yibao-Hub-Timestamp": "1", "X-Yibao-Hub-Signature": "00"})  # fmt: skip
     assert forged.status_code == 401
 
+    # a dry run (预结算) under the very relay id of the settlement to come: repeatable, nothing
+    # recorded in Hubei or at the hub, so it does not block that settlement
+    dry = client.price_settlement(_request(w, relay_id, now), cfg=cfg)
+    assert dry.raw["status"] == "priced" and dry.insu_setl_id == ""
+    assert client.price_settlement(_request(w, relay_id, now), cfg=cfg).raw == dry.raw
+    assert _count(w.hub, hub_store.relay, relay_id=relay_id) == 0
+    assert _count(w.hb, hub_store.inbound, relay_id=relay_id) == 0
+    assert _count(w.hb, encounter_settlement) == _count(w.hb, encounter_accumulator) == 0
+    with pytest.raises(RelayError, match="参保地拒绝预结算：certno: 参保地查无此人"):
+        client.price_settlement(
+            dataclasses.replace(_request(w, "X2", now), certno="420000199001010000"), cfg=cfg
+        )
+
     with w.gd.begin() as conn:
         visit = _admit(conn, w, now, "M1")
         result = client.relay_settlement(_request(w, relay_id, now), cfg=cfg)
@@ -178,6 +193,9 @@ def test_guangshui_resident_in_guangzhou_through_the_hub(world: World) -> None:
     assert result.setlinfo["hifp_pay"] == expected.setlinfo.hifp_pay
     assert result.setlinfo["medfee_sumamt"] == 1_025_000
     assert result.setlinfo["fund_pay_sumamt"] == expected.setlinfo.fund_pay_sumamt
+    for name in ("medfee_sumamt", "hifp_pay", "fund_pay_sumamt", "psn_cash_pay", "psn_part_amt"):
+        assert result.setlinfo[name] == dry.setlinfo[name], name  # the dry run, to the fen
+    assert result.setldetail == dry.setldetail
 
     # the retry (same relay_id, same content) is answered from the records: one settlement
     again = client.relay_settlement(_request(w, relay_id, now), cfg=cfg)
