@@ -182,9 +182,8 @@ def _with_person(
     """``setlinfo`` with the person's fields where the local answer has them (after
     ``psn_no``): from the insured side's answer, else the facts kept at registration."""
     facts: dict[str, Any] = {k: person[k] for k in _PERSON_FIELDS if person.get(k)}
-    for k in _PERSON_FIELDS:
-        if insured and insured.get(k) not in (None, ""):
-            facts[k] = insured[k]
+    if insured:
+        facts.update({k: insured[k] for k in _PERSON_FIELDS if insured.get(k) is not None})
     if "age" in facts:
         facts["age"] = Decimal(str(facts["age"])).quantize(Decimal("0.1"))
     info: dict[str, Any] = {}
@@ -229,6 +228,8 @@ def _priced_output(
     person: Mapping[str, str],
     mdtrt_cert_type: str,
     claimed: Mapping[str, int | None] | None = None,
+    *,
+    psn_no: str = "",
 ) -> dict[str, Any]:
     from yibao.api.nhsa.handlers import _settle_common as common
 
@@ -236,6 +237,8 @@ def _priced_output(
         priced = client.price_settlement(request)
     except RelayError as e:
         raise _refused(e) from None
+    if psn_no and priced.psn_no != psn_no:
+        raise BusinessError("psn_no: 与参保地按证件号码确认的人员编号不符")
     with common.refusals():
         _claims_checked(claimed, priced.setlinfo)
     info = {**priced.setlinfo, "mdtrt_id": mdtrt_id}
@@ -328,10 +331,23 @@ def cancel(
     return Settled(rec, balc, None)
 
 
+def _certificate_person(info: Mapping[str, Any], cert_type: str) -> dict[str, str]:
+    certno = str(info.get("certno") or "")
+    if not certno and cert_type == "02":
+        certno = str(info.get("mdtrt_cert_no") or "")
+    if not certno:
+        raise InputError("input.druginfo.certno", "跨省异地就医须传证件号码(certno)或以身份证就诊")
+    return {"certno": certno, "psn_cert_type": str(info.get("psn_cert_type") or "01"),
+            "psn_name": str(info.get("psn_name") or "")}  # fmt: skip
+
+
 def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
     """药店 2101 (``settle_now`` False) / 2102 of a buyer insured in another province: the
     drugs are classified by this pharmacy's catalogue, the person is confirmed with the insured
-    side, and 2102 opens the sale and settles it through the hub like :func:`settle`."""
+    side, and 2102 opens the sale and settles it through the hub like :func:`settle`. A 2101 by
+    certificate is only the dry run (the insured side finds the person by certificate there and
+    its ``psn_no`` must be the HIS's), so it writes nothing anywhere; by ecToken the token is
+    first resolved by the insured side (an audited disclosure there, as in 1101)."""
     from yibao.api.nhsa import fields
     from yibao.api.nhsa.handlers import _settle_common as common
     from yibao.encounter import service as encounters
@@ -348,7 +364,10 @@ def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
     sumamt = fields.amount(info, "medfee_sumamt", w, required=True)
     lines = common.read_lines(ctx.rows("drugdetail"), "input.drugdetail")
     day = begntime.date()
-    region, person = insured_region(ctx, info, psn_no=psn_no, insutype=insutype, on=day)
+    if settle_now or cert_type == EC_TOKEN:  # confirmed with the insured side (a disclosure)
+        region, person = insured_region(ctx, info, psn_no=psn_no, insutype=insutype, on=day)
+    else:  # 2101 by certificate: the dry run itself checks the person, no lookup is written
+        region, person = ctx.envelope.insuplc_admdvs, _certificate_person(info, cert_type)
     with common.refusals(w):
         classified = common.classify(ctx, day, lines)
     bill = Bill(psn_no=psn_no, insutype=insutype, insuplc_admdvs=region, med_type=med_type,
@@ -361,7 +380,7 @@ def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
     if not settle_now:  # 2101: a dry run through the hub, nothing written anywhere
         request = _request(ctx, bill, person, insuplc_admdvs=region,
                            mdtrtarea_admvs=ctx.institution.admdvs)  # fmt: skip
-        out = _priced_output(ctx, "", request, person, cert_type)
+        out = _priced_output(ctx, "", request, person, cert_type, psn_no=psn_no)
     else:
         with common.refusals():
             enc = encounters.open_pharmacy_sale(

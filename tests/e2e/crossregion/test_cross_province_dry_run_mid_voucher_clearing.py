@@ -67,6 +67,7 @@ class World:
     hb_url: str
     gd_db_url: str
     hb_db_url: str
+    local_certno: str
 
 
 @pytest.fixture
@@ -75,6 +76,11 @@ def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iter
     gd, hb, hub = (make_engine(u, pool_size=2) for u in urls)
     institutions_demo.seed(gd)
     catalog.seed_demo(gd)
+    with gd.begin() as conn:  # a Guangzhou resident: the local answer's shape to compare with
+        local = registry_store.get_person(
+            conn, insured(conn, GZ, insutype="390", psn_type="50", name="广州参保人")
+        )
+        assert local is not None
     with hb.begin() as conn:
         psn_no = insured(conn, GS, insutype="390", psn_type="50", name="广水参保人")
         person = registry_store.get_person(conn, psn_no)
@@ -88,7 +94,8 @@ def world(pg: EmbeddedPostgres, template_url: str, server_factory: type) -> Iter
                                       "YIBAO_HUB_URL": hub_srv.url})  # fmt: skip
     hub_srv.env["YIBAO_HUB_PEERS"] = f"42={hb_srv.url},44={gd_srv.url}"
     _start(hub_srv, hb_srv, gd_srv)
-    yield World(gd, hb, hub, psn_no, person.certno, gd_srv.url, hb_srv.url, urls[0], urls[1])
+    yield World(gd, hb, hub, psn_no, person.certno, gd_srv.url, hb_srv.url, urls[0], urls[1],
+                local.certno)  # fmt: skip
     for e in (gd, hb, hub):
         e.dispose()
 
@@ -197,6 +204,14 @@ def test_pre_settlement_is_a_dry_run_and_mid_stay_settlement_is_relayed(world: W
     info = pre["setlinfo"]
     assert info["psn_no"] == w.psn_no and info["certno"] == w.certno
     assert info["psn_name"] == "广水参保人" and info["gend"] == "1" and "setl_id" not in info
+    # the local pre-settlement's shape: the same fields in the same order
+    local = flows.lookup(c, w.local_certno)
+    local_pre = flows.ok(flows.outpatient(c, local, rng, settle=False).calls[-1])
+    assert list(info) == list(local_pre["setlinfo"])
+    assert [list(d) for d in pre["setldetail"][:1]] == [
+        list(d) for d in local_pre["setldetail"][:1]
+    ]
+    before = _everything(w)
     same = {**pre, "setlinfo": {k: v for k, v in info.items() if k != "medins_setl_id"}}
     assert _again(c, pre_call) == same  # safe to repeat: same answer, still nothing written
     assert _everything(w) == before
@@ -221,8 +236,11 @@ def test_pre_settlement_is_a_dry_run_and_mid_stay_settlement_is_relayed(world: W
     sale = flows.pharmacy(ph, p, rng)
     pre101 = flows.ok(sale.calls[0])["setlinfo"]
     assert _amounts(pre101) == _amounts(sale.setlinfo)
+    after_sale = _everything(w)
+    assert before != after_sale  # 2102 did write
+    assert _again(ph, sale.calls[0])["setlinfo"]["psn_no"] == w.psn_no  # 2101 once more …
+    assert _everything(w) == after_sale  # … writes nothing
     ph.close()
-    assert before != _everything(w)  # 2102 did write
 
     # --- 中途结算: admitted, fees of day 1, 2303/2304 with mid_setl_flag=1 (the stay goes on)
     r = c.call("2401", flows.plain({"mdtrtinfo": {
