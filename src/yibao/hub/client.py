@@ -341,6 +341,7 @@ def relay_person_info(
     body = r.json() if r.status_code == 200 else {}
     if body.get("status") != "ok":
         raise RelayError(
-            str(body.get("err_msg") or f"中转平台拒绝：HTTP {r.status_code} {r.text[:200]}")
+            str(body.get("err_msg") or f"中转平台拒绝：HTTP {r.status_code} {r.text[:200]}"),
+            key=str(body.get("error") or ""),
         )
     return dict(body["output"])

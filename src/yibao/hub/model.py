@@ -44,10 +44,11 @@ MAX_SKEW_SECONDS = 300
 class RelayError(Exception):
     """A relay that could not be done; ``uncertain`` when the insured side's state is unknown."""
 
-    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+    def __init__(self, message: str, *, uncertain: bool = False, key: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.uncertain = uncertain
+        self.key = key  # the insured side's error key when it gave one (e.g. EC_TOKEN_WRONG_ORG)
 
 
 def province(admdvs: str) -> str:

@@ -7,10 +7,13 @@ institution here scans it and calls its own ``/api/voucher/ec/query`` as always;
 hub to that province, which verifies it like a local exchange and issues the ecToken **bound to
 this institution** (``orgId``). The HIS then uses ``mdtrt_cert_type=01`` + that ecToken in
 1101/2201/2401/2101/2102, and :mod:`yibao.hub.gateway_relay` has the issuing province resolve it
-(institution binding included). Nothing about the person is stored here.
+(institution binding included); ``/api/voucher/ec/identity`` with such a token is answered the same
+way (:func:`identity_elsewhere`). Nothing about the person is stored here.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from yibao.hub import client
 from yibao.hub.model import RelayError, province
@@ -47,3 +50,28 @@ def exchange_elsewhere(
     err = EcError(key if key in ERRORS else "EC_FIELD_INVALID")
     err.message = f"{body.get('message') or err.message}（参保地 {region} 核验）"
     raise err
+
+
+def token_region(token: str, cfg: HubSettings | None = None) -> str | None:
+    """The insured region an ecToken names (``<admdvs>ec<hex>``) when that region belongs to
+    another province, else None."""
+    cfg = cfg or HubSettings()
+    region = token[:6]
+    if not cfg.province or not (region.isdigit() and token[6:8] == "ec"):
+        return None
+    return region if province(region) != cfg.province else None
+
+
+def identity_elsewhere(
+    region: str, token: str, org_id: str, on: date, cfg: HubSettings | None = None
+) -> dict[str, object]:
+    """The 1101 output for an ecToken issued by another province, resolved there for
+    ``org_id`` (its refusal raised as the same :class:`EcError`)."""
+    try:
+        return client.relay_person_info("", region, on, ec_token=token, org_id=org_id, cfg=cfg)
+    except RelayError as e:
+        if e.key not in ERRORS:
+            raise EcError("EC_RELAY_FAILED", e.message) from None
+        err = EcError(e.key)
+        err.message = f"{err.message}（参保地 {region} 核验）"
+        raise err from None

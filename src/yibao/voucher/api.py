@@ -368,7 +368,14 @@ def ec_identity(
     svc: VoucherService = Depends(service_of),
 ) -> dict[str, object]:
     """1101-equivalent identity (baseinfo, insuinfo[], idetinfo[]) for the institution's ecToken."""
-    return ok(svc.identity_1101(body.ecToken, inst.require_org(body.orgId)))
+    org_id = inst.require_org(body.orgId)
+    from yibao.hub import voucher_relay
+
+    region = voucher_relay.token_region(body.ecToken)
+    if region is not None:  # 跨省: a token issued by another province's Yibao, resolved there
+        today = datetime.now(CHINA_TZ).date()
+        return ok(voucher_relay.identity_elsewhere(region, body.ecToken, org_id, today))
+    return ok(svc.identity_1101(body.ecToken, org_id))
 
 
 @router.post("/ec/token-check")

@@ -396,6 +396,15 @@ def test_e_voucher_code_of_a_hubei_person_at_a_guangzhou_hospital(world: World) 
     assert replay.status_code == 409 and replay.json()["error"] == "EC_CODE_USED"
     assert "参保地 421381" in replay.json()["message"]
 
+    # the e-voucher identity call (ec/identity) with that token: resolved by Hubei for this org
+    idt = ec_post(w.gd_url, "/api/voucher/ec/identity", {"ecToken": token, "orgId": HOSPITAL},
+                  HOSPITAL)  # fmt: skip
+    assert idt.status_code == 200 and idt.json()["data"]["baseinfo"]["psn_no"] == w.psn_no
+    idt = ec_post(w.gd_url, "/api/voucher/ec/identity", {"ecToken": token, "orgId": PHARMACY},
+                  PHARMACY)  # fmt: skip
+    assert idt.status_code == 403 and idt.json()["error"] == "EC_TOKEN_WRONG_ORG"
+    assert "参保地 421381" in idt.json()["message"]
+
     # 1101 with the ecToken alone (no certno: Hubei knows the person), then a visit settled
     c = make(w.gd_url, HOSPITAL)
     out = flows.ok(c.call("1101", {"data": {"mdtrt_cert_type": "01", "mdtrt_cert_no": token,

@@ -10,7 +10,7 @@ import pytest
 
 from yibao.hub.model import RelayRequest, signature, signature_ok
 from yibao.hub.settings import HubSettings
-from yibao.hub.voucher_relay import issuing_region
+from yibao.hub.voucher_relay import issuing_region, token_region
 from yibao.settlement.model import Item
 from yibao.voucher.model import CodeClaims, sign_code
 
@@ -78,3 +78,10 @@ def test_a_code_of_another_province_is_relayed_to_it() -> None:
     assert issuing_region("not-a-code", gd) is None  # the local exchange says 格式无效
     alone = HubSettings(secret="", node="x", province="", hub_url="", peers={})
     assert issuing_region(_code("421381"), alone) is None  # no hub configured: local as before
+
+
+def test_a_token_of_another_province_is_resolved_there() -> None:
+    gd = HubSettings(secret="s", node="gd", province="44", hub_url="http://hub", peers={})
+    assert token_region("421381ec" + "0" * 32, gd) == "421381"
+    assert token_region("440100ec" + "0" * 32, gd) is None
+    assert token_region("garbage", gd) is None
