@@ -42,6 +42,62 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else float("nan")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/comm") as f:
+                    if f.read().startswith("postgres"):
+                        pids.append(int(name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by the server processes, PostgreSQL and this (client) process."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def sample(self) -> dict[str, float]:
+        server = [self.server_pid, *_children(self.server_pid)]
+        return {
+            "server": sum(_cpu_seconds(p) for p in server),
+            "postgres": sum(_cpu_seconds(p) for p in _postgres_pids()),
+            "clients": time.process_time(),
+        }
+
+    @staticmethod
+    def per_op(before: dict[str, float], after: dict[str, float], n: int) -> str:
+        if not n:
+            return ""
+        parts = [f"{k} {(after[k] - before[k]) / n * 1000:.2f}" for k in before]
+        return "CPU ms per call: " + ", ".join(parts)
+
+
 def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, YIBAO_DATABASE_URL=url)
     proc = subprocess.Popen(
@@ -108,6 +164,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     from yibao.db.embedded import sqlalchemy_to_libpq
     from yibao.db.engine import make_engine
     from yibao.db.migrate import upgrade
+    from yibao.demo import analyze
     from yibao.hissim import flows
     from yibao.institutions import demo
 
@@ -116,6 +173,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     demo.seed(engine)
     catalog.seed_demo(engine)
     persons.seed(engine, args.persons)
+    analyze(engine)  # fresh statistics after loading, as pgbench -i vacuums its tables
     engine.dispose()
     libpq = sqlalchemy_to_libpq(url)
     with psycopg.connect(libpq) as conn:
@@ -161,6 +219,9 @@ def run(url: str, args: argparse.Namespace) -> None:
         print(
             f"prepared {sum(map(len, queues))} visits up to 2206 in {time.perf_counter() - t0:.1f}s"
         )
+        stats_engine = make_engine(url, pool_size=1)
+        analyze(stats_engine)  # the tables grew from empty: statistics as in steady operation
+        stats_engine.dispose()
 
         lat: list[list[float]] = [[] for _ in made]
         errors = [0] * len(made)
@@ -176,6 +237,8 @@ def run(url: str, args: argparse.Namespace) -> None:
                 lat[k].append(time.perf_counter() - t1)
                 errors[k] += r.infcode != 0
 
+        meter = CpuMeter(proc.pid)
+        cpu0 = meter.sample()
         t0 = time.perf_counter()
         ths = [threading.Thread(target=settle, args=(k,)) for k in range(len(made))]
         for t in ths:
@@ -190,6 +253,7 @@ def run(url: str, args: argparse.Namespace) -> None:
             f"p50 {_pct(flat, 0.5):.1f} ms, p99 {_pct(flat, 0.99):.1f} ms, errors {sum(errors)} "
             f"({len(made)} clients, {args.workers} workers)"
         )
+        print("  " + meter.per_op(cpu0, meter.sample(), len(flat)))
         if len(flat) == sum(map(len, queues)):
             print("  (the prepared visits ran out before --seconds: raise --prepare)")
 
@@ -209,6 +273,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                     verr[k] += 1
                 vlat[k].append(time.perf_counter() - t1)
 
+        cpu0 = meter.sample()
         t0 = time.perf_counter()
         ths = [threading.Thread(target=visits, args=(k,)) for k in range(len(made))]
         for t in ths:
@@ -224,6 +289,7 @@ def run(url: str, args: argparse.Namespace) -> None:
             f"p50 {_pct(vflat, 0.5):.1f} ms, p99 {_pct(vflat, 0.99):.1f} ms per visit, "
             f"errors {sum(verr)}"
         )
+        print("  " + meter.per_op(cpu0, meter.sample(), 5 * len(vflat)))
         print(
             f"ratio to pgbench TPC-B: 2207 {setl_rate / tps:.3f}, "
             f"visits {visit_rate / tps:.3f}, visit calls {5 * visit_rate / tps:.3f}"

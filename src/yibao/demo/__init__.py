@@ -41,3 +41,15 @@ def seed_all(engine: Engine) -> None:
     for name, seed in seeders():
         log.info("demo_seed", seeder=name)
         seed(engine)
+    analyze(engine)
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics after a bulk load (ANALYZE).
+
+    Hot statements are prepared per connection and PostgreSQL may keep a generic plan made while a
+    table was still nearly empty (a sequential scan, e.g. of the message log) until autovacuum's
+    next analyse; fresh statistics right after loading avoid those minutes of slow plans.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")

@@ -1,16 +1,18 @@
 """The exactly-once transaction boundary (一次且仅一次) every national-interface call runs in.
 
 :func:`execute_once` opens ONE database transaction and first *claims* the key
-(fixmedins_code, msgid) by inserting the message-log row (``INSERT … ON CONFLICT DO NOTHING``):
+(fixmedins_code, msgid): a transaction-scoped advisory lock on the key, then a look for its
+message-log row:
 
 1. if the row already exists: the same content (``request_hash``) gets the stored response
    bytes back (:data:`REPLAY`), different content is refused (:data:`CONFLICT`);
-2. otherwise it runs ``work(conn)`` — the handler's business writes — then writes the response
-   into the claimed row in the same transaction, and commits.
+2. otherwise it runs ``work(conn)`` — the handler's business writes — then inserts the
+   message-log row with the response in the same transaction, and commits.
 
 So an acknowledged answer is never lost (it committed with its writes) and never applied twice
-(a retry finds the row). A concurrent duplicate's claim waits on the primary key until the first
-transaction ends, then replays its answer (or, if the first rolled back, runs itself).
+(a retry finds the row; the primary key refuses a second row). A concurrent duplicate's claim
+waits on the advisory lock until the first transaction ends, then replays its answer (or, if the
+first rolled back, runs itself).
 ``work`` raises :class:`Refusal` to roll its writes back and answer anyway; the refusal is
 recorded when ``answer.record`` (business refusals) and not recorded otherwise (bad input).
 Serialisation failures and deadlocks are retried a few times from the start.
@@ -81,11 +83,12 @@ def _previous(existing: store.StoredMessage, key: MessageKey) -> Outcome:
     return Outcome(CONFLICT, stored=existing)
 
 
-def _complete(conn: sa.Connection, key: MessageKey, answer: Answer) -> None:
+def _complete(conn: sa.Connection, key: MessageKey, claimed: store.Claim, answer: Answer) -> None:
     store.complete(
         conn,
         key.fixmedins_code,
         key.msgid,
+        claimed,
         infcode=answer.infcode,
         err_msg=answer.err_msg,
         psn_no=answer.psn_no,
@@ -110,7 +113,7 @@ def _attempt(
                 key.request,
                 key.opter,
             )
-            if not claimed:
+            if claimed is None:
                 existing = store.find(conn, key.fixmedins_code, key.msgid)
                 tx.rollback()
                 if existing is None:  # pragma: no cover - claimed then deleted under us
@@ -118,9 +121,7 @@ def _attempt(
                 return _previous(existing, key)
             answer = work(conn)
             if answer.record:
-                _complete(conn, key, answer)
-            else:
-                store.unclaim(conn, key.fixmedins_code, key.msgid)
+                _complete(conn, key, claimed, answer)
             tx.commit()
             return Outcome(NEW, answer=answer)
         except Refusal as refusal:
@@ -133,7 +134,7 @@ def _attempt(
         if not refused.record:
             return Outcome(REFUSED, answer=refused)
         with conn.begin():
-            if not store.claim(
+            again = store.claim(
                 conn,
                 key.fixmedins_code,
                 key.msgid,
@@ -141,11 +142,12 @@ def _attempt(
                 key.request_hash,
                 key.request,
                 key.opter,
-            ):
+            )
+            if again is None:
                 existing = store.find(conn, key.fixmedins_code, key.msgid)
                 assert existing is not None
                 return _previous(existing, key)
-            _complete(conn, key, refused)
+            _complete(conn, key, again, refused)
         return Outcome(NEW, answer=refused)
 
 

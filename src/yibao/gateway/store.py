@@ -74,15 +74,11 @@ class StoredMessage:
 
 
 def lock_key(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:
-    """Advisory lock on a key until the end of the transaction.
+    """Transaction-scoped advisory lock on a message key (released at commit or rollback)."""
+    hot.execute(conn, _LOCK_KEY, {"k": f"{fixmedins_code}\x1f{msgid}"})
 
-    It serialises only with other ``lock_key`` callers; to wait for an in-flight request of that
-    msgid use :func:`claim` (which waits on the primary key).
-    """
-    conn.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
-        {"k": f"{fixmedins_code}\x1f{msgid}"},
-    )
+
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended(%(k)s, 7))"
 
 
 _FIND = (
@@ -112,7 +108,21 @@ def find(conn: sa.Connection, fixmedins_code: str, msgid: str) -> StoredMessage 
     )
 
 
-PENDING = -9  # infcode of a claimed row whose answer is not written yet (never committed)
+# The claim is the transaction's advisory lock on the key, not a placeholder row: the answered
+# row is then written once, whole, by :func:`complete` (an insert and a later 2 KB update of the
+# same row cost PostgreSQL about 0.7 ms of CPU per settlement; two tiny reads and one insert
+# cost a fraction of that).
+_EXISTS = "SELECT 1 FROM gateway_message WHERE fixmedins_code = %(fix)s AND msgid = %(msgid)s"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What :func:`complete` writes besides the answer (kept from :func:`claim`)."""
+
+    infno: str
+    request_hash: str
+    request: str
+    opter: str
 
 
 def claim(
@@ -123,37 +133,25 @@ def claim(
     request_hash: str,
     request: str,
     opter: str,
-) -> bool:
-    """Claim the key for this transaction: ``True`` if inserted, ``False`` if a row exists.
+) -> Claim | None:
+    """Claim the key for this transaction: a :class:`Claim` if nobody answered it yet, ``None``
+    if a row exists.
 
-    A concurrent transaction holding the same key makes this statement wait until it ends (the
-    primary key's uniqueness check), so after ``False`` :func:`find` sees the committed row.
+    The advisory lock makes a concurrent transaction with the same key wait here until the first
+    one ends; the existence check runs after the lock (a new snapshot in READ COMMITTED), so
+    after ``None`` :func:`find` sees the committed row.
     """
-    params = {
-        "fix": fixmedins_code,
-        "msgid": msgid,
-        "infno": infno,
-        "hash": request_hash,
-        "request": request,
-        "pending": PENDING,
-        "opter": opter,
-    }
-    return hot.one(conn, _CLAIM, params) is not None
-
-
-_CLAIM = (
-    "INSERT INTO gateway_message (fixmedins_code, msgid, infno, request_hash, request, infcode,"
-    " err_msg, psn_no, opter, inf_refmsgid, content_type, response)"
-    " VALUES (%(fix)s, %(msgid)s, %(infno)s, %(hash)s, %(request)s, %(pending)s, '', '',"
-    " %(opter)s, '', '', ''::bytea)"
-    " ON CONFLICT (fixmedins_code, msgid) DO NOTHING RETURNING msgid"
-)
+    lock_key(conn, fixmedins_code, msgid)
+    if hot.one(conn, _EXISTS, {"fix": fixmedins_code, "msgid": msgid}) is not None:
+        return None
+    return Claim(infno, request_hash, request, opter)
 
 
 def complete(
     conn: sa.Connection,
     fixmedins_code: str,
     msgid: str,
+    claimed: Claim,
     *,
     infcode: int,
     err_msg: str,
@@ -162,16 +160,20 @@ def complete(
     content_type: str,
     response: bytes,
 ) -> None:
-    """Write the answer into the claimed row (same transaction as the claim)."""
+    """Write the answered row of a key claimed in this transaction."""
     hot.execute(
         conn,
-        _COMPLETE,
+        _INSERT,
         {
             "fix": fixmedins_code,
             "msgid": msgid,
+            "infno": claimed.infno,
+            "hash": claimed.request_hash,
+            "request": claimed.request,
             "infcode": infcode,
             "err_msg": err_msg,
             "psn_no": psn_no,
+            "opter": claimed.opter,
             "ref": inf_refmsgid,
             "ctype": content_type,
             "response": response,
@@ -179,17 +181,12 @@ def complete(
     )
 
 
-_COMPLETE = (
-    "UPDATE gateway_message SET infcode = %(infcode)s, err_msg = %(err_msg)s,"
-    " psn_no = %(psn_no)s, inf_refmsgid = %(ref)s, content_type = %(ctype)s,"
-    " response = %(response)s WHERE fixmedins_code = %(fix)s AND msgid = %(msgid)s"
+_INSERT = (
+    "INSERT INTO gateway_message (fixmedins_code, msgid, infno, request_hash, request, infcode,"
+    " err_msg, psn_no, opter, inf_refmsgid, content_type, response)"
+    " VALUES (%(fix)s, %(msgid)s, %(infno)s, %(hash)s, %(request)s, %(infcode)s, %(err_msg)s,"
+    " %(psn_no)s, %(opter)s, %(ref)s, %(ctype)s, %(response)s)"
 )
-
-
-def unclaim(conn: sa.Connection, fixmedins_code: str, msgid: str) -> None:
-    conn.execute(
-        message.delete().where(message.c.fixmedins_code == fixmedins_code, message.c.msgid == msgid)
-    )
 
 
 def insert(conn: sa.Connection, msg: StoredMessage, opter: str = "") -> None:

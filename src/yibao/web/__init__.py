@@ -11,7 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yibao.console.scoping import NoPersonData, OutOfScope
 from yibao.web.auth import CsrfFailed, Forbidden, LoginRequired, login_redirect
@@ -36,19 +37,38 @@ def _error(request: Request, status: int, title: str, message: str) -> Response:
     )
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """Security headers on console pages (安全响应头)."""
+class SecurityHeaders:
+    """Security headers on console pages (安全响应头).
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/console"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            if not request.url.path.startswith("/console/static"):
-                response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    A plain ASGI middleware: requests outside ``/console`` (the national-interface gateway, the
+    APIs) pass straight through, without the task and stream wrapping of ``BaseHTTPMiddleware``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/console"):
+            await self.app(scope, receive, send)
+            return
+        extra = [
+            ("content-security-policy", CSP),
+            ("x-frame-options", "DENY"),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "same-origin"),
+        ]
+        if not path.startswith("/console/static"):
+            extra.append(("cache-control", "no-store"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def install(app: FastAPI) -> None:

@@ -38,7 +38,7 @@ def _claim_unprocessed(ctx: Context, omsgid: str, oinfno: str, psn_no: str) -> b
     its late arrival cannot settle; ``False`` when the original exists (it is then committed:
     the claim waits for a concurrent original to finish)."""
     fix = ctx.institution.fixmedins_code
-    if not gateway_store.claim(
+    claimed = gateway_store.claim(
         ctx.conn,
         fix,
         omsgid,
@@ -46,13 +46,15 @@ def _claim_unprocessed(ctx: Context, omsgid: str, oinfno: str, psn_no: str) -> b
         request_hash=f"reversed-by:{ctx.msgid}",
         request="",
         opter=ctx.operator.opter_no,
-    ):
+    )
+    if claimed is None:
         return False
     err = f"该交易已被【2601】冲正（冲正报文ID {ctx.msgid}），不再办理"
     gateway_store.complete(
         ctx.conn,
         fix,
         omsgid,
+        claimed,
         infcode=-1,
         err_msg=err,
         psn_no=psn_no,
