@@ -230,6 +230,6 @@ async def insured_ec_query(request: Request) -> Any:
     got = await _signed(request)
     if isinstance(got, JSONResponse):
         return got
-    cfg, node, payload = got
+    cfg, _, payload = got
     svc = service_of(request)
-    return await run_in_threadpool(insured.ec_query, svc, payload, province=cfg.province, node=node)
+    return await run_in_threadpool(insured.ec_query, svc, payload, province=cfg.province)

@@ -332,9 +332,7 @@ def person_info(conn: sa.Connection, raw: dict[str, Any], *, node: str) -> dict[
     return {"status": "ok", "output": out}
 
 
-def ec_query(
-    svc: VoucherService, raw: dict[str, Any], *, province: str, node: str
-) -> dict[str, Any]:
+def ec_query(svc: VoucherService, raw: dict[str, Any], *, province: str) -> dict[str, Any]:
     """Exchange a code this province issued (ec.query / 6101), scanned by institution
     ``orgId`` in another province: the usual checks (signature, expiry, single use, voucher
     and channel) and an ecToken bound to that institution. ``{"status": "ok", "data": …}`` or
