@@ -63,32 +63,34 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _postgres_pids() -> list[int]:
-    pids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/comm") as f:
-                    if f.read().startswith("postgres"):
-                        pids.append(int(name))
-            except OSError:
-                continue
-    return pids
+def postmaster_pid(libpq: str) -> int | None:
+    """The PostgreSQL server's pid when it runs on this machine (its data directory readable)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(libpq) as conn:
+            row = conn.execute("SHOW data_directory").fetchone()
+        with open(Path(str(row[0] if row else "")) / "postmaster.pid") as f:
+            return int(f.readline())
+    except (OSError, ValueError, psycopg.Error):
+        return None
 
 
 class CpuMeter:
-    """CPU seconds used by the server processes, PostgreSQL and this (client) process."""
+    """CPU seconds used by the server processes, PostgreSQL (its postmaster and backends, when
+    local) and this (client) process."""
 
-    def __init__(self, server_pid: int) -> None:
+    def __init__(self, server_pid: int, pg_pid: int | None) -> None:
         self.server_pid = server_pid
+        self.pg_pid = pg_pid
 
     def sample(self) -> dict[str, float]:
         server = [self.server_pid, *_children(self.server_pid)]
-        return {
-            "server": sum(_cpu_seconds(p) for p in server),
-            "postgres": sum(_cpu_seconds(p) for p in _postgres_pids()),
-            "clients": time.process_time(),
-        }
+        out = {"server": sum(_cpu_seconds(p) for p in server)}
+        if self.pg_pid is not None:
+            out["postgres"] = sum(_cpu_seconds(p) for p in [self.pg_pid, *_children(self.pg_pid)])
+        out["clients"] = time.process_time()
+        return out
 
     @staticmethod
     def per_op(before: dict[str, float], after: dict[str, float], n: int) -> str:
@@ -237,7 +239,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                 lat[k].append(time.perf_counter() - t1)
                 errors[k] += r.infcode != 0
 
-        meter = CpuMeter(proc.pid)
+        meter = CpuMeter(proc.pid, postmaster_pid(libpq))
         cpu0 = meter.sample()
         t0 = time.perf_counter()
         ths = [threading.Thread(target=settle, args=(k,)) for k in range(len(made))]

@@ -101,6 +101,7 @@ class Priced:
     setlinfo: dict[str, object]  # fen
     setldetail: list[dict[str, object]]  # fen
     deltas: dict[str, int]  # flat accumulator deltas
+    setl_seq: int | None = None  # drawn with the accumulator lock: the settlement's setl_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +158,12 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
     """Run the engine for ``bill``; with ``lock`` the person's accumulators and account stay
     locked until the caller's transaction ends (settlement), without it nothing is written."""
     year = service_year(bill.service_date)
+    setl_seq = None
     if lock:  # first the lock, then every read: a concurrent settlement of the person is done
-        counters = dict(
-            encounter_store.lock_accumulators(conn, bill.psn_no, bill.insuplc_admdvs, year).counters
+        locked = encounter_store.lock_accumulators(
+            conn, bill.psn_no, bill.insuplc_admdvs, year, setl_seq=True
         )
+        counters, setl_seq = dict(locked.counters), locked.setl_seq
     else:
         counters = _read_counters(conn, bill.psn_no, bill.insuplc_admdvs, year)
     snap, person = _snapshot(conn, bill.psn_no, bill.insutype, bill.service_date)
@@ -221,6 +224,7 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
         setlinfo=info,
         setldetail=model.setldetail_fen(result),
         deltas=model.flatten(result.deltas),
+        setl_seq=setl_seq,
     )
 
 
@@ -263,6 +267,13 @@ def settle(
         clr_optins=clr_optins,
         chrg_bchno=chrg_bchno,
         mid_setl=mid_setl,
+        setl_id=(
+            None
+            if priced.setl_seq is None
+            else encounters.setl_id_of(
+                enc.mdtrtarea_admvs, business_day(setl_time), priced.setl_seq
+            )
+        ),
     )
     own = int(str(info["acct_pay"])) - int(str(info["acct_mulaid_pay"]))
     balc = int(str(info["balc"]))

@@ -56,7 +56,12 @@ def new_mdtrt_id(conn: sa.Connection, kind: Kind, admdvs: str, day: dt.date) -> 
 
 def new_setl_id(conn: sa.Connection, admdvs: str, day: dt.date) -> str:
     """A fresh ``setl_id``."""
-    return format_id(admdvs, SETTLEMENT_LETTER, day, store.next_seq(conn, "encounter_setl_seq"))
+    return setl_id_of(admdvs, day, store.next_seq(conn, "encounter_setl_seq"))
+
+
+def setl_id_of(admdvs: str, day: dt.date, seq: int) -> str:
+    """The ``setl_id`` of an ``encounter_setl_seq`` value drawn already (e.g. with the lock)."""
+    return format_id(admdvs, SETTLEMENT_LETTER, day, seq)
 
 
 def load(
@@ -440,36 +445,39 @@ def record_settlement(
         batches = None
     model.settle(enc, setl_id=setl_id or "-", chrg_bchno=chrg_bchno, mid_setl=mid_setl)
     setl_id = setl_id or new_setl_id(conn, enc.mdtrtarea_admvs, business_day(setl_time))
-    sns = store.mark_lines_settled(conn, enc.mdtrt_id, setl_id, batches=batches)
+    stored = model.settle(enc, setl_id=setl_id, chrg_bchno=chrg_bchno, mid_setl=mid_setl)
+    info = {**dict(setlinfo), "setl_id": setl_id, "mdtrt_id": enc.mdtrt_id}
+    row = _settlement_row(
+        enc,
+        setl_id,
+        "settle",
+        msgid,
+        info,
+        setldetail,
+        trace,
+        accumulator_deltas,
+        acc_year,
+        None,
+        setl_time,
+        clr_type,
+        clr_way,
+        clr_optins,
+        mid_setl,
+        chrg_bchno or "",
+        (),
+    )
+    sns = store.record_settlement_rows(
+        conn,
+        enc,
+        stored,
+        setl_id=setl_id,
+        batches=batches,
+        acc_year=acc_year,
+        deltas=dict(accumulator_deltas),
+        row=row,
+    )
     after = model.settle(
         enc, setl_id=setl_id, chrg_bchno=chrg_bchno, mid_setl=mid_setl, settled_lines=len(sns)
-    )
-    store.save_encounter(conn, enc, after)
-    store.add_to_accumulators(
-        conn, enc.psn_no, enc.insuplc_admdvs, acc_year, dict(accumulator_deltas)
-    )
-    info = {**dict(setlinfo), "setl_id": setl_id, "mdtrt_id": enc.mdtrt_id}
-    store.insert_settlement(
-        conn,
-        _settlement_row(
-            enc,
-            setl_id,
-            "settle",
-            msgid,
-            info,
-            setldetail,
-            trace,
-            accumulator_deltas,
-            acc_year,
-            None,
-            setl_time,
-            clr_type,
-            clr_way,
-            clr_optins,
-            mid_setl,
-            chrg_bchno or "",
-            sns,
-        ),
     )
     return SettlementRecord(
         setl_id,

@@ -495,27 +495,37 @@ class Accumulators:
     year: int
     counters: Mapping[str, int]
     version: int
+    setl_seq: int | None = None  # a fresh encounter_setl_seq value, when asked for
 
 
-def lock_accumulators(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> Accumulators:
+def lock_accumulators(
+    conn: sa.Connection, psn_no: str, admdvs: str, year: int, *, setl_seq: bool = False
+) -> Accumulators:
     """``SELECT … FOR UPDATE`` the person's row for the year, created first if missing.
 
     Held until the caller's transaction ends, so two settlements of one person run one after
     the other and never use the same deductible or cap room. One statement when the row exists
-    (every settlement but the person's first of the year).
+    (every settlement but the person's first of the year). With ``setl_seq`` the same statement
+    also draws the next ``encounter_setl_seq`` value for the settlement's ``setl_id``.
     """
     key = {"psn_no": psn_no, "admdvs": admdvs, "year": year}
-    row = hot.one(conn, _LOCK_ACCUMULATORS, key)
+    sql = _LOCK_ACCUMULATORS_WITH_SEQ if setl_seq else _LOCK_ACCUMULATORS
+    row = hot.one(conn, sql, key)
     if row is None:
         hot.execute(conn, _CREATE_ACCUMULATORS, key)
-        row = hot.one(conn, _LOCK_ACCUMULATORS, key)
+        row = hot.one(conn, sql, key)
         assert row is not None
-    return Accumulators(psn_no, admdvs, year, {k: int(v) for k, v in row[0].items()}, int(row[1]))
+    counters = {k: int(v) for k, v in row[0].items()}
+    seq = int(row[2]) if setl_seq else None
+    return Accumulators(psn_no, admdvs, year, counters, int(row[1]), seq)
 
 
 _LOCK_ACCUMULATORS = (
     "SELECT counters, version FROM encounter_accumulator WHERE psn_no = %(psn_no)s"
     " AND insuplc_admdvs = %(admdvs)s AND year = %(year)s FOR UPDATE"
+)
+_LOCK_ACCUMULATORS_WITH_SEQ = _LOCK_ACCUMULATORS.replace(
+    "counters, version", "counters, version, nextval('encounter_setl_seq')"
 )
 _CREATE_ACCUMULATORS = (
     "INSERT INTO encounter_accumulator (psn_no, insuplc_admdvs, year)"
@@ -704,3 +714,83 @@ def settlement_details(
         )
         for r in conn.execute(sql, params)
     ]
+
+
+# ------------------------------------------------------------------------------ one settlement
+
+
+def record_settlement_rows(
+    conn: sa.Connection,
+    before: Encounter,
+    after: Encounter,
+    *,
+    setl_id: str,
+    batches: Sequence[str] | None,
+    acc_year: int,
+    deltas: Mapping[str, int],
+    row: Mapping[str, object],
+) -> list[str]:
+    """Every row write of one settlement in ONE statement (the settlement path's hot spot).
+
+    Attaches the unsettled lines (of ``batches``, if given) to ``setl_id``, writes the visit's
+    new state if nobody changed it since ``before`` was loaded, adds ``deltas`` to the person's
+    accumulators (row-locking upsert) and inserts the settlement ``row`` with the attached
+    lines' ``feedetl_sns``. Returns those sns (sorted); raises :class:`EncounterConflict`
+    (the caller's transaction must then roll back) when the visit changed concurrently.
+    """
+    for k, v in deltas.items():
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
+    params: dict[str, object] = {
+        f"r_{k}": (hot.Jsonb(v) if k in _JSONB_SETTLEMENT_COLUMNS else v) for k, v in row.items()
+    }
+    params.update(
+        setl_id=setl_id,
+        mdtrt_id=before.mdtrt_id,
+        batches=list(batches) if batches is not None else None,
+        state=after.state.value,
+        med_type=after.med_type,
+        discharged=after.discharged,
+        final=after.final_setl_id,
+        version=after.version,
+        before=before.version,
+        psn_no=before.psn_no,
+        admdvs=before.insuplc_admdvs,
+        year=acc_year,
+        deltas=hot.Jsonb(dict(deltas)),
+    )
+    columns = [k for k in row if k != "feedetl_sns"]
+    batch_filter = " AND chrg_bchno = ANY(%(batches)s)" if batches is not None else ""
+    sql = _RECORD_SETTLEMENT.format(
+        batch_filter=batch_filter,
+        columns=", ".join(columns),
+        values=", ".join(f"%(r_{k})s" for k in columns),
+        add_counters=_ADD_COUNTERS.replace("RETURNING counters", "RETURNING 1"),
+    )
+    found = hot.one(conn, sql, params)
+    assert found is not None
+    if found[0] != 1:
+        raise EncounterConflict(f"就诊ID {before.mdtrt_id} 已被并发修改，请重试")
+    return [str(sn) for sn in found[1]]
+
+
+_RECORD_SETTLEMENT = """
+WITH lines AS (
+  UPDATE encounter_fee_line SET settled_setl_id = %(setl_id)s
+   WHERE mdtrt_id = %(mdtrt_id)s AND settled_setl_id IS NULL{batch_filter}
+  RETURNING feedetl_sn
+), visit AS (
+  UPDATE encounter SET state = %(state)s, med_type = %(med_type)s, discharged = %(discharged)s,
+         final_setl_id = %(final)s, version = %(version)s, updated_at = now()
+   WHERE mdtrt_id = %(mdtrt_id)s AND version = %(before)s
+  RETURNING 1
+), acc AS ({add_counters}
+), setl AS (
+  INSERT INTO encounter_settlement ({columns}, feedetl_sns)
+  SELECT {values},
+         COALESCE((SELECT jsonb_agg(feedetl_sn ORDER BY feedetl_sn COLLATE "C") FROM lines),
+                  '[]'::jsonb)
+  RETURNING feedetl_sns
+)
+SELECT (SELECT count(*) FROM visit), (SELECT feedetl_sns FROM setl), (SELECT count(*) FROM acc)
+"""
