@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from yibao.catalog.model import CatalogRow, Region, SelfpayDefault
+from yibao.db import hot
 
 metadata = sa.MetaData()
 
@@ -145,10 +146,9 @@ def now(conn: Connection) -> datetime:
 
 
 def regions(conn: Connection) -> dict[str, Region]:
-    rows = conn.execute(
-        sa.select(catalog_region.c.admdvs, catalog_region.c.name, catalog_region.c.parent_admdvs)
-    )
-    return {r.admdvs: Region(r.admdvs, r.name, r.parent_admdvs) for r in rows}
+    """Every catalogue region (read on each classification: plain SQL)."""
+    rows = hot.rows(conn, "SELECT admdvs, name, parent_admdvs FROM catalog_region")
+    return {r[0]: Region(r[0], r[1], r[2]) for r in rows}
 
 
 def region_info(conn: Connection, admdvs: str) -> Mapping[str, Any] | None:
@@ -162,22 +162,13 @@ def region_digests(conn: Connection) -> dict[str, str]:
 
 
 def selfpay_defaults(conn: Connection, admdvs: Collection[str]) -> list[SelfpayDefault]:
-    t = catalog_selfpay_default
-    rows = conn.execute(
-        sa.select(t).where(_any(t.c.admdvs, admdvs)).order_by(t.c.admdvs, t.c.begndate)
+    rows = hot.rows(
+        conn,
+        "SELECT admdvs, begndate, enddate, selfpay_prop, reference, assumed, reason"
+        " FROM catalog_selfpay_default WHERE admdvs = ANY(%(admdvs)s) ORDER BY admdvs, begndate",
+        {"admdvs": list(admdvs)},
     )
-    return [
-        SelfpayDefault(
-            r.admdvs,
-            r.begndate,
-            r.enddate,
-            Decimal(r.selfpay_prop),
-            r.reference,
-            r.assumed,
-            r.reason,
-        )
-        for r in rows
-    ]
+    return [SelfpayDefault(r[0], r[1], r[2], Decimal(r[3]), r[4], r[5], r[6]) for r in rows]
 
 
 def add_codes_by_region(conn: Connection, exclude: Collection[str]) -> dict[str, set[str]]:
@@ -212,7 +203,7 @@ def _row_values(row: CatalogRow) -> dict[str, Any]:
 
 
 def to_row(r: Any) -> CatalogRow:
-    m = r._mapping
+    m = r if isinstance(r, dict) else r._mapping
     return CatalogRow(
         admdvs=m["admdvs"],
         med_list_codg=m["med_list_codg"],
@@ -254,9 +245,17 @@ def rows_for_codes(
     """The valid rows of the chain's layers for ``codes`` in force on ``on``."""
     if not chain or not codes:
         return []
-    t = catalog_item
-    q = sa.select(t).where(_any(t.c.admdvs, chain), _any(t.c.med_list_codg, codes), _in_force(on))
-    return [to_row(r) for r in conn.execute(q)]
+    # every fee upload and settlement classifies its lines: plain SQL (yibao.db.hot)
+    found = hot.rows_dict(
+        conn, _ROWS_FOR_CODES, {"chain": list(chain), "codes": list(codes), "on": on}
+    )
+    return [to_row(r) for r in found]
+
+
+_ROWS_FOR_CODES = (
+    "SELECT * FROM catalog_item WHERE admdvs = ANY(%(chain)s) AND med_list_codg = ANY(%(codes)s)"
+    " AND vali_flag = '1' AND begndate <= %(on)s AND (enddate IS NULL OR enddate >= %(on)s)"
+)
 
 
 def candidate_codes(

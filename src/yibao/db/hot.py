@@ -15,7 +15,7 @@ integrity or serialisation errors catch both (see :data:`INTEGRITY_ERRORS`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -30,6 +30,7 @@ __all__ = [
     "RETRYABLE_ERRORS",
     "Jsonb",
     "execute",
+    "executemany",
     "one",
     "one_dict",
     "rows",
@@ -58,6 +59,12 @@ def execute(conn: sa.Connection, sql: str, params: Params | None = None) -> int:
     with driver(conn).cursor() as cur:
         cur.execute(sql, params)
         return cur.rowcount
+
+
+def executemany(conn: sa.Connection, sql: str, params: Sequence[Params]) -> None:
+    """Run one statement for each parameter set (psycopg pipelines them: one round trip)."""
+    with driver(conn).cursor() as cur:
+        cur.executemany(sql, params)
 
 
 def one(conn: sa.Connection, sql: str, params: Params | None = None) -> tuple[Any, ...] | None:

@@ -151,28 +151,40 @@ def insert_encounter(
     dise_name: str = "",
 ) -> None:
     """Create the visit row."""
-    conn.execute(
-        encounter.insert().values(
-            mdtrt_id=enc.mdtrt_id,
-            kind=enc.kind.value,
-            state=enc.state.value,
-            psn_no=enc.psn_no,
-            insutype=enc.insutype,
-            med_type=enc.med_type,
-            fixmedins_code=enc.fixmedins_code,
-            insuplc_admdvs=enc.insuplc_admdvs,
-            mdtrtarea_admvs=enc.mdtrtarea_admvs,
-            ipt_otp_no=ipt_otp_no,
-            begntime=begntime,
-            dise_codg=dise_codg,
-            dise_name=dise_name,
-            discharged=enc.discharged,
-            final_setl_id=enc.final_setl_id,
-            version=enc.version,
-            msgid=msgid,
-            info=dict(info or {}),
-        )
+    hot.execute(
+        conn,
+        _INSERT_ENCOUNTER,
+        {
+            "mdtrt_id": enc.mdtrt_id,
+            "kind": enc.kind.value,
+            "state": enc.state.value,
+            "psn_no": enc.psn_no,
+            "insutype": enc.insutype,
+            "med_type": enc.med_type,
+            "fixmedins_code": enc.fixmedins_code,
+            "insuplc_admdvs": enc.insuplc_admdvs,
+            "mdtrtarea_admvs": enc.mdtrtarea_admvs,
+            "ipt_otp_no": ipt_otp_no,
+            "begntime": begntime,
+            "dise_codg": dise_codg,
+            "dise_name": dise_name,
+            "discharged": enc.discharged,
+            "final_setl_id": enc.final_setl_id,
+            "version": enc.version,
+            "msgid": msgid,
+            "info": hot.Jsonb(dict(info or {})),
+        },
     )
+
+
+_INSERT_ENCOUNTER = (
+    "INSERT INTO encounter (mdtrt_id, kind, state, psn_no, insutype, med_type, fixmedins_code,"
+    " insuplc_admdvs, mdtrtarea_admvs, ipt_otp_no, begntime, dise_codg, dise_name, discharged,"
+    " final_setl_id, version, msgid, info) VALUES (%(mdtrt_id)s, %(kind)s, %(state)s,"
+    " %(psn_no)s, %(insutype)s, %(med_type)s, %(fixmedins_code)s, %(insuplc_admdvs)s,"
+    " %(mdtrtarea_admvs)s, %(ipt_otp_no)s, %(begntime)s, %(dise_codg)s, %(dise_name)s,"
+    " %(discharged)s, %(final_setl_id)s, %(version)s, %(msgid)s, %(info)s)"
+)
 
 
 _LOAD = """
@@ -292,14 +304,15 @@ def insert_fee_lines(
 ) -> None:
     """Store uploaded lines with their split; a ``feedetl_sn`` already used is refused."""
     sns = [ln.feedetl_sn for ln in lines]
-    used = list(
-        conn.execute(
-            sa.select(encounter_fee_line.c.feedetl_sn).where(
-                encounter_fee_line.c.mdtrt_id == mdtrt_id,
-                encounter_fee_line.c.feedetl_sn.in_(sns),
-            )
-        ).scalars()
-    )
+    used = [
+        r[0]
+        for r in hot.rows(
+            conn,
+            "SELECT feedetl_sn FROM encounter_fee_line"
+            " WHERE mdtrt_id = %(mdtrt_id)s AND feedetl_sn = ANY(%(sns)s)",
+            {"mdtrt_id": mdtrt_id, "sns": sns},
+        )
+    ]
     if used:
         raise EncounterError(f"feedetl_sn（费用明细流水号）已上传：{', '.join(sorted(used))}")
     rows = []
@@ -325,12 +338,19 @@ def insert_fee_lines(
                 "inscp_scp_amt": s.inscp_scp_amt,
                 "chrgitm_lv": s.chrgitm_lv,
                 "med_chrgitm_type": s.med_chrgitm_type,
-                "split_flags": dict(s.flags),
-                "extra": dict(ln.extra),
+                "split_flags": hot.Jsonb(dict(s.flags)),
+                "extra": hot.Jsonb(dict(ln.extra)),
                 "upload_msgid": msgid,
             }
         )
-    conn.execute(encounter_fee_line.insert(), rows)
+    if rows:
+        columns = list(rows[0])
+        hot.executemany(
+            conn,
+            f"INSERT INTO encounter_fee_line ({', '.join(columns)})"
+            f" VALUES ({', '.join(f'%({c})s' for c in columns)})",
+            rows,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,7 +163,9 @@ def update_person(conn: sa.Connection, p: Person) -> None:
 
 
 def enrolments(conn: sa.Connection, psn_no: str) -> list[Enrolment]:
-    rows = conn.execute(sa.select(enrolment).where(enrolment.c.psn_no == psn_no)).mappings()
+    from yibao.db import hot
+
+    rows = hot.rows_dict(conn, "SELECT * FROM enrolment WHERE psn_no = %(p)s", {"p": psn_no})
     return [
         Enrolment(
             insutype=r["insutype"],
