@@ -12,9 +12,11 @@ then
 
 1. 2207 only: every client thread first prepares visits (2201 → 2203 → 2204 → 2206, untimed),
    then all threads post their 2207 settlements for ``--seconds`` (timed);
-2. whole visits: 2201 → 2203 → 2204 → 2206 → 2207 per visit for ``--seconds``.
+2. retries: the answered 2207s posted again with their msgid for up to 5 s (each answer must be
+   byte-identical): the exactly-once replay path, i.e. the gateway's cost without a settlement;
+3. whole visits: 2201 → 2203 → 2204 → 2206 → 2207 per visit for ``--seconds``.
 
-Prints settlements/s, p50/p99 latency of one 2207, visits/s with p50/p99 of one whole visit, the
+Prints settlements/s, p50/p99 latency of one 2207, retries/s, visits/s with p50/p99 of one whole visit, the
 pgbench tps, and the ratios. Clients run on the same machine as the server and the database.
 """
 
@@ -227,6 +229,7 @@ def run(url: str, args: argparse.Namespace) -> None:
 
         lat: list[list[float]] = [[] for _ in made]
         errors = [0] * len(made)
+        answered: list[list[tuple[dict[str, Any], bytes]]] = [[] for _ in made]
         stop = time.perf_counter() + args.seconds
 
         def settle(k: int) -> None:
@@ -234,10 +237,12 @@ def run(url: str, args: argparse.Namespace) -> None:
             for item in queues[k]:
                 if time.perf_counter() >= stop:
                     break
+                env = c.envelope("2207", {"data": item["data"]}, insuplc_admdvs=item["region"])
                 t1 = time.perf_counter()
-                r = c.call("2207", {"data": item["data"]}, insuplc_admdvs=item["region"])
+                r = c.post("2207", env)
                 lat[k].append(time.perf_counter() - t1)
                 errors[k] += r.infcode != 0
+                answered[k].append((env, r.body))
 
         meter = CpuMeter(proc.pid, postmaster_pid(libpq))
         cpu0 = meter.sample()
@@ -259,7 +264,39 @@ def run(url: str, args: argparse.Namespace) -> None:
         if len(flat) == sum(map(len, queues)):
             print("  (the prepared visits ran out before --seconds: raise --prepare)")
 
-        # 2. whole visits ---------------------------------------------------------------
+        # 2. retries of answered 2207s (the exactly-once replay path: the gateway's floor) -----
+        rlat: list[list[float]] = [[] for _ in made]
+        rerr = [0] * len(made)
+        stop = time.perf_counter() + min(args.seconds, 5)
+
+        def replay(k: int) -> None:
+            c = made[k]
+            while answered[k] and time.perf_counter() < stop:
+                for env, body in answered[k]:
+                    if time.perf_counter() >= stop:
+                        break
+                    t1 = time.perf_counter()
+                    r = c.post("2207", env)
+                    rlat[k].append(time.perf_counter() - t1)
+                    rerr[k] += r.body != body  # a retry must get the identical bytes
+
+        cpu0 = meter.sample()
+        t0 = time.perf_counter()
+        ths = [threading.Thread(target=replay, args=(k,)) for k in range(len(made))]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        rflat = [x for xs in rlat for x in xs]
+        print(
+            f"2207 retries (same msgid, stored answer): {len(rflat) / elapsed:,.0f}/s, "
+            f"p50 {_pct(rflat, 0.5):.1f} ms, p99 {_pct(rflat, 0.99):.1f} ms, "
+            f"not byte-identical {sum(rerr)}"
+        )
+        print("  " + meter.per_op(cpu0, meter.sample(), len(rflat)))
+
+        # 3. whole visits ---------------------------------------------------------------
         vlat: list[list[float]] = [[] for _ in made]
         verr = [0] * len(made)
         stop = time.perf_counter() + args.seconds
