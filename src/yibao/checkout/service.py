@@ -55,6 +55,7 @@ __all__ = [
     "cancel",
     "classify",
     "price",
+    "price_at",
     "settle",
 ]
 
@@ -102,6 +103,7 @@ class Priced:
     setldetail: list[dict[str, object]]  # fen
     deltas: dict[str, int]  # flat accumulator deltas
     setl_seq: int | None = None  # drawn with the accumulator lock: the settlement's setl_id
+    filing: str = "unfiled"  # the filing status (备案) the split used (异地就医)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +157,30 @@ def _snapshot(
 
 
 def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bool) -> Priced:
-    """Run the engine for ``bill``; with ``lock`` the person's accumulators and account stay
-    locked until the caller's transaction ends (settlement), without it nothing is written."""
+    """Run the engine for ``bill`` treated at ``institution``; with ``lock`` the person's
+    accumulators stay locked until the caller's transaction ends (settlement), without it
+    nothing is written."""
+    return price_at(
+        conn,
+        bill,
+        mdtrtarea_admvs=institution.admdvs,
+        hosp_lv=institution.hosp_lv or PHARMACY_HOSP_LV,
+        lock=lock,
+    )
+
+
+def price_at(
+    conn: sa.Connection,
+    bill: Bill,
+    *,
+    mdtrtarea_admvs: str,
+    hosp_lv: str,
+    lock: bool,
+    settle_date: date | None = None,
+) -> Priced:
+    """:func:`price` for a treatment region and hospital level given directly (the insured
+    province pricing a bill relayed through the hub, 跨省). ``settle_date`` is the day the
+    filing must still be valid on (default: the bill's discharge date)."""
     year = service_year(bill.service_date)
     setl_seq = None
     if lock:  # first the lock, then every read: a concurrent settlement of the person is done
@@ -182,21 +206,20 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
         raise CheckoutError(
             f"insuplc_admdvs: 参保地 {bill.insuplc_admdvs} 在 {bill.service_date} 无可用的医保政策：{exc}"
         ) from exc
-    hosp_lv = institution.hosp_lv or PHARMACY_HOSP_LV
     filing = "unfiled"
-    if bill.insuplc_admdvs != institution.admdvs:  # 异地就医: the filing (备案) sets the ratio
+    if bill.insuplc_admdvs != mdtrtarea_admvs:  # 异地就医: the filing (备案) sets the ratio
         filing = filing_status(
             conn,
             bill.psn_no,
             bill.insuplc_admdvs,
-            institution.admdvs,
+            mdtrtarea_admvs,
             bill.service_date,
             emergency=bill.emergency or bill.med_type in EMERGENCY_MED_TYPES,
-            settle_date=bill.endtime,
+            settle_date=settle_date or bill.endtime,
         )
     enc = EngineEncounter(
         med_type=bill.med_type,
-        mdtrtarea_admvs=institution.admdvs,
+        mdtrtarea_admvs=mdtrtarea_admvs,
         begntime=bill.service_date,
         items=bill.items,
         hosp_lv=hosp_lv,
@@ -225,6 +248,7 @@ def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bo
         setldetail=model.setldetail_fen(result),
         deltas=model.flatten(result.deltas),
         setl_seq=setl_seq,
+        filing=filing,
     )
 
 

@@ -17,12 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
 from yibao.encounter import service as encounters
-from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
-from yibao.filing.service import filing_status
 from yibao.hub import store
 from yibao.hub.model import (
     PRICED,
@@ -33,20 +30,11 @@ from yibao.hub.model import (
     request_hash,
     split_to_json,
 )
-from yibao.policy import PolicyError, resolve
-from yibao.registry import accounts
 from yibao.registry import service as registry
-from yibao.registry import store as registry_store
-from yibao.registry.model import NotEnrolled, Person
-from yibao.settlement.engine import service_year
-from yibao.settlement.engine import settle as engine_settle
-from yibao.settlement.model import Encounter as EngineEncounter
-from yibao.settlement.model import SettlementError
+from yibao.registry.model import Person
 from yibao.voucher.base import resolve_ec_token
 from yibao.voucher.model import EcError, parse_code
 from yibao.voucher.service import VoucherService
-
-PHARMACY_HOSP_LV = "11"
 
 
 class Conflict(ValueError):
@@ -114,68 +102,23 @@ def _compute(
     psn_no = registry.find_psn_no_by_cert(conn, req.psn_cert_type, req.certno)
     if psn_no is None:
         return _refused(req.relay_id, "certno: 参保地查无此人")
-    try:
-        snap = registry.snapshot_for_settlement(conn, psn_no, req.insutype, req.begndate)
-    except NotEnrolled as e:
-        return _refused(req.relay_id, f"insutype: {e}")
-    if snap.insuplc_admdvs != req.insuplc_admdvs:
-        return _refused(
-            req.relay_id,
-            f"insuplc_admdvs: 参保地为 {snap.insuplc_admdvs}，收到 {req.insuplc_admdvs}",
-        )
-    year = service_year(req.begndate)
-    setl_day = encounters.business_day(now)
-    filing = filing_status(
-        conn, psn_no, req.insuplc_admdvs, req.mdtrtarea_admvs, req.begndate, req.emergency,
-        settle_date=max(setl_day, req.enddate or req.begndate),
+    bill = checkout.Bill(
+        psn_no, req.insutype, req.insuplc_admdvs, req.med_type, req.begndate, req.items,
+        acct_used_flag=req.acct_used_flag, dise_codg=req.dise_codg, endtime=req.enddate,
+        emergency=req.emergency,
     )  # fmt: skip
-    if lock:
-        counters = dict(
-            encounter_store.lock_accumulators(conn, psn_no, req.insuplc_admdvs, year).counters
+    try:  # the same pricing as a local settlement, at the relayed treatment region and level
+        priced = checkout.price_at(
+            conn,
+            bill,
+            mdtrtarea_admvs=req.mdtrtarea_admvs,
+            hosp_lv=req.hosp_lv or checkout.PHARMACY_HOSP_LV,
+            lock=lock,
+            settle_date=max(encounters.business_day(now), req.enddate or req.begndate),
         )
-        balc = accounts.lock_balance(conn, psn_no)
-    else:
-        counters = _read_counters(conn, psn_no, req.insuplc_admdvs, year)
-        balc = registry_store.balance(conn, psn_no)
-    try:
-        policy = resolve(req.insuplc_admdvs, req.begndate)
-        enc = EngineEncounter(
-            med_type=req.med_type, mdtrtarea_admvs=req.mdtrtarea_admvs, begntime=req.begndate,
-            items=req.items, hosp_lv=req.hosp_lv or PHARMACY_HOSP_LV, endtime=req.enddate,
-            filing=filing, dise_codg=req.dise_codg, acct_used_flag=req.acct_used_flag,
-        )  # fmt: skip
-        result = engine_settle(
-            checkout_model.engine_person(snap),
-            enc,
-            checkout_model.unflatten(counters, year, acct_balc=balc),
-            policy,
-        )
-    except (SettlementError, PolicyError) as e:
-        return _refused(req.relay_id, f"结算失败：{e}")
-    person = registry_store.get_person(conn, psn_no)
-    assert person is not None
-    info = checkout_model.setlinfo_fen(result)
-    info["psn_no"] = psn_no
-    priced = checkout.Priced(
-        bill=checkout.Bill(psn_no, req.insutype, req.insuplc_admdvs, req.med_type, req.begndate,
-                           req.items, acct_used_flag=req.acct_used_flag, dise_codg=req.dise_codg,
-                           endtime=req.enddate),
-        result=result, snapshot=snap, person=person, acc_year=year, setlinfo=info,
-        setldetail=checkout_model.setldetail_fen(result),
-        deltas=checkout_model.flatten(result.deltas),
-    )  # fmt: skip
-    return _Computed(req, psn_no, filing, year, priced, person)
-
-
-def _read_counters(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> dict[str, int]:
-    """The person's year accumulators (年度累计) as they stand, without a lock."""
-    t = encounter_store.encounter_accumulator
-    row = conn.execute(
-        sa.select(t.c.counters).where(
-            t.c.psn_no == psn_no, t.c.insuplc_admdvs == admdvs, t.c.year == year
-        )
-    ).scalar_one_or_none()
-    return {k: int(v) for k, v in (row or {}).items()}
+    except checkout.CheckoutError as e:
+        return _refused(req.relay_id, e.err_msg)
+    return _Computed(req, psn_no, priced.filing, priced.acc_year, priced, priced.person)
 
 
 def _person_json(c: _Computed) -> dict[str, str]:
