@@ -44,6 +44,17 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else float("nan")
 
 
+def _in_threads(work: Any, n: int) -> float:
+    """Run ``work(k)`` for k in 0..n-1 in n threads; the seconds until all are done."""
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process (Linux /proc), 0 if it is gone."""
     try:
@@ -214,15 +225,8 @@ def run(url: str, args: argparse.Namespace) -> None:
                 data.update(flows.plain(flows.split_totals(flows.ok(v.calls[2])["result"])))
                 queues[k].append({"data": data, "region": p.insuplc_admdvs})
 
-        t0 = time.perf_counter()
-        ths = [threading.Thread(target=prepare, args=(k,)) for k in range(len(made))]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join()
-        print(
-            f"prepared {sum(map(len, queues))} visits up to 2206 in {time.perf_counter() - t0:.1f}s"
-        )
+        took = _in_threads(prepare, len(made))
+        print(f"prepared {sum(map(len, queues))} visits up to 2206 in {took:.1f}s")
         stats_engine = make_engine(url, pool_size=1)
         analyze(stats_engine)  # the tables grew from empty: statistics as in steady operation
         stats_engine.dispose()
@@ -246,13 +250,7 @@ def run(url: str, args: argparse.Namespace) -> None:
 
         meter = CpuMeter(proc.pid, postmaster_pid(libpq))
         cpu0 = meter.sample()
-        t0 = time.perf_counter()
-        ths = [threading.Thread(target=settle, args=(k,)) for k in range(len(made))]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = _in_threads(settle, len(made))
         flat = [x for xs in lat for x in xs]
         setl_rate = len(flat) / elapsed
         print(
@@ -281,13 +279,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                     rerr[k] += r.body != body  # a retry must get the identical bytes
 
         cpu0 = meter.sample()
-        t0 = time.perf_counter()
-        ths = [threading.Thread(target=replay, args=(k,)) for k in range(len(made))]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = _in_threads(replay, len(made))
         rflat = [x for xs in rlat for x in xs]
         print(
             f"2207 retries (same msgid, stored answer): {len(rflat) / elapsed:,.0f}/s, "
@@ -313,13 +305,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                 vlat[k].append(time.perf_counter() - t1)
 
         cpu0 = meter.sample()
-        t0 = time.perf_counter()
-        ths = [threading.Thread(target=visits, args=(k,)) for k in range(len(made))]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join()
-        elapsed = time.perf_counter() - t0
+        elapsed = _in_threads(visits, len(made))
         vflat = [x for xs in vlat for x in xs]
         visit_rate = len(vflat) / elapsed
         print(
