@@ -69,9 +69,10 @@ def _totals(
     if tables_exist(conn, "institution"):
         from yibao.institutions.store import institution as inst
 
-        names = dict(
-            conn.execute(sa.select(inst.c.fixmedins_code, inst.c.fixmedins_name)).tuples().all()
-        )
+        names = {
+            code: name
+            for code, name in conn.execute(sa.select(inst.c.fixmedins_code, inst.c.fixmedins_name))
+        }
     net = sa.func.sum(sa.case((s.c.kind == "cancel", -1), else_=1))
     stmt = (
         sa.select(
