@@ -761,30 +761,34 @@ def record_settlement_rows(
     for k, v in deltas.items():
         if isinstance(v, bool) or not isinstance(v, int):
             raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
-    params: dict[str, object] = {
-        f"r_{k}": (hot.Jsonb(v) if k in _JSONB_SETTLEMENT_COLUMNS else v) for k, v in row.items()
-    }
-    params.update(
-        setl_id=setl_id,
-        mdtrt_id=before.mdtrt_id,
-        batches=list(batches) if batches is not None else None,
-        state=after.state.value,
-        med_type=after.med_type,
-        discharged=after.discharged,
-        final=after.final_setl_id,
-        version=after.version,
-        before=before.version,
-        psn_no=before.psn_no,
-        admdvs=before.insuplc_admdvs,
-        year=acc_year,
-        deltas=hot.Jsonb(dict(deltas)),
-    )
     columns = [k for k in row if k != "feedetl_sns"]
+    params: dict[str, object] = {
+        # the row as ONE jsonb parameter (jsonb_populate_record): a statement with ~60 separate
+        # parameters is re-parsed by psycopg on every execution (its cache stops at 50)
+        "row": hot.Jsonb({k: _json_scalar(row[k]) for k in columns}),
+        "setl_id": setl_id,
+        "mdtrt_id": before.mdtrt_id,
+        "batches": list(batches) if batches is not None else None,
+        "state": after.state.value,
+        "med_type": after.med_type,
+        "discharged": after.discharged,
+        "final": after.final_setl_id,
+        "version": after.version,
+        "before": before.version,
+        "psn_no": before.psn_no,
+        "admdvs": before.insuplc_admdvs,
+        "year": acc_year,
+        "deltas": hot.Jsonb(dict(deltas)),
+    }
     batch_filter = " AND chrg_bchno = ANY(%(batches)s)" if batches is not None else ""
     sql = _RECORD_SETTLEMENT.format(
         batch_filter=batch_filter,
         columns=", ".join(columns),
-        values=", ".join(f"%(r_{k})s" for k in columns),
+        values=", ".join(
+            # a JSON null in a jsonb column stays the jsonb value null (as a Jsonb parameter did)
+            f"COALESCE({c}, 'null'::jsonb)" if c in _JSONB_SETTLEMENT_COLUMNS else c
+            for c in columns
+        ),
         add_counters=_ADD_COUNTERS.replace("RETURNING counters", "RETURNING 1"),
     )
     found = hot.one(conn, sql, params)
@@ -792,6 +796,13 @@ def record_settlement_rows(
     if found[0] != 1:
         raise EncounterConflict(f"就诊ID {before.mdtrt_id} 已被并发修改，请重试")
     return [str(sn) for sn in found[1]]
+
+
+def _json_scalar(value: object) -> object:
+    """A column value as JSON for ``jsonb_populate_record`` (dates and times in ISO 8601)."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
 
 
 _RECORD_SETTLEMENT = """
@@ -810,6 +821,7 @@ WITH lines AS (
   SELECT {values},
          COALESCE((SELECT jsonb_agg(feedetl_sn ORDER BY feedetl_sn COLLATE "C") FROM lines),
                   '[]'::jsonb)
+    FROM jsonb_populate_record(NULL::encounter_settlement, %(row)s)
   RETURNING feedetl_sns
 )
 SELECT (SELECT count(*) FROM visit), (SELECT feedetl_sns FROM setl), (SELECT count(*) FROM acc)
