@@ -39,7 +39,8 @@ import httpx
 HOSPITALS = ("H44030000001", "H44030000002", "H44030000003", "H44030000004")
 
 
-def _pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (seconds) in milliseconds."""
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))] * 1000 if s else float("nan")
 
@@ -113,7 +114,8 @@ class CpuMeter:
         return "CPU ms per call: " + ", ".join(parts)
 
 
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``--workers`` uvicorn processes of the app on ``url``'s database, once healthy."""
     env = dict(os.environ, YIBAO_DATABASE_URL=url)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "yibao.api.app:app_from_env", "--factory",
@@ -203,7 +205,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     )
 
     port = 19000 + os.getpid() % 1000
-    proc = _serve(url, port, args.workers)
+    proc = serve(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         made = _clients(base, args.clients)
@@ -255,7 +257,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         setl_rate = len(flat) / elapsed
         print(
             f"2207 settlements: {setl_rate:,.0f}/s ({len(flat)} in {elapsed:.1f}s), "
-            f"p50 {_pct(flat, 0.5):.1f} ms, p99 {_pct(flat, 0.99):.1f} ms, errors {sum(errors)} "
+            f"p50 {pct(flat, 0.5):.1f} ms, p99 {pct(flat, 0.99):.1f} ms, errors {sum(errors)} "
             f"({len(made)} clients, {args.workers} workers)"
         )
         print("  " + meter.per_op(cpu0, meter.sample(), len(flat)))
@@ -283,7 +285,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         rflat = [x for xs in rlat for x in xs]
         print(
             f"2207 retries (same msgid, stored answer): {len(rflat) / elapsed:,.0f}/s, "
-            f"p50 {_pct(rflat, 0.5):.1f} ms, p99 {_pct(rflat, 0.99):.1f} ms, "
+            f"p50 {pct(rflat, 0.5):.1f} ms, p99 {pct(rflat, 0.99):.1f} ms, "
             f"not byte-identical {sum(rerr)}"
         )
         print("  " + meter.per_op(cpu0, meter.sample(), len(rflat)))
@@ -311,7 +313,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         print(
             f"whole outpatient visits (2201→2203→2204→2206→2207): {visit_rate:,.0f}/s "
             f"({len(vflat)} in {elapsed:.1f}s, {5 * visit_rate:,.0f} calls/s), "
-            f"p50 {_pct(vflat, 0.5):.1f} ms, p99 {_pct(vflat, 0.99):.1f} ms per visit, "
+            f"p50 {pct(vflat, 0.5):.1f} ms, p99 {pct(vflat, 0.99):.1f} ms per visit, "
             f"errors {sum(verr)}"
         )
         print("  " + meter.per_op(cpu0, meter.sample(), 5 * len(vflat)))

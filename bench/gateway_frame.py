@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import httpx
+from gateway import pct, serve  # bench/gateway.py, the sibling script
 
 HOSPITALS = [
     "H44010000001", "H44010000002", "H44030000001", "H44030000002", "H44030000003",
@@ -33,28 +31,6 @@ INPUTS = {
     "1201": {"medinsinfo": {"fixmedins_type": "1", "fixmedins_name": "人民医院"}},
     "9001": {"signIn": {"opter_no": "0001", "mac": "00-00-00-00-00-01", "ip": "127.0.0.1"}},
 }
-
-
-def _pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(q * len(s)))] * 1000
-
-
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, YIBAO_DATABASE_URL=url)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "yibao.api.app:app_from_env", "--factory",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def run(url: str, clients: int, seconds: float, workers: int, infno: str) -> None:
@@ -68,7 +44,7 @@ def run(url: str, clients: int, seconds: float, workers: int, infno: str) -> Non
     demo.seed(engine)
     engine.dispose()
     port = 18000 + os.getpid() % 1000
-    proc = _serve(url, port, workers)
+    proc = serve(url, port, workers)
     try:
         rows = {r[0]: r for r in demo.DEMO_INSTITUTIONS}
         made = []
@@ -111,7 +87,7 @@ def run(url: str, clients: int, seconds: float, workers: int, infno: str) -> Non
             flat = [x for xs in lat for x in xs]
             print(
                 f"{infno} {label}: {len(flat) / elapsed:,.0f} req/s over {elapsed:.1f}s, "
-                f"p50 {_pct(flat, 0.5):.1f} ms, p99 {_pct(flat, 0.99):.1f} ms, "
+                f"p50 {pct(flat, 0.5):.1f} ms, p99 {pct(flat, 0.99):.1f} ms, "
                 f"mean {statistics.mean(flat) * 1000:.1f} ms, errors {sum(errors)} "
                 f"({clients} clients, {workers} workers)"
             )

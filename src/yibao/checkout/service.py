@@ -132,10 +132,6 @@ def classify(
 # ---- pricing --------------------------------------------------------------------------------
 
 
-def _read_counters(conn: sa.Connection, psn_no: str, admdvs: str, year: int) -> dict[str, int]:
-    return encounter_store.read_accumulators(conn, psn_no, admdvs, year)
-
-
 def _snapshot(
     conn: sa.Connection, psn_no: str, insutype: str, on: date
 ) -> tuple[RegistrySnapshot, RegistryPerson]:
@@ -189,7 +185,7 @@ def price_at(
         )
         counters, setl_seq = dict(locked.counters), locked.setl_seq
     else:
-        counters = _read_counters(conn, bill.psn_no, bill.insuplc_admdvs, year)
+        counters = encounter_store.read_accumulators(conn, bill.psn_no, bill.insuplc_admdvs, year)
     snap, person = _snapshot(conn, bill.psn_no, bill.insutype, bill.service_date)
     if snap.insuplc_admdvs != bill.insuplc_admdvs:
         raise CheckoutError(

@@ -443,8 +443,9 @@ def record_settlement(
         batches: list[str] | None = sorted(model.batches_to_settle(enc, "2207", chrg_bchno))
     else:
         batches = None
-    model.settle(enc, setl_id=setl_id or "-", chrg_bchno=chrg_bchno, mid_setl=mid_setl)
-    setl_id = setl_id or new_setl_id(conn, enc.mdtrtarea_admvs, business_day(setl_time))
+    if setl_id is None:  # the state check before a sequence value is drawn
+        model.settle(enc, setl_id="-", chrg_bchno=chrg_bchno, mid_setl=mid_setl)
+        setl_id = new_setl_id(conn, enc.mdtrtarea_admvs, business_day(setl_time))
     stored = model.settle(enc, setl_id=setl_id, chrg_bchno=chrg_bchno, mid_setl=mid_setl)
     info = {**dict(setlinfo), "setl_id": setl_id, "mdtrt_id": enc.mdtrt_id}
     row = _settlement_row(

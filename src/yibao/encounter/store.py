@@ -443,21 +443,6 @@ def delete_unsettled_lines(
     return int(conn.execute(q).rowcount)
 
 
-def mark_lines_settled(
-    conn: sa.Connection, mdtrt_id: str, setl_id: str, *, batches: Sequence[str] | None = None
-) -> list[str]:
-    """Attach every unsettled line (of ``batches``, if given) to ``setl_id``; return their sns."""
-    sql = (
-        "UPDATE encounter_fee_line SET settled_setl_id = %(setl_id)s"
-        " WHERE mdtrt_id = %(mdtrt_id)s AND settled_setl_id IS NULL"
-    )
-    params: dict[str, object] = {"setl_id": setl_id, "mdtrt_id": mdtrt_id}
-    if batches is not None:
-        sql += " AND chrg_bchno = ANY(%(batches)s)"
-        params["batches"] = list(batches)
-    return sorted(r[0] for r in hot.rows(conn, sql + " RETURNING feedetl_sn", params))
-
-
 def release_lines(conn: sa.Connection, setl_id: str) -> int:
     """Detach the lines of a cancelled settlement (they may be settled again or removed)."""
     res = conn.execute(
@@ -594,6 +579,12 @@ _ADD_COUNTERS = """
     """
 
 
+def _check_integer_deltas(deltas: Mapping[str, int]) -> None:
+    for k, v in deltas.items():
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
+
+
 def add_to_accumulators(
     conn: sa.Connection, psn_no: str, admdvs: str, year: int, deltas: Mapping[str, int]
 ) -> dict[str, int]:
@@ -602,9 +593,7 @@ def add_to_accumulators(
     The row stays locked to the end of the caller's transaction, like :func:`lock_accumulators`.
     Returns the new counters.
     """
-    for k, v in deltas.items():
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
+    _check_integer_deltas(deltas)
     counters = hot.scalar(
         conn,
         _ADD_COUNTERS,
@@ -758,9 +747,7 @@ def record_settlement_rows(
     lines' ``feedetl_sns``. Returns those sns (sorted); raises :class:`EncounterConflict`
     (the caller's transaction must then roll back) when the visit changed concurrently.
     """
-    for k, v in deltas.items():
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise EncounterError(f"accumulator_deltas.{k}: 须为整数，收到 {v!r}")
+    _check_integer_deltas(deltas)
     columns = [k for k in row if k != "feedetl_sns"]
     params: dict[str, object] = {
         # the row as ONE jsonb parameter (jsonb_populate_record): a statement with ~60 separate

@@ -83,6 +83,12 @@ def _previous(existing: store.StoredMessage, key: MessageKey) -> Outcome:
     return Outcome(CONFLICT, stored=existing)
 
 
+def _claim(conn: sa.Connection, key: MessageKey) -> store.Claim | None:
+    return store.claim(
+        conn, key.fixmedins_code, key.msgid, key.infno, key.request_hash, key.request, key.opter
+    )
+
+
 def _complete(conn: sa.Connection, key: MessageKey, claimed: store.Claim, answer: Answer) -> None:
     store.complete(
         conn,
@@ -104,15 +110,7 @@ def _attempt(
     with engine.connect() as conn:
         tx = conn.begin()
         try:
-            claimed = store.claim(
-                conn,
-                key.fixmedins_code,
-                key.msgid,
-                key.infno,
-                key.request_hash,
-                key.request,
-                key.opter,
-            )
+            claimed = _claim(conn, key)
             if claimed is None:
                 existing = store.find(conn, key.fixmedins_code, key.msgid)
                 tx.rollback()
@@ -134,15 +132,7 @@ def _attempt(
         if not refused.record:
             return Outcome(REFUSED, answer=refused)
         with conn.begin():
-            again = store.claim(
-                conn,
-                key.fixmedins_code,
-                key.msgid,
-                key.infno,
-                key.request_hash,
-                key.request,
-                key.opter,
-            )
+            again = _claim(conn, key)
             if again is None:
                 existing = store.find(conn, key.fixmedins_code, key.msgid)
                 assert existing is not None

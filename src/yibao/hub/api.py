@@ -140,39 +140,53 @@ async def clearing_statement(period: str, province: str, request: Request) -> An
         return _err(e.status, e.message)
 
 
-@router.post("/insured/settle")
-async def insured_settle(request: Request) -> Any:
+async def _insured(
+    request: Request,
+    answer: Callable[[sa.Connection, HubSettings, str, dict[str, Any]], Any],
+    *,
+    read_only: bool = False,
+) -> Any:
+    """A signed call of the insured-side role, answered in one transaction off the event loop
+    (``read_only``: a READ ONLY transaction that is rolled back, for the dry run)."""
     got = await _signed(request)
     if isinstance(got, JSONResponse):
         return got
-    cfg, _, payload = got
+    cfg, node, payload = got
 
-    def run() -> dict[str, Any]:
-        with request.app.state.engine.begin() as conn:
-            return insured.settle(conn, payload, province=cfg.province)
+    def run() -> Any:
+        if not read_only:
+            with request.app.state.engine.begin() as conn:
+                return answer(conn, cfg, node, payload)
+        with request.app.state.engine.connect() as conn:
+            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            try:
+                return answer(conn, cfg, node, payload)
+            finally:
+                conn.rollback()
 
     try:
-        answer = await run_in_threadpool(run)
+        return await run_in_threadpool(run)
     except insured.Conflict as e:
         return _err(409, str(e))
-    return answer
+
+
+@router.post("/insured/settle")
+async def insured_settle(request: Request) -> Any:
+    return await _insured(
+        request, lambda conn, cfg, _, payload: insured.settle(conn, payload, province=cfg.province)
+    )
+
+
+def _reverse(conn: sa.Connection, payload: dict[str, Any]) -> Any:
+    relay_id = str(payload.get("relay_id", ""))
+    if not relay_id:
+        return _err(422, "relay_id: 必填")
+    return insured.reverse(conn, relay_id)
 
 
 @router.post("/insured/reverse")
 async def insured_reverse(request: Request) -> Any:
-    got = await _signed(request)
-    if isinstance(got, JSONResponse):
-        return got
-    _, _, payload = got
-    relay_id = str(payload.get("relay_id", ""))
-    if not relay_id:
-        return _err(422, "relay_id: 必填")
-
-    def run() -> dict[str, Any]:
-        with request.app.state.engine.begin() as conn:
-            return insured.reverse(conn, relay_id)
-
-    return await run_in_threadpool(run)
+    return await _insured(request, lambda conn, _, __, payload: _reverse(conn, payload))
 
 
 @router.post("/relay/person")
@@ -191,35 +205,19 @@ async def relay_person(request: Request) -> Any:
 
 @router.post("/insured/person")
 async def insured_person(request: Request) -> Any:
-    got = await _signed(request)
-    if isinstance(got, JSONResponse):
-        return got
-    _, node, payload = got
-
-    def run() -> dict[str, Any]:
-        with request.app.state.engine.begin() as conn:
-            return insured.person_info(conn, payload, node=node)
-
-    return await run_in_threadpool(run)
+    return await _insured(
+        request, lambda conn, _, node, payload: insured.person_info(conn, payload, node=node)
+    )
 
 
 @router.post("/insured/price")
 async def insured_price(request: Request) -> Any:
     """预结算 on the insured side, in a READ ONLY transaction that is rolled back."""
-    got = await _signed(request)
-    if isinstance(got, JSONResponse):
-        return got
-    cfg, _, payload = got
-
-    def run() -> dict[str, Any]:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-            try:
-                return insured.price(conn, payload, province=cfg.province)
-            finally:
-                conn.rollback()
-
-    return await run_in_threadpool(run)
+    return await _insured(
+        request,
+        lambda conn, cfg, _, payload: insured.price(conn, payload, province=cfg.province),
+        read_only=True,
+    )
 
 
 @router.post("/insured/ec-query")

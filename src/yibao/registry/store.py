@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from yibao.db import hot
 from yibao.registry.model import AssistanceIdentity, Enrolment, GongjiMember, Person
 
 metadata = sa.MetaData()
@@ -163,8 +164,6 @@ def update_person(conn: sa.Connection, p: Person) -> None:
 
 
 def enrolments(conn: sa.Connection, psn_no: str) -> list[Enrolment]:
-    from yibao.db import hot
-
     rows = hot.rows_dict(conn, "SELECT * FROM enrolment WHERE psn_no = %(p)s", {"p": psn_no})
     return [
         Enrolment(
@@ -325,8 +324,6 @@ def settlement_facts(
 
     What a settlement reads of the registry (结算快照); plain SQL (:mod:`yibao.db.hot`).
     """
-    from yibao.db import hot
-
     row = hot.one(conn, _SETTLEMENT_FACTS, {"psn_no": psn_no})
     if row is None:
         return None
