@@ -185,7 +185,10 @@ class NhsaClient:
             return tr.sign_tif(
                 self.app_key, self.app_secret, int(time.time()), secrets.token_hex(16)
             )
-        return tr.sign_csb(self.app_key, self.app_secret, infno, int(time.time() * 1000))
+        return tr.sign_csb(
+            self.app_key, self.app_secret, infno, int(time.time() * 1000),
+            nonce=secrets.token_hex(16),
+        )  # fmt: skip
 
     def url(self, infno: str) -> str:
         if self.transport == tr.TIF:

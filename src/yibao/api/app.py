@@ -1,7 +1,9 @@
 """The ASGI application (FastAPI): one app serving every HTTP entry point.
 
 Capabilities contribute routers in :func:`_include_routers`; handlers stay thin and call the
-capability's service layer.
+capability's service layer. The national-interface gateway's paths are answered by
+:class:`YibaoApp` itself, before FastAPI's middleware and routing (plain ASGI, ADR 0006): they are
+the platform's hot path and need none of it; they appear in ``/openapi.json`` all the same.
 """
 
 from __future__ import annotations
@@ -9,20 +11,52 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine, text
+from starlette.types import Receive, Scope, Send
 
 from yibao import __version__
+from yibao.api.nhsa import asgi
+from yibao.api.nhsa.frame import Gateway
 from yibao.config import Settings, get_settings
 from yibao.db.engine import make_engine
 
 
+class YibaoApp(FastAPI):
+    """FastAPI, with the national-interface gateway's paths answered before its machinery."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            infno = asgi.path_infno(scope["path"])
+            if infno is not None:
+                await asgi.serve(nhsa_gateway(self), infno, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            from yibao.api.nhsa.openapi import gateway_paths
+
+            schema = super().openapi()
+            schema["paths"].update(gateway_paths())
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+def nhsa_gateway(app: FastAPI) -> Any:
+    """The app's national-interface gateway (created on first use; the demo seeder installs one
+    on its own clock as ``app.state.nhsa_gateway``)."""
+    gw = getattr(app.state, "nhsa_gateway", None)
+    if gw is None:
+        gw = Gateway(app.state.engine, getattr(app.state, "nhsa_settings", None))
+        app.state.nhsa_gateway = gw
+    return gw
+
+
 def _include_routers(app: FastAPI) -> None:
     """Register every capability's router (each import is the capability's public HTTP face)."""
-    from yibao.api.nhsa.routes import router as nhsa_router
-
-    app.include_router(nhsa_router)  # national interface gateway (国家接口) /fsi/api/…, /ebus/…
     from yibao.web import install as install_console
 
     install_console(app)  # web console (经办管理控制台) under /console, static assets
@@ -52,13 +86,16 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     """Build the app over an existing engine (tests and ``yibao serve`` both use this)."""
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from yibao.api.background import periodic_rollup
 
         async with periodic_rollup(engine):  # ledger roll-up (账务日结汇总) every few minutes
             yield
+        gw = getattr(app.state, "nhsa_gateway", None)
+        if gw is not None:
+            await gw.close()
 
-    app = FastAPI(
+    app = YibaoApp(
         title="Yibao 医保平台",
         version=__version__,
         description="Provincial basic medical insurance platform (基本医疗保险平台)",

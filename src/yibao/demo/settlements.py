@@ -10,7 +10,7 @@ outpatient (门诊), pharmacy (药店购药) and inpatient (住院) encounters, 
 Afterwards one ledger roll-up (日结汇总) folds the postings into the daily balances.
 
 Past days honestly: the in-process gateway runs on a demo clock (:class:`DemoClock`, passed
-to :class:`yibao.api.nhsa.pipeline.Gateway`; the production server always uses the real clock),
+to :class:`yibao.api.nhsa.frame.Gateway`; the production server always uses the real clock),
 and the simulated HIS's wall clock (:data:`yibao.hissim.flows.his_clock`) follows it, so each
 day's settlements carry that day's times from the engine itself — nothing is edited afterwards.
 E-voucher codes live for seconds on the real clock, so 医保码 visits are played today only.
@@ -147,7 +147,7 @@ def in_process_server(engine: sa.Engine, clock: DemoClock) -> Iterator[str]:
     import uvicorn
 
     from yibao.api.app import create_app
-    from yibao.api.nhsa.pipeline import Gateway
+    from yibao.api.nhsa.frame import Gateway
 
     port = _free_port()
     app = create_app(engine)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
 
 from yibao.db import hot
 
@@ -30,11 +29,12 @@ message = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
 )
 
-nonce = sa.Table(
+nonce = sa.Table(  # UNLOGGED (gateway_0002): one-time header sets, see check_in
     "gateway_nonce",
     metadata,
     sa.Column("app_key", sa.Text, primary_key=True),
     sa.Column("nonce", sa.Text, primary_key=True),
+    sa.Column("msgid", sa.Text, nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -195,24 +195,68 @@ def count_messages(conn: sa.Connection, fixmedins_code: str | None = None) -> in
     return int(conn.execute(q).scalar_one())
 
 
+# ---- the lean gateway's statements (:mod:`yibao.db.flow`) -------------------------------------
+
+SENTINEL = ("", "sentinel")  # a gateway_nonce row that disappears when PostgreSQL truncates it
+
+#: One statement before anything else of a request (autocommit: an UNLOGGED insert commits
+#: without a WAL flush): record the header set's one-time value (with the msgid it carried, for
+#: the record), read the crash floor and the sentinel, and look the msgid up in the message log.
+CHECK_IN = """
+WITH n AS (
+  INSERT INTO gateway_nonce AS g (app_key, nonce, msgid, expires_at)
+  VALUES (%(ak)s, %(nonce)s, %(msgid)s, now() + make_interval(secs => %(ttl)s))
+  ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at, msgid = EXCLUDED.msgid
+   WHERE g.expires_at < now()
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM n),
+       (SELECT floor_at FROM gateway_nonce_floor WHERE id = 1),
+       EXISTS (SELECT 1 FROM gateway_nonce WHERE app_key = '' AND nonce = 'sentinel'),
+       m.infno, m.request_hash, m.content_type, m.response, m.err_msg
+  FROM (VALUES (1)) AS one (x)
+  LEFT JOIN gateway_message m ON m.fixmedins_code = %(fix)s AND m.msgid = %(msgid)s
+"""
+
+#: After PostgreSQL lost the unlogged nonces (crash recovery): headers signed before now are
+#: refused from here on, and the sentinel is back.
+RAISE_FLOOR = """
+WITH s AS (
+  INSERT INTO gateway_nonce (app_key, nonce, msgid, expires_at)
+  VALUES ('', 'sentinel', '', 'infinity') ON CONFLICT DO NOTHING RETURNING 1
+)
+UPDATE gateway_nonce_floor SET floor_at = now() WHERE id = 1 AND EXISTS (SELECT 1 FROM s)
+RETURNING floor_at
+"""
+
+FIND_ANSWER = (
+    "SELECT infno, request_hash, content_type, response, err_msg FROM gateway_message"
+    " WHERE fixmedins_code = %s AND msgid = %s"
+)
+
+PURGE_NONCES = "DELETE FROM gateway_nonce WHERE expires_at < now()"
+
+INSERT_MESSAGE = (
+    "INSERT INTO gateway_message (fixmedins_code, msgid, infno, request_hash, request, infcode,"
+    " err_msg, psn_no, opter, inf_refmsgid, content_type, response)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
 def use_nonce(conn: sa.Connection, app_key: str, value: str, ttl_seconds: int) -> bool:
-    """Record a nonce; ``False`` if it was already used and has not expired (replay)."""
-    stmt = pg.insert(nonce).values(
-        app_key=app_key,
-        nonce=value,
-        expires_at=sa.func.now() + sa.text(f"interval '{int(ttl_seconds)} seconds'"),
+    """Record a one-time value outside the national-interface frame (the e-voucher institution
+    API); ``False`` if it was already used and has not expired (a replay)."""
+    found = hot.one(
+        conn,
+        CHECK_IN,
+        {"ak": app_key, "nonce": value, "msgid": "", "ttl": ttl_seconds, "fix": ""},
     )
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["app_key", "nonce"],
-        set_={"expires_at": stmt.excluded.expires_at},
-        where=nonce.c.expires_at < sa.func.now(),
-    ).returning(nonce.c.nonce)
-    return conn.execute(upsert).first() is not None
+    return bool(found and found[0])
 
 
 def purge_nonces(conn: sa.Connection) -> int:
-    """Delete expired nonces (run now and then)."""
-    return conn.execute(nonce.delete().where(nonce.c.expires_at < sa.func.now())).rowcount
+    """Delete expired one-time values (run now and then)."""
+    return hot.execute(conn, PURGE_NONCES)
 
 
 def next_file_seq(conn: sa.Connection) -> int:

@@ -135,15 +135,32 @@ def check_sign_no(
     return sign_no_problem(inst, sign_no, current, now)
 
 
+def check_authorised(
+    inst: Institution | None,
+    sign_no: str,
+    current: SignIn | None,
+    now: datetime,
+    *,
+    needs_sign_in: bool,
+    fixmedins_code: str = "",
+) -> str | None:
+    """Why an institution (looked up with its sign-in ``current``) may not transact now:
+    unknown, network status (联网状态), sign-in (签到); ``None`` when it may. Pure."""
+    if inst is None:
+        return f"fixmedins_code: 定点医药机构{fixmedins_code}未登记"
+    if (why := inst.refusal()) is not None:
+        return why
+    if needs_sign_in:
+        return sign_no_problem(inst, sign_no, current, now)
+    return None
+
+
 def authorise(
     conn: sa.Connection, fixmedins_code: str, sign_no: str, now: datetime, *, needs_sign_in: bool
 ) -> tuple[Institution | None, str | None]:
     """The institution and why it may not transact now (unknown, network status, sign-in)."""
     inst, current = store.institution_and_signin(conn, fixmedins_code, sign_no)
-    if inst is None:
-        return None, f"fixmedins_code: 定点医药机构{fixmedins_code}未登记"
-    if (why := inst.refusal()) is not None:
-        return inst, why
-    if needs_sign_in:
-        return inst, sign_no_problem(inst, sign_no, current, now)
-    return inst, None
+    why = check_authorised(
+        inst, sign_no, current, now, needs_sign_in=needs_sign_in, fixmedins_code=fixmedins_code
+    )
+    return inst, why

@@ -15,11 +15,24 @@ the request's one transaction, the request time) and returns the ``output`` obje
 :class:`FileOutput` for a streamed file (9102). It raises :class:`~yibao.api.nhsa.fields.InputError`
 for bad input (nothing written, nothing logged) or :class:`BusinessError` for a refusal that is
 recorded in the message log like a success (a retry gets the same refusal).
+
+A handler may instead be a *flow* (a generator function, :mod:`yibao.db.flow`): it gets a
+:class:`Request` (no connection), parses its input, delegates to a use case with
+``yield from`` and returns the output. The gateway drives it on an asynchronous connection, with
+its reads in one round trip and its writes sent together with the message-log row and the commit
+(the settlement path: ADR 0006)::
+
+    @transaction("2207", "门诊结算")
+    def settle(req: Request) -> Flow[dict[str, Any]]:
+        cmd = read_settle_command(req)          # InputError on bad input
+        outcome = yield from checkout.settle_visit(cmd)
+        return format_settlement(outcome)
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,10 +67,10 @@ Output = dict[str, Any] | FileOutput
 
 
 @dataclass(slots=True)
-class Context:
-    """What a handler gets: who calls, what they sent, and the request's transaction."""
+class Request:
+    """What a flow handler gets: who calls, what they sent, when (no connection: its use case
+    describes its I/O and the gateway runs it)."""
 
-    conn: sa.Connection  # inside the request's single transaction (with the message-log row)
     envelope: Envelope
     institution: Institution
     operator: Operator
@@ -86,6 +99,13 @@ class Context:
         self.warnings.append(message)
 
 
+@dataclass(slots=True)
+class Context(Request):
+    """What a plain handler gets: a :class:`Request` and the request's transaction."""
+
+    conn: sa.Connection = field(default=None)  # type: ignore[assignment]  # always given
+
+
 Handler = Callable[[Context], Output]
 
 
@@ -95,19 +115,22 @@ class Transaction:
 
     infno: str
     name: str
-    handler: Handler
+    handler: Callable[..., Any]  # a Handler, or a flow handler taking a Request
     needs_sign_in: bool = True  # sign_no of a valid 9001 签到 required (all but 9001)
+
+    @property
+    def is_flow(self) -> bool:
+        """A flow handler (generator function) runs on the lean asynchronous path."""
+        return inspect.isgeneratorfunction(self.handler)
 
 
 _REGISTRY: dict[str, Transaction] = {}
 
 
-def transaction(
-    infno: str, name: str, *, needs_sign_in: bool = True
-) -> Callable[[Handler], Handler]:
-    """Register ``handler`` for ``infno`` (one decorator per transaction number)."""
+def transaction(infno: str, name: str, *, needs_sign_in: bool = True) -> Callable[[Any], Any]:
+    """Register ``handler`` (plain or flow) for ``infno`` (one decorator per transaction)."""
 
-    def register(handler: Handler) -> Handler:
+    def register(handler: Any) -> Any:
         existing = _REGISTRY.get(infno)
         if existing is not None and existing.handler is not handler:
             raise RuntimeError(f"infno {infno} already registered by {existing.handler.__module__}")

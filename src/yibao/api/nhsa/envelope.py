@@ -28,6 +28,9 @@ class EnvelopeError(ValueError):
         self.rule = rule
 
 
+#: control characters (C0 and DEL) are refused in every text of an envelope: they have no meaning
+#: in a field, break the TAB-separated 3202 files, and NUL cannot be stored in PostgreSQL text
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _INFNO = re.compile(r"^[0-9]{4,6}[A-Z]?$")
 _MSGID = re.compile(r"^[0-9A-Za-z_.:\-]{1,64}$")
 _ADMDVS = re.compile(r"^[0-9]{6}$")
@@ -105,6 +108,26 @@ def as_text(raw: dict[str, Any], name: str, where: str = "") -> str:
     raise EnvelopeError(label, f"须为字符串，收到{type(value).__name__}")
 
 
+def _control_name(ch: str) -> str:
+    return "NUL" if ch == "\x00" else f"U+{ord(ch):04X}"
+
+
+def check_controls(value: Any, path: str) -> None:
+    """Refuse a control character (C0, DEL) in any string under ``value``, naming the field."""
+    if isinstance(value, str):
+        m = _CONTROL.search(value)
+        if m is not None:
+            raise EnvelopeError(path, f"含控制字符 {_control_name(m.group())}，不予受理")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if _CONTROL.search(k):
+                raise EnvelopeError(path, "节点名含控制字符，不予受理")
+            check_controls(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_controls(v, f"{path}[{i}]")
+
+
 def _parse_time(value: str) -> datetime:
     for fmt in _TIME_FORMATS:
         try:
@@ -123,6 +146,7 @@ def parse_input(value: Any) -> dict[str, Any]:
             value = jsonio.loads(value)
         except jsonio.JsonError as exc:
             raise EnvelopeError("input", f"交易输入字符串不是合法的JSON对象: {exc}") from exc
+        check_controls(value, "input")
     if value is None:
         raise EnvelopeError("input", "交易输入必填")
     if not isinstance(value, dict):
@@ -134,6 +158,8 @@ def parse_envelope(raw: Any) -> Envelope:
     """Validate a decoded request body; raise :class:`EnvelopeError` on the first problem."""
     if not isinstance(raw, dict):
         raise EnvelopeError("报文", "请求报文须为JSON对象")
+    for key, value in raw.items():
+        check_controls(value, key)
     infno = as_text(raw, "infno")
     if not infno:
         raise EnvelopeError("infno", "交易编号必填")
@@ -202,6 +228,14 @@ def peek(raw: Any, name: str) -> str:
         if isinstance(value, str | int) and not isinstance(value, bool):
             return str(value)[:64]
     return ""
+
+
+def peek_admdvs(body: bytes) -> str:
+    """``mdtrtarea_admvs`` of a request body that failed validation, if it can be read."""
+    try:
+        return peek(jsonio.loads(body), "mdtrtarea_admvs")
+    except jsonio.JsonError:
+        return ""
 
 
 # ---- response envelope (交易输出, §1.2) ----------------------------------------------------

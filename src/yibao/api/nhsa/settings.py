@@ -25,6 +25,7 @@ class GatewaySettings:
     - ``YIBAO_NHSA_CORS_ORIGINS`` comma-separated browser origins allowed to call the gateway.
     - ``YIBAO_NHSA_REQUIRE_SIGN_IN`` (default on): every transaction but 9001 needs a valid sign_no.
     - ``YIBAO_NHSA_MAX_BODY`` bytes (default 8 MiB).
+    - ``YIBAO_NHSA_POOL`` database connections of the lean gateway per worker (default 16).
     """
 
     timestamp_window_s: int = field(
@@ -36,6 +37,8 @@ class GatewaySettings:
         default_factory=lambda: int(os.environ.get("YIBAO_NHSA_MAX_BODY", str(8 * 1024 * 1024)))
     )
     credential_cache_s: float = 10.0
+    pool_size: int = field(default_factory=lambda: int(os.environ.get("YIBAO_NHSA_POOL", "16")))
+    pool_timeout_s: float = 5.0
 
     @property
     def nonce_ttl_s(self) -> int:

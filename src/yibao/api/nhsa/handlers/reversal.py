@@ -18,7 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from yibao.api.nhsa import fields, jsonio
+from yibao.api.nhsa import envelope, fields
+from yibao.api.nhsa.answers import JSON, envelope_bytes
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
@@ -50,6 +51,10 @@ def _claim_unprocessed(ctx: Context, omsgid: str, oinfno: str, psn_no: str) -> b
     if claimed is None:
         return False
     err = f"该交易已被【2601】冲正（冲正报文ID {ctx.msgid}），不再办理"
+    # the closed msgid's answer, stored once: every later arrival gets these same bytes
+    body, ref = envelope_bytes(
+        ctx.now, ctx.now, ctx.envelope.mdtrtarea_admvs, infcode=envelope.INFCODE_FAIL, err_msg=err
+    )
     gateway_store.complete(
         ctx.conn,
         fix,
@@ -58,9 +63,9 @@ def _claim_unprocessed(ctx: Context, omsgid: str, oinfno: str, psn_no: str) -> b
         infcode=-1,
         err_msg=err,
         psn_no=psn_no,
-        inf_refmsgid="",
-        content_type="application/json; charset=utf-8",
-        response=jsonio.dumps({"infcode": -1, "err_msg": err, "output": None}).encode("utf-8"),
+        inf_refmsgid=ref,
+        content_type=JSON,
+        response=body,
     )
     return True
 

@@ -1,0 +1,341 @@
+"""One national-interface request from bytes to bytes (交易处理流程), on the event loop.
+
+authenticate (transport headers, timestamp; credentials cached) → parse the envelope (msgspec,
+control characters refused) → check in (one autocommit statement: the header set's one-time
+value and the msgid's logged answer) → a known msgid is answered from the log → otherwise the
+transaction's handler:
+
+- a *flow* handler (the settlement path) runs here, on an asynchronous connection: its reads in
+  one round trip, its writes with the message-log row and the commit in another
+  (:func:`yibao.gateway.aio.run_flow`);
+- a plain handler runs in a worker thread inside :func:`yibao.gateway.service.execute_once`.
+
+Nothing here raises: gateway refusals become ``{"code":401,…}``, everything else an envelope with
+``infcode`` 0 or -1. While the database is unreachable every request is answered at once
+(``infcode -1``, 医保网关暂不可用) for a second before the next one tries again. Unexpected errors
+are logged without local variables, with the ``inf_refmsgid`` they were answered with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+import structlog
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from yibao.api.nhsa import dispatcher, envelope, jsonio, transport
+from yibao.api.nhsa.answers import (
+    JSON,
+    UNAVAILABLE,
+    UNKNOWN_OUTCOME,
+    Clock,
+    HttpAnswer,
+    envelope_bytes,
+    file_answer,
+    gateway_error,
+    psn_no_of,
+    request_hash,
+    stored_request,
+    system_clock,
+)
+from yibao.api.nhsa.caches import CredentialCache, InstitutionCache
+from yibao.api.nhsa.dispatcher import BusinessError, Context, FileOutput, Request
+from yibao.api.nhsa.envelope import Envelope, EnvelopeError
+from yibao.api.nhsa.settings import GatewaySettings
+from yibao.db.embedded import sqlalchemy_to_libpq
+from yibao.gateway import aio
+from yibao.gateway import service as gateway
+from yibao.institutions import service as institutions
+from yibao.institutions.model import Institution, Operator
+
+log = structlog.get_logger(__name__)
+
+#: seconds every request is answered "unavailable" after the database failed one
+DOWN_SECONDS = 1.0
+
+
+class Gateway:
+    """The request pipeline over one database; one instance per app (per worker process).
+
+    ``clock`` gives the business time of each transaction (settlement time, sign-in, reply
+    times); it defaults to the real clock. Only the demo seeder passes another one, to play past
+    days in-process. Transport authentication always uses the real time.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        settings: GatewaySettings | None = None,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or GatewaySettings()
+        self.clock = clock
+        self.credentials = CredentialCache(self.settings.credential_cache_s)
+        self.institutions = InstitutionCache(self.settings.credential_cache_s)
+        self._pool: AsyncConnectionPool[Any] | None = None
+        self._pool_lock = asyncio.Lock()
+        self._down_until = 0.0
+        dispatcher.load_handlers()
+
+    # ---- resources ---------------------------------------------------------------------------
+
+    async def pool(self) -> AsyncConnectionPool[Any]:
+        """The worker's asynchronous connection pool (opened on first use)."""
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                        sqlalchemy_to_libpq(self.engine.url.render_as_string(hide_password=False)),
+                        min_size=2,
+                        max_size=self.settings.pool_size,
+                        timeout=self.settings.pool_timeout_s,
+                        kwargs={"autocommit": True, "connect_timeout": 3},
+                        open=False,
+                        name="nhsa-gateway",
+                    )
+                    await pool.open(wait=False)
+                    self._pool = pool
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    # ---- answers -----------------------------------------------------------------------------
+
+    def _fail(self, received: datetime, admdvs: str, err_msg: str) -> HttpAnswer:
+        body, _ = envelope_bytes(
+            received, self.clock(), admdvs, infcode=envelope.INFCODE_FAIL, err_msg=err_msg
+        )
+        return HttpAnswer(200, body)
+
+    def _answer(
+        self, received: datetime, env: Envelope, *, err_msg: str = "", output: Any = None,
+        warnings: list[str] | None = None, record: bool = True,
+    ) -> gateway.Answer:  # fmt: skip
+        infcode = envelope.INFCODE_FAIL if err_msg else envelope.INFCODE_OK
+        body, ref = envelope_bytes(
+            received, self.clock(), env.mdtrtarea_admvs, infcode=infcode, output=output,
+            err_msg=err_msg or None, warn_msg="；".join(warnings or []) or None,
+        )  # fmt: skip
+        return gateway.Answer(body, JSON, infcode, err_msg, psn_no_of(env.input), ref, record)
+
+    def _stored(self, received: datetime, env: Envelope, key: gateway.MessageKey, stored: aio.Stored) -> HttpAnswer:  # fmt: skip
+        if stored.closed_by_reversal:  # 2601 closed this msgid before it arrived: its answer
+            return file_answer(stored.response, stored.content_type)
+        if stored.request_hash == key.request_hash and stored.infno == key.infno:
+            return file_answer(stored.response, stored.content_type)  # an identical retry
+        return self._fail(
+            received,
+            env.mdtrtarea_admvs,
+            f"msgid: 发送方报文ID {env.msgid} 已用于另一笔内容不同的交易"
+            f"(infno {stored.infno})，同一msgid只能重发完全相同的报文",
+        )
+
+    # ---- the pipeline ------------------------------------------------------------------------
+
+    async def handle(
+        self, body: bytes, headers: dict[str, str], *, path_infno: str = "", upload: bytes | None = None
+    ) -> HttpAnswer:  # fmt: skip
+        """Answer one request; never raises."""
+        received = self.clock()
+        if time.monotonic() < self._down_until:
+            return self._fail(received, "", UNAVAILABLE)
+        try:
+            return await self._handle(body, headers, received, path_infno, upload)
+        except (psycopg.OperationalError, PoolTimeout, sa.exc.OperationalError) as exc:
+            self._down_until = time.monotonic() + DOWN_SECONDS
+            log.warning("nhsa_gateway_database_unavailable", error=type(exc).__name__)
+            return self._fail(received, "", UNAVAILABLE)
+        except Exception as exc:
+            answer = self._fail(received, "", UNKNOWN_OUTCOME)
+            log.error("nhsa_gateway_error", error=type(exc).__name__, where=_where(exc))
+            return answer
+
+    async def _handle(
+        self, body: bytes, headers: dict[str, str], received: datetime, path_infno: str,
+        upload: bytes | None,
+    ) -> HttpAnswer:  # fmt: skip
+        try:
+            auth = transport.read_headers(headers)
+            cred = await self.credentials.get(self.engine, auth.app_key)
+            if cred is None or not cred.active:
+                raise transport.GatewayAuthError(transport.ILLEGAL_USER)
+            transport.verify(
+                auth,
+                cred.app_secret,
+                int(time.time() * 1000),
+                self.settings.timestamp_window_s * 1000,
+            )
+        except transport.GatewayAuthError as exc:
+            return gateway_error(exc.message)
+        env: Envelope | None = None
+        problem = ""
+        try:
+            env = self._parse(body, path_infno, cred.fixmedins_code)
+        except EnvelopeError as exc:
+            problem = str(exc)
+        pool = await self.pool()
+        check = await aio.check_in(
+            pool, app_key=cred.app_key, once=transport.one_time_value(auth),
+            msgid=env.msgid if env else "", ttl_s=self.settings.nonce_ttl_s,
+            fixmedins_code=env.fixmedins_code if env else "",
+        )  # fmt: skip
+        if not check.sentinel:  # PostgreSQL lost the one-time values: start afresh from now
+            await aio.raise_floor(pool)
+            return gateway_error(transport.STALE_TIMESTAMP)
+        if check.floor_at is not None and auth.timestamp_ms < int(check.floor_at.timestamp()) * 1000:
+            return gateway_error(transport.STALE_TIMESTAMP)
+        if not check.fresh:
+            return gateway_error(transport.REPLAYED_NONCE)
+        if env is None:
+            return self._fail(received, envelope.peek_admdvs(body), problem)
+        key = gateway.MessageKey(
+            fixmedins_code=env.fixmedins_code, msgid=env.msgid, infno=env.infno,
+            request_hash=request_hash(env, upload), request=stored_request(env), opter=env.opter,
+        )  # fmt: skip
+        if check.stored is not None:
+            return self._stored(received, env, key, check.stored)
+        tx = dispatcher.lookup(env.infno)
+        if tx is None:
+            return self._fail(received, env.mdtrtarea_admvs, f"infno: 交易编号{env.infno}暂不支持")
+        if tx.is_flow:
+            return await self._run_flow(env, tx, key, received, upload)
+        answer = await asyncio.to_thread(self._run_plain, env, tx, key, received, upload)
+        if env.infno in ("9001", "9002"):
+            self.institutions.forget(env.fixmedins_code)
+        return answer
+
+    def _parse(self, body: bytes, path_infno: str, fixmedins_code: str) -> Envelope:
+        if len(body) > self.settings.max_body:
+            raise EnvelopeError("报文", f"请求报文超过{self.settings.max_body}字节")
+        try:
+            raw = jsonio.loads(body)
+        except jsonio.JsonError as exc:
+            raise EnvelopeError("报文", str(exc)) from exc
+        env = envelope.parse_envelope(raw)
+        if path_infno and path_infno != env.infno:
+            raise EnvelopeError(
+                "infno", f"报文交易编号{env.infno}与请求路径的交易编号{path_infno}不符"
+            )
+        if env.fixmedins_code != fixmedins_code:
+            raise EnvelopeError(
+                "fixmedins_code", f"定点医药机构编号{env.fixmedins_code}与网关凭证所属机构不符"
+            )
+        return env
+
+    def _refusal(self, inst: Institution | None, problem: str | None, env: Envelope) -> str | None:
+        if inst is None or problem is not None:
+            return problem or "fixmedins_code: 未登记"
+        if env.mdtrtarea_admvs != inst.admdvs:
+            return (
+                f"mdtrtarea_admvs: 就医地医保区划须为本机构所在医保区划{inst.admdvs}，"
+                f"收到{env.mdtrtarea_admvs}"
+            )
+        return None
+
+    async def _run_flow(
+        self, env: Envelope, tx: dispatcher.Transaction, key: gateway.MessageKey,
+        received: datetime, upload: bytes | None,
+    ) -> HttpAnswer:  # fmt: skip
+        inst, signin = await self.institutions.get(self.engine, env.fixmedins_code, env.sign_no)
+        problem = institutions.check_authorised(
+            inst, env.sign_no, signin, received,
+            needs_sign_in=tx.needs_sign_in and self.settings.require_sign_in,
+        )  # fmt: skip
+        refused = self._refusal(inst, problem, env)
+        if refused is not None:
+            return self._fail(received, env.mdtrtarea_admvs, refused)
+        assert inst is not None
+        operator = Operator(inst.fixmedins_code, env.opter, env.opter_name, env.opter_type)
+        requests: list[Request] = []
+
+        def make_flow() -> Any:
+            req = Request(env, inst, operator, received, upload)
+            requests.append(req)
+            return tx.handler(req)
+
+        def on_value(output: Any) -> gateway.Answer:
+            return self._answer(received, env, output=output, warnings=requests[-1].warnings)
+
+        def on_error(exc: Exception) -> gateway.Answer:
+            if isinstance(exc, BusinessError):
+                return self._answer(received, env, err_msg=exc.err_msg)
+            if isinstance(exc, EnvelopeError):  # InputError included: not recorded
+                return self._answer(received, env, err_msg=str(exc), record=False)
+            raise exc
+
+        pool = await self.pool()
+        try:
+            answer = await aio.run_flow(pool, key, make_flow, on_value, on_error)
+        except aio.Duplicate:
+            stored = await aio.find(pool, key.fixmedins_code, key.msgid)
+            if stored is None:  # pragma: no cover - the key's row committed, then vanished
+                return self._fail(received, env.mdtrtarea_admvs, UNKNOWN_OUTCOME)
+            return self._stored(received, env, key, stored)
+        return HttpAnswer(200, answer.body)
+
+    # ---- plain handlers (a worker thread, one SQLAlchemy transaction) --------------------------
+
+    def _run_plain(
+        self, env: Envelope, tx: dispatcher.Transaction, key: gateway.MessageKey,
+        received: datetime, upload: bytes | None,
+    ) -> HttpAnswer:  # fmt: skip
+        def refuse(err_msg: str, *, record: bool) -> gateway.Refusal:
+            return gateway.Refusal(self._answer(received, env, err_msg=err_msg, record=record))
+
+        def work(conn: sa.Connection) -> gateway.Answer:
+            inst, problem = institutions.authorise(
+                conn, env.fixmedins_code, env.sign_no, received,
+                needs_sign_in=tx.needs_sign_in and self.settings.require_sign_in,
+            )  # fmt: skip
+            refused = self._refusal(inst, problem, env)
+            if refused is not None:
+                raise refuse(refused, record=False)
+            assert inst is not None
+            ctx = Context(
+                envelope=env, institution=inst,
+                operator=Operator(inst.fixmedins_code, env.opter, env.opter_name, env.opter_type),
+                now=received, upload=upload, conn=conn,
+            )  # fmt: skip
+            try:
+                output = tx.handler(ctx)
+            except EnvelopeError as exc:  # InputError included: nothing written, not recorded
+                raise refuse(str(exc), record=False) from exc
+            except BusinessError as exc:
+                raise refuse(exc.err_msg, record=True) from exc
+            if isinstance(output, FileOutput):
+                ctype = f'{output.media_type}; name="{output.filename}"'
+                return gateway.Answer(output.content, ctype, 0, "", psn_no_of(env.input), "")
+            return self._answer(received, env, output=output, warnings=ctx.warnings)
+
+        outcome = gateway.execute_once(self.engine, key, work)
+        if outcome.kind in (gateway.CONFLICT, gateway.REPLAY):
+            assert outcome.stored is not None
+            s = outcome.stored
+            return self._stored(
+                received, env, key,
+                aio.Stored(s.infno, s.request_hash, s.content_type, s.response, s.err_msg),
+            )  # fmt: skip
+        assert outcome.answer is not None
+        return file_answer(outcome.answer.body, outcome.answer.content_type)
+
+
+def _where(exc: BaseException) -> str:
+    """Where an unexpected error was raised (module:line of the innermost frame), for the log
+    instead of a traceback with local variables."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    code = tb.tb_frame.f_code
+    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} {code.co_name}"
