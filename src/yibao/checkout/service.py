@@ -18,7 +18,6 @@ and never both use the same deductible or cap room.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -27,24 +26,21 @@ import sqlalchemy as sa
 from yibao.catalog import service as catalog
 from yibao.catalog.model import ClassifiedLine
 from yibao.catalog.model import FeeLine as CatalogLine
-from yibao.checkout import model
+from yibao.checkout import bills, model
+from yibao.checkout import trace as trace_json
+from yibao.checkout.bills import Bill, CheckoutError, Priced, Settled
 from yibao.checkout.model import AmountMismatch
+from yibao.checkout.pricing import price_bill
 from yibao.encounter import service as encounters
 from yibao.encounter import store as encounter_store
 from yibao.encounter.model import Encounter
-from yibao.encounter.service import SettlementRecord, business_day
-from yibao.filing.service import filing_status
+from yibao.encounter.service import business_day
+from yibao.filing import store as filing_store
 from yibao.institutions.model import Institution
 from yibao.ledger import LedgerError, post_reversal, post_settlement, posting_from_setlinfo
-from yibao.policy import PolicyError, resolve
 from yibao.registry import accounts
 from yibao.registry import store as registry_store
-from yibao.registry.model import NotEnrolled, RegistrySnapshot, build_snapshot
-from yibao.registry.model import Person as RegistryPerson
 from yibao.settlement.engine import service_year
-from yibao.settlement.engine import settle as engine_settle
-from yibao.settlement.model import Encounter as EngineEncounter
-from yibao.settlement.model import Item, SettlementError, SettlementResult
 
 __all__ = [
     "AmountMismatch",
@@ -59,60 +55,8 @@ __all__ = [
     "settle",
 ]
 
-PHARMACY_HOSP_LV = "11"  # 无等级: a retail pharmacy has no hospital level (§3.12)
-
-
-class CheckoutError(ValueError):
-    """A settlement the platform refuses (业务拒绝); ``err_msg`` is for the HIS."""
-
-    def __init__(self, err_msg: str) -> None:
-        super().__init__(err_msg)
-        self.err_msg = err_msg
-
-
-@dataclass(frozen=True, slots=True)
-class Bill:
-    """What is to be settled: who, under which insurance, where, and the classified items."""
-
-    psn_no: str
-    insutype: str
-    insuplc_admdvs: str
-    med_type: str
-    service_date: date
-    items: tuple[Item, ...]
-    acct_used_flag: str = "1"
-    psn_setlway: str = "01"
-    dise_codg: str | None = None
-    endtime: date | None = None
-    emergency: bool = False  # 急诊抢救: deemed filed (视同备案) when treated in another region
-
-
-EMERGENCY_MED_TYPES = frozenset({"13", "1301"})  # 急诊 (med_type code table §3.2)
-
-
-@dataclass(frozen=True, slots=True)
-class Priced:
-    """A computed settlement not yet recorded (pre-settlement answer, or settlement input)."""
-
-    bill: Bill
-    result: SettlementResult
-    snapshot: RegistrySnapshot
-    person: RegistryPerson
-    acc_year: int
-    setlinfo: dict[str, object]  # fen
-    setldetail: list[dict[str, object]]  # fen
-    deltas: dict[str, int]  # flat accumulator deltas
-    setl_seq: int | None = None  # drawn with the accumulator lock: the settlement's setl_id
-    filing: str = "unfiled"  # the filing status (备案) the split used (异地就医)
-
-
-@dataclass(frozen=True, slots=True)
-class Settled:
-    """A recorded settlement or cancellation and the account balance after it."""
-
-    record: SettlementRecord
-    balc: int
-    person: RegistryPerson | None
+PHARMACY_HOSP_LV = bills.PHARMACY_HOSP_LV
+EMERGENCY_MED_TYPES = bills.EMERGENCY_MED_TYPES
 
 
 # ---- classification -------------------------------------------------------------------------
@@ -130,26 +74,6 @@ def classify(
 
 
 # ---- pricing --------------------------------------------------------------------------------
-
-
-def _snapshot(
-    conn: sa.Connection, psn_no: str, insutype: str, on: date
-) -> tuple[RegistrySnapshot, RegistryPerson]:
-    """The registry's settlement snapshot and the person, in one read.
-
-    Built from the registry's store and pure ``build_snapshot`` (as
-    :func:`yibao.registry.service.snapshot_for_settlement` does) without the household reads:
-    settlement does not use 共济 (mutual-aid) accounts yet, and each read is a round trip.
-    """
-    facts = registry_store.settlement_facts(conn, psn_no)
-    if facts is None:
-        raise CheckoutError(f"psn_no: 人员编号 {psn_no} 不存在")
-    person, enrolments, identities, balc = facts
-    try:
-        snap = build_snapshot(person, enrolments, identities, balc, insutype, on)
-    except NotEnrolled as exc:
-        raise CheckoutError(f"insutype: {exc}") from exc
-    return snap, person
 
 
 def price(conn: sa.Connection, institution: Institution, bill: Bill, *, lock: bool) -> Priced:
@@ -186,65 +110,19 @@ def price_at(
         counters, setl_seq = dict(locked.counters), locked.setl_seq
     else:
         counters = encounter_store.read_accumulators(conn, bill.psn_no, bill.insuplc_admdvs, year)
-    snap, person = _snapshot(conn, bill.psn_no, bill.insutype, bill.service_date)
-    if snap.insuplc_admdvs != bill.insuplc_admdvs:
-        raise CheckoutError(
-            f"insuplc_admdvs: 参保地医保区划须为 {snap.insuplc_admdvs}（见【1101】insuinfo），"
-            f"收到 {bill.insuplc_admdvs}"
-        )
-    # The account balance is read after the accumulator lock: the person's other settlements
-    # are serialised by that lock, and a concurrent credit (划入) only raises the balance; the
-    # debit itself (accounts.post) locks the account row and never lets it go below zero.
-    balc = snap.acct_balance_fen
-    try:
-        policy = resolve(bill.insuplc_admdvs, bill.service_date)
-    except PolicyError as exc:
-        raise CheckoutError(
-            f"insuplc_admdvs: 参保地 {bill.insuplc_admdvs} 在 {bill.service_date} 无可用的医保政策：{exc}"
-        ) from exc
-    filing = "unfiled"
-    if bill.insuplc_admdvs != mdtrtarea_admvs:  # 异地就医: the filing (备案) sets the ratio
-        filing = filing_status(
-            conn,
-            bill.psn_no,
-            bill.insuplc_admdvs,
-            mdtrtarea_admvs,
-            bill.service_date,
-            emergency=bill.emergency or bill.med_type in EMERGENCY_MED_TYPES,
-            settle_date=settle_date or bill.endtime,
-        )
-    enc = EngineEncounter(
-        med_type=bill.med_type,
+    facts = registry_store.settlement_facts(conn, bill.psn_no)
+    filings = []
+    if bill.insuplc_admdvs != mdtrtarea_admvs:
+        filings = [r.as_filing() for r in filing_store.of_person(conn, bill.psn_no, "crossregion")]
+    return price_bill(
+        bill,
+        facts,
+        counters,
         mdtrtarea_admvs=mdtrtarea_admvs,
-        begntime=bill.service_date,
-        items=bill.items,
         hosp_lv=hosp_lv,
-        endtime=bill.endtime,
-        dise_codg=bill.dise_codg or None,
-        acct_used_flag=bill.acct_used_flag,
-        psn_setlway=bill.psn_setlway,
-        filing=filing,
-    )
-    acc = model.unflatten(counters, year, acct_balc=balc)
-    try:
-        result = engine_settle(model.engine_person(snap), enc, acc, policy)
-    except SettlementError as exc:
-        raise CheckoutError(f"结算失败：{exc}") from exc
-    except PolicyError as exc:
-        raise CheckoutError(f"结算失败（政策参数）：{exc}") from exc
-    info = model.setlinfo_fen(result)
-    info["psn_no"] = bill.psn_no
-    return Priced(
-        bill=bill,
-        result=result,
-        snapshot=snap,
-        person=person,
-        acc_year=year,
-        setlinfo=info,
-        setldetail=model.setldetail_fen(result),
-        deltas=model.flatten(result.deltas),
+        filings=filings,
         setl_seq=setl_seq,
-        filing=filing,
+        settle_date=settle_date,
     )
 
 
@@ -278,7 +156,7 @@ def settle(
         msgid=msgid,
         setlinfo=info,
         setldetail=priced.setldetail,
-        trace=_trace(priced.result),
+        trace=trace_json.of(priced.result),
         accumulator_deltas=priced.deltas,
         acc_year=priced.acc_year,
         setl_time=setl_time,
@@ -381,16 +259,3 @@ def settlement_by_msgid(
 def settlement_record(conn: sa.Connection, setl_id: str) -> dict[str, Any] | None:
     """A stored settlement or cancellation record (encounter store), or None."""
     return encounter_store.load_settlement(conn, setl_id)
-
-
-def _trace(result: SettlementResult) -> list[dict[str, object]]:
-    return [
-        {
-            "step": t.step,
-            "label": t.label,
-            "amount": t.amount,
-            "detail": t.detail,
-            "params": [getattr(u, "key", str(u)) for u in t.params],
-        }
-        for t in result.trace
-    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from yibao.encounter import model, store
 from yibao.encounter.amounts import (
-    AMOUNT_FIELDS,
     add_counters,
     amounts_of,
     check_identities,
@@ -37,16 +35,12 @@ from yibao.encounter.reconcile import (
     compare_details,
     compare_totals,
 )
+from yibao.encounter.records import SettlementRecord as SettlementRecord  # re-export
+from yibao.encounter.records import business_day as business_day  # re-export
+from yibao.encounter.records import jsonable, settlement_row
 from yibao.encounter.store import lock_accumulators as lock_accumulators  # re-export
 
 CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def business_day(moment: dt.datetime) -> dt.date:
-    """The business date (China time) of a moment; naive datetimes are taken as China time."""
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(CHINA).date()
 
 
 def new_mdtrt_id(conn: sa.Connection, kind: Kind, admdvs: str, day: dt.date) -> str:
@@ -391,24 +385,6 @@ def open_pharmacy_sale(
 # ------------------------------------------------------------------------------ settlements
 
 
-@dataclass(frozen=True, slots=True)
-class SettlementRecord:
-    """A stored settlement or cancellation (结算记录), amounts in fen."""
-
-    setl_id: str
-    mdtrt_id: str
-    kind: str  # "settle" | "cancel"
-    msgid: str
-    setlinfo: Mapping[str, object]
-    setldetail: Sequence[Mapping[str, object]]
-    accumulator_deltas: Mapping[str, int]
-    acc_year: int
-    reverses: str | None
-    setl_time: dt.datetime
-    encounter: Encounter
-    feedetl_sns: Sequence[str]
-
-
 def record_settlement(
     conn: sa.Connection,
     enc: Encounter,
@@ -448,7 +424,7 @@ def record_settlement(
         setl_id = new_setl_id(conn, enc.mdtrtarea_admvs, business_day(setl_time))
     stored = model.settle(enc, setl_id=setl_id, chrg_bchno=chrg_bchno, mid_setl=mid_setl)
     info = {**dict(setlinfo), "setl_id": setl_id, "mdtrt_id": enc.mdtrt_id}
-    row = _settlement_row(
+    row = settlement_row(
         enc,
         setl_id,
         "settle",
@@ -530,7 +506,7 @@ def record_cancellation(
     detail = negate_setldetail(original["setldetail"])
     store.insert_settlement(
         conn,
-        _settlement_row(
+        settlement_row(
             enc,
             setl_id,
             "cancel",
@@ -566,75 +542,9 @@ def record_cancellation(
     )
 
 
-def _settlement_row(
-    enc: Encounter,
-    setl_id: str,
-    kind: str,
-    msgid: str,
-    setlinfo: Mapping[str, object],
-    setldetail: Sequence[Mapping[str, object]],
-    trace: object,
-    deltas: Mapping[str, int],
-    acc_year: int,
-    reverses: str | None,
-    setl_time: dt.datetime,
-    clr_type: str,
-    clr_way: str,
-    clr_optins: str,
-    mid_setl: bool,
-    chrg_bchno: str,
-    sns: Sequence[str],
-) -> dict[str, object]:
-    amounts = amounts_of(setlinfo)
-    balc = setlinfo.get("balc")
-    ratio = setlinfo.get("pool_prop_selfpay")
-    return {
-        "setl_id": setl_id,
-        "mdtrt_id": enc.mdtrt_id,
-        "kind": kind,
-        "msgid": msgid,
-        "psn_no": enc.psn_no,
-        "fixmedins_code": enc.fixmedins_code,
-        "insutype": enc.insutype,
-        "med_type": enc.med_type,
-        "insuplc_admdvs": enc.insuplc_admdvs,
-        "mdtrtarea_admvs": enc.mdtrtarea_admvs,
-        **{k: amounts[k] for k in AMOUNT_FIELDS},
-        "pool_prop_selfpay": str(ratio) if ratio is not None else None,
-        "balc": balc if isinstance(balc, int) and not isinstance(balc, bool) else None,
-        "setlinfo": _jsonable(setlinfo),
-        "setldetail": _jsonable(list(setldetail)),
-        "trace": _jsonable(trace),
-        "accumulator_deltas": dict(deltas),
-        "acc_year": acc_year,
-        "reverses": reverses,
-        "clr_type": clr_type,
-        "clr_way": clr_way,
-        "clr_optins": clr_optins or enc.insuplc_admdvs,
-        "mid_setl_flag": mid_setl,
-        "chrg_bchno": chrg_bchno,
-        "feedetl_sns": list(sns),
-        "setl_time": setl_time,
-        "setl_date": business_day(setl_time),
-    }
-
-
 def _merge_info(info: Mapping[str, object]) -> sa.ColumnElement[Any]:
     """``info || :new`` (JSONB merge) for the visit's request details."""
-    return store.encounter.c.info.op("||")(sa.cast(_jsonable(info), JSONB))
-
-
-def _jsonable(value: object) -> Any:
-    """Decimals, dates and dataclass-free containers as JSON values (JSONB columns)."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+    return store.encounter.c.info.op("||")(sa.cast(jsonable(info), JSONB))
 
 
 def settlement(conn: sa.Connection, setl_id: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from yibao.db.flow import Q
 from yibao.encounter.store import encounter_settlement
 from yibao.filing.model import Filing, FilingType, Status, covers
 
@@ -138,6 +139,35 @@ def of_person(
     if lock:
         q = q.with_for_update()
     return [_row(r) for r in conn.execute(q).mappings()]
+
+
+_CROSS_REGION_FILINGS = (
+    "SELECT COALESCE(json_agg(json_build_array(filing_id, psn_no, insuplc_admdvs,"
+    " mdtrtarea_admdvs, filing_type, begndate, enddate, status) ORDER BY begndate, filing_id),"
+    " '[]') FROM filing WHERE psn_no = %(p)s AND kind = 'crossregion'"
+)
+
+
+def cross_region_filings(psn_no: str) -> Q:
+    """The person's 异地备案 as one JSON value (decode with :func:`filings_of`)."""
+    return Q(_CROSS_REGION_FILINGS, {"p": psn_no})
+
+
+def filings_of(rows: list[list[Any]]) -> list[Filing]:
+    """Decode :func:`cross_region_filings`."""
+    return [
+        Filing(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            FilingType(r[4]),
+            date.fromisoformat(r[5]),
+            date.fromisoformat(r[6]) if r[6] else None,
+            Status(r[7]),
+        )
+        for r in rows
+    ]
 
 
 def lock_person(conn: sa.Connection, psn_no: str) -> None:

@@ -1,23 +1,23 @@
-"""Exactly once on the lean gateway (一次且仅一次, asynchronous): check-in, then a flow.
+"""Exactly once on the lean gateway (一次且仅一次, asynchronous): two statements per request.
 
-A request costs three round trips at most (ADR 0006):
+A flow's request costs two statements, each its own transaction (autocommit; ADR 0006):
 
-1. :func:`check_in` — one autocommit statement: record the header set's one-time value (UNLOGGED,
-   no WAL flush) and look the ``msgid`` up. A known ``msgid`` is answered from the log here.
-2. the flow's reads (``BEGIN`` + every read statement, pipelined) — :func:`run_flow`;
-3. the flow's deferred writes + the message-log row + ``COMMIT``, pipelined.
+1. the *check-in* and the flow's reads, in one ``SELECT``: record the header set's one-time
+   value (UNLOGGED: no WAL flush), read the crash floor and the sentinel, look the ``msgid`` up in
+   the message log, and read what the flow needs. A known ``msgid`` is answered from the log.
+2. the flow's writes and the message-log row, as the data-modifying CTEs of one statement. The
+   writes carry their optimistic checks (``version = …``); if one fails nothing is applied and
+   the flow runs again from its reads.
 
-The message log's primary key (fixmedins_code, msgid) is the arbiter: a concurrent duplicate
-that got past its check-in runs, fails on that key at commit, rolls back, and is then answered
-from the log like any retry. Nothing is written before the last round trip, so a refusal only
-has to record its answer.
+The message log's primary key (fixmedins_code, msgid) is the arbiter: a concurrent duplicate that
+got past its check-in fails on that key, nothing of it is applied, and it is answered from the
+log like any retry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -25,13 +25,15 @@ from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool
 
 from yibao.db import flow as db_flow
-from yibao.db.flow import Flow, Stmt
+from yibao.db.flow import Flow, Q, Read, W
 from yibao.gateway import store
 from yibao.gateway.service import CLOSED_PREFIX, Answer, MessageKey
 
 __all__ = [
     "CLOSED_PREFIX",
     "CheckIn",
+    "Duplicate",
+    "Once",
     "Stored",
     "check_in",
     "find",
@@ -39,9 +41,6 @@ __all__ = [
     "record",
     "run_flow",
 ]
-
-RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
-BEGIN, COMMIT, ROLLBACK = Stmt("BEGIN"), Stmt("COMMIT"), Stmt("ROLLBACK")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,59 +60,104 @@ class Stored:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckIn:
-    """What :func:`check_in` found."""
+class Once:
+    """A request's one-time header value and what it is looked up by."""
 
-    fresh: bool  # the header set's one-time value was unused (or used for this msgid)
-    floor_at: datetime | None  # headers signed before this are stale (after a crash)
+    app_key: str
+    once: str
+    ttl_s: int
+    fixmedins_code: str
+    msgid: str
+    signed_ms: int  # the headers' timestamp (epoch milliseconds)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """What the check-in found."""
+
+    fresh: bool  # the header set's one-time value was unused
+    stale: bool  # signed before the floor (headers of before a crash recovery)
     sentinel: bool  # False: PostgreSQL lost the unlogged values; raise the floor first
     stored: Stored | None
 
+    @property
+    def proceed(self) -> bool:
+        """Nothing stops the request here (fresh headers, unknown msgid, no lost values)."""
+        return self.fresh and not self.stale and self.sentinel and self.stored is None
 
-async def check_in(
-    pool: AsyncConnectionPool[Any],
-    *,
-    app_key: str,
-    once: str,
-    msgid: str,
-    ttl_s: int,
-    fixmedins_code: str,
-) -> CheckIn:
-    """Round trip 1 (autocommit)."""
-    params = {"ak": app_key, "nonce": once, "msgid": msgid, "ttl": ttl_s, "fix": fixmedins_code}
-    async with pool.connection() as conn:
-        (row,) = await db_flow.execute_async(conn, [Stmt(store.CHECK_IN, params, "one")])
-    fresh, floor_at, sentinel, infno = row[0], row[1], row[2], row[3]
+
+def _check_in_parts(o: Once) -> tuple[list[W], list[Q]]:
+    nonce = W(
+        store.RECORD_ONCE,
+        {"ak": o.app_key, "nonce": o.once, "msgid": o.msgid, "ttl": o.ttl_s},
+        name="once",
+    )
+    key = {"fix": o.fixmedins_code, "msgid": o.msgid}
+    qs = [
+        Q("SELECT count(*) FROM once"),
+        Q(store.FLOOR),
+        Q(store.SENTINEL_THERE),
+        Q(store.STORED_FIELDS, key),
+        Q(store.STORED_RESPONSE, key),
+    ]
+    return [nonce], qs
+
+
+def _check_in_of(values: list[Any], o: Once) -> CheckIn:
+    fresh, floor_at, sentinel, fields, response = values
     stored = None
-    if infno is not None:
-        stored = Stored(infno, row[4], row[5], bytes(row[6]), row[7])
-    return CheckIn(bool(fresh), floor_at, bool(sentinel), stored)
+    if fields is not None:
+        infno, request_hash, content_type, err_msg = fields
+        stored = Stored(infno, request_hash, content_type, bytes(response), err_msg)
+    # whole seconds: a TIF timestamp has no milliseconds
+    stale = floor_at is not None and o.signed_ms < int(floor_at.timestamp()) * 1000
+    return CheckIn(bool(fresh), stale, bool(sentinel), stored)
+
+
+async def check_in(pool: AsyncConnectionPool[Any], o: Once) -> CheckIn:
+    """The check-in alone (a plain handler's request, or a flow that stopped before reading)."""
+    ws, qs = _check_in_parts(o)
+    async with pool.connection() as conn:
+        return _check_in_of(await db_flow.execute_async(conn, ws, qs), o)
 
 
 async def find(pool: AsyncConnectionPool[Any], fixmedins_code: str, msgid: str) -> Stored | None:
     """The logged answer of a msgid (after a concurrent duplicate won)."""
+    key = {"fix": fixmedins_code, "msgid": msgid}
     async with pool.connection() as conn:
-        (row,) = await db_flow.execute_async(
-            conn, [Stmt(store.FIND_ANSWER, (fixmedins_code, msgid), "one")]
+        fields, response = await db_flow.execute_async(
+            conn, (), [Q(store.STORED_FIELDS, key), Q(store.STORED_RESPONSE, key)]
         )
-    return None if row is None else Stored(row[0], row[1], row[2], bytes(row[3]), row[4])
+    if fields is None:
+        return None
+    return Stored(fields[0], fields[1], fields[2], bytes(response), fields[3])
 
 
 async def raise_floor(pool: AsyncConnectionPool[Any]) -> None:
     """After PostgreSQL lost the unlogged one-time values: refuse headers signed before now."""
     async with pool.connection() as conn:
-        await db_flow.execute_async(conn, [Stmt(store.RAISE_FLOOR)])
+        await conn.execute(store.RAISE_FLOOR)
 
 
-def _message(key: MessageKey, answer: Answer) -> Stmt:
-    return Stmt(
+def message_write(key: MessageKey, answer: Answer) -> W:
+    """The message-log row of an answer."""
+    return W(
         store.INSERT_MESSAGE,
-        (
-            key.fixmedins_code, key.msgid, key.infno, key.request_hash, key.request,
-            answer.infcode, answer.err_msg, answer.psn_no, key.opter, answer.inf_refmsgid,
-            answer.content_type, answer.body,
-        ),
-    )  # fmt: skip
+        {
+            "fix": key.fixmedins_code,
+            "msgid": key.msgid,
+            "infno": key.infno,
+            "hash": key.request_hash,
+            "request": key.request,
+            "infcode": answer.infcode,
+            "err_msg": answer.err_msg,
+            "psn_no": answer.psn_no,
+            "opter": key.opter,
+            "ref": answer.inf_refmsgid,
+            "ctype": answer.content_type,
+            "response": answer.body,
+        },
+    )
 
 
 class Duplicate(Exception):
@@ -121,67 +165,89 @@ class Duplicate(Exception):
 
 
 async def record(pool: AsyncConnectionPool[Any], key: MessageKey, answer: Answer) -> None:
-    """Log a refusal that changed nothing else (autocommit); :class:`Duplicate` if the msgid was
-    answered meanwhile."""
+    """Log a refusal that changed nothing else; :class:`Duplicate` if the msgid was answered
+    meanwhile."""
     async with pool.connection() as conn:
         try:
-            await db_flow.execute_async(conn, [_message(key, answer)])
+            await db_flow.execute_async(conn, [message_write(key, answer)])
         except pg_errors.UniqueViolation as exc:
             raise Duplicate() from exc
 
 
-async def _rollback(conn: psycopg.AsyncConnection[Any]) -> None:
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        await conn.execute("ROLLBACK")
+class _Stop(Exception):
+    def __init__(self, found: CheckIn) -> None:
+        self.found = found
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a flow's request ended: answered now, or stopped at its check-in."""
+
+    answer: Answer | None = None
+    check_in: CheckIn | None = None
 
 
 async def run_flow(
     pool: AsyncConnectionPool[Any],
     key: MessageKey,
+    once: Once,
     make_flow: Callable[[], Flow[Any]],
     on_value: Callable[[Any], Answer],
     on_error: Callable[[Exception], Answer],
     *,
     attempts: int = 3,
-) -> Answer:
-    """Rounds trips 2 and 3: drive a fresh flow, then commit its writes with the answer.
+) -> Outcome:
+    """Check in and run a fresh flow; commit its writes with the answer in one statement.
 
-    ``on_error`` turns a refusal raised by the flow into an answer (``record`` says whether it
-    is logged) and re-raises anything unexpected. Raises :class:`Duplicate` when a concurrent
-    request with the same msgid committed first.
+    ``on_error`` turns a refusal raised by the flow (or a :class:`~yibao.db.flow.Refused`
+    statement) into an answer (``record`` says whether it is logged) and re-raises anything
+    unexpected. Raises :class:`Duplicate` when a concurrent request with the same msgid won.
     """
+    checked: CheckIn | None = None
     for attempt in range(attempts):
         async with pool.connection() as conn:
+
+            async def first(read: Read, conn: psycopg.AsyncConnection[Any] = conn) -> list[Any]:
+                nonlocal checked
+                ws, qs = _check_in_parts(once)
+                values = await db_flow.execute_async(conn, ws, [*qs, *read.qs])
+                checked = _check_in_of(values[: len(qs)], once)
+                if not checked.proceed:
+                    raise _Stop(checked)
+                return values[len(qs) :]
+
             try:
-                drive = await db_flow.run_async(conn, make_flow(), pending=[BEGIN])
-            except RETRYABLE:
-                await _rollback(conn)
+                drive = await db_flow.run_async(
+                    conn, make_flow(), first=first if checked is None else None
+                )
+                if checked is None:  # the flow read nothing: check in before writing
+                    checked = _check_in_of(
+                        await db_flow.execute_async(conn, *_check_in_parts(once)), once
+                    )
+                    if not checked.proceed:
+                        return Outcome(check_in=checked)
+                answer = on_value(drive.value)
+                await db_flow.execute_async(conn, [*drive.pending, message_write(key, answer)])
+                return Outcome(answer=answer)
+            except _Stop as stop:
+                return Outcome(check_in=stop.found)
+            except db_flow.Conflict:
                 if attempt == attempts - 1:
                     raise
                 continue
-            except Exception as exc:
-                await _rollback(conn)
-                if isinstance(exc, psycopg.Error):
-                    raise
-                answer = on_error(exc)
-                if answer.record:
-                    await record(pool, key, answer)
-                return answer
-            answer = on_value(drive.value)
-            try:
-                await db_flow.execute_async(conn, [*drive.pending, _message(key, answer), COMMIT])
             except pg_errors.UniqueViolation as exc:
-                await _rollback(conn)
                 if exc.diag.constraint_name == "pk_gateway_message":
                     raise Duplicate() from exc
                 raise
-            except RETRYABLE:
-                await _rollback(conn)
-                if attempt == attempts - 1:
-                    raise
-                continue
-            except BaseException:
-                await _rollback(conn)
+            except psycopg.Error:
                 raise
-            return answer
+            except Exception as exc:
+                if checked is None:  # refused before reading: the check-in still decides first
+                    checked = await check_in(pool, once)
+                    if not checked.proceed:
+                        return Outcome(check_in=checked)
+                answer = on_error(exc)
+                if answer.record:
+                    await record(pool, key, answer)
+                return Outcome(answer=answer)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -197,61 +197,53 @@ def count_messages(conn: sa.Connection, fixmedins_code: str | None = None) -> in
 
 # ---- the lean gateway's statements (:mod:`yibao.db.flow`) -------------------------------------
 
-SENTINEL = ("", "sentinel")  # a gateway_nonce row that disappears when PostgreSQL truncates it
-
-#: One statement before anything else of a request (autocommit: an UNLOGGED insert commits
-#: without a WAL flush): record the header set's one-time value (with the msgid it carried, for
-#: the record), read the crash floor and the sentinel, and look the msgid up in the message log.
-CHECK_IN = """
-WITH n AS (
-  INSERT INTO gateway_nonce AS g (app_key, nonce, msgid, expires_at)
-  VALUES (%(ak)s, %(nonce)s, %(msgid)s, now() + make_interval(secs => %(ttl)s))
-  ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at, msgid = EXCLUDED.msgid
-   WHERE g.expires_at < now()
-  RETURNING 1
+#: The check-in's parts (:mod:`yibao.gateway.aio`): record a header set's one-time value (with
+#: the msgid it carried, for the record) — UNLOGGED, so an autocommit statement writing only
+#: this commits without a WAL flush; an expired value may be used again.
+RECORD_ONCE = (
+    "INSERT INTO gateway_nonce AS g (app_key, nonce, msgid, expires_at)"
+    " VALUES (%(ak)s, %(nonce)s, %(msgid)s, now() + make_interval(secs => %(ttl)s))"
+    " ON CONFLICT (app_key, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at,"
+    " msgid = EXCLUDED.msgid WHERE g.expires_at < now() RETURNING 1"
 )
-SELECT (SELECT count(*) FROM n),
-       (SELECT floor_at FROM gateway_nonce_floor WHERE id = 1),
-       EXISTS (SELECT 1 FROM gateway_nonce WHERE app_key = '' AND nonce = 'sentinel'),
-       m.infno, m.request_hash, m.content_type, m.response, m.err_msg
-  FROM (VALUES (1)) AS one (x)
-  LEFT JOIN gateway_message m ON m.fixmedins_code = %(fix)s AND m.msgid = %(msgid)s
-"""
+FLOOR = "SELECT floor_at FROM gateway_nonce_floor WHERE id = 1"
+#: the sentinel row disappears when PostgreSQL truncates the unlogged table (crash recovery)
+SENTINEL_THERE = (
+    "SELECT EXISTS (SELECT 1 FROM gateway_nonce WHERE app_key = '' AND nonce = 'sentinel')"
+)
+STORED_FIELDS = (
+    "SELECT ARRAY[infno, request_hash, content_type, err_msg] FROM gateway_message"
+    " WHERE fixmedins_code = %(fix)s AND msgid = %(msgid)s"
+)
+STORED_RESPONSE = (
+    "SELECT response FROM gateway_message WHERE fixmedins_code = %(fix)s AND msgid = %(msgid)s"
+)
 
-#: After PostgreSQL lost the unlogged nonces (crash recovery): headers signed before now are
-#: refused from here on, and the sentinel is back.
+#: After PostgreSQL lost the unlogged values: headers signed before now are refused from here on,
+#: and the sentinel is back.
 RAISE_FLOOR = """
 WITH s AS (
   INSERT INTO gateway_nonce (app_key, nonce, msgid, expires_at)
   VALUES ('', 'sentinel', '', 'infinity') ON CONFLICT DO NOTHING RETURNING 1
 )
 UPDATE gateway_nonce_floor SET floor_at = now() WHERE id = 1 AND EXISTS (SELECT 1 FROM s)
-RETURNING floor_at
 """
-
-FIND_ANSWER = (
-    "SELECT infno, request_hash, content_type, response, err_msg FROM gateway_message"
-    " WHERE fixmedins_code = %s AND msgid = %s"
-)
 
 PURGE_NONCES = "DELETE FROM gateway_nonce WHERE expires_at < now()"
 
 INSERT_MESSAGE = (
     "INSERT INTO gateway_message (fixmedins_code, msgid, infno, request_hash, request, infcode,"
     " err_msg, psn_no, opter, inf_refmsgid, content_type, response)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " VALUES (%(fix)s, %(msgid)s, %(infno)s, %(hash)s, %(request)s, %(infcode)s, %(err_msg)s,"
+    " %(psn_no)s, %(opter)s, %(ref)s, %(ctype)s, %(response)s)"
 )
 
 
 def use_nonce(conn: sa.Connection, app_key: str, value: str, ttl_seconds: int) -> bool:
     """Record a one-time value outside the national-interface frame (the e-voucher institution
     API); ``False`` if it was already used and has not expired (a replay)."""
-    found = hot.one(
-        conn,
-        CHECK_IN,
-        {"ak": app_key, "nonce": value, "msgid": "", "ttl": ttl_seconds, "fix": ""},
-    )
-    return bool(found and found[0])
+    params = {"ak": app_key, "nonce": value, "msgid": "", "ttl": ttl_seconds}
+    return hot.one(conn, RECORD_ONCE, params) is not None
 
 
 def purge_nonces(conn: sa.Connection) -> int:

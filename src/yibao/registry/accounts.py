@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from yibao.db import hot
+from yibao.db.flow import Q, W
 
 
 class AccountError(ValueError):
@@ -63,6 +64,37 @@ _WRITE = (
     " INSERT INTO personal_account_posting (psn_no, ref, amount, balc_after, memo)"
     " SELECT psn_no, %(ref)s, %(amount)s, %(after)s, %(memo)s FROM u"
 )
+
+
+def balance_q(psn_no: str) -> Q:
+    """Flow read: the account's balance (NULL: no account row yet, i.e. 0)."""
+    return Q("SELECT balc FROM personal_account WHERE psn_no = %(p)s", {"p": psn_no})
+
+
+def debit_writes(
+    psn_no: str, amount_fen: int, balc_before: int, *, ref: str, memo: str = ""
+) -> list[W]:
+    """Flow writes: debit ``amount_fen`` (> 0) from an account whose balance was read as
+    ``balc_before`` (the write is a conflict if it changed meanwhile). Raises
+    :class:`AccountError` before any write when the balance would go below zero."""
+    after = balc_before - amount_fen
+    if after < 0:
+        raise AccountError(
+            "ACCT_INSUFFICIENT", f"个人账户余额不足：余额{balc_before}分，本次支出{amount_fen}分"
+        )
+    return [
+        W(
+            "UPDATE personal_account SET balc = %(after)s, updated_at = now()"
+            " WHERE psn_no = %(p)s AND balc = %(before)s RETURNING 1",
+            {"p": psn_no, "after": after, "before": balc_before},
+            expect=1,
+        ),
+        W(
+            "INSERT INTO personal_account_posting (psn_no, ref, amount, balc_after, memo)"
+            " VALUES (%(p)s, %(ref)s, %(amount)s, %(after)s, %(memo)s)",
+            {"p": psn_no, "ref": ref, "amount": -amount_fen, "after": after, "memo": memo},
+        ),
+    ]
 
 
 def _lock(conn: sa.Connection, psn_no: str, ref: str) -> tuple[int, int | None, int | None]:

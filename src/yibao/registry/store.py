@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
 from yibao.db import hot
+from yibao.db.flow import Q
 from yibao.registry.model import AssistanceIdentity, Enrolment, GongjiMember, Person
 
 metadata = sa.MetaData()
@@ -317,14 +319,33 @@ def _day(value: object) -> date | None:
     return None if value is None else date.fromisoformat(str(value))
 
 
-def settlement_facts(
-    conn: sa.Connection, psn_no: str
-) -> tuple[Person, list[Enrolment], list[AssistanceIdentity], int] | None:
-    """The person, enrolments, identities and account balance (fen) in one round trip, or None.
+SettlementFacts = tuple[Person, list[Enrolment], list[AssistanceIdentity], int]
 
-    What a settlement reads of the registry (结算快照); plain SQL (:mod:`yibao.db.hot`).
-    """
-    row = hot.one(conn, _SETTLEMENT_FACTS, {"psn_no": psn_no})
+
+_SETTLEMENT_FACTS_JSON = (
+    "SELECT json_build_array(" + _SETTLEMENT_FACTS.strip()[len("SELECT ") :].replace(
+        "\n  FROM person p", ")\n  FROM person p"
+    )
+)
+
+
+def settlement_facts_q(psn_no: str) -> Q:
+    """The read of :func:`settlement_facts` as one JSON value (:mod:`yibao.db.flow`; decode
+    with :func:`facts_of_json`)."""
+    return Q(_SETTLEMENT_FACTS_JSON, {"psn_no": psn_no})
+
+
+def facts_of_json(value: list[Any] | None) -> SettlementFacts | None:
+    """Decode :func:`settlement_facts_q` (None: no such person)."""
+    if value is None:
+        return None
+    row = list(value)
+    row[5] = date.fromisoformat(row[5])  # brdy
+    return facts_of_row(tuple(row))
+
+
+def facts_of_row(row: tuple[Any, ...] | None) -> SettlementFacts | None:
+    """Decode the row of :data:`_SETTLEMENT_FACTS` (None: no such person)."""
     if row is None:
         return None
     person_row, enrolled, idents, balc = row[:9], row[9], row[10], row[11]
@@ -354,3 +375,11 @@ def settlement_facts(
         for i in idents
     ]
     return Person(*person_row), enrolments_, identities_, int(balc or 0)
+
+
+def settlement_facts(conn: sa.Connection, psn_no: str) -> SettlementFacts | None:
+    """The person, enrolments, identities and account balance (fen) in one round trip, or None.
+
+    What a settlement reads of the registry (结算快照); plain SQL (:mod:`yibao.db.hot`).
+    """
+    return facts_of_row(hot.one(conn, _SETTLEMENT_FACTS, {"psn_no": psn_no}))

@@ -117,24 +117,42 @@ class Transaction:
     name: str
     handler: Callable[..., Any]  # a Handler, or a flow handler taking a Request
     needs_sign_in: bool = True  # sign_no of a valid 9001 签到 required (all but 9001)
+    plain: Handler | None = None  # a flow's plain twin for requests ``use_plain`` picks
+    use_plain: Callable[[Envelope], bool] | None = None
 
     @property
     def is_flow(self) -> bool:
         """A flow handler (generator function) runs on the lean asynchronous path."""
         return inspect.isgeneratorfunction(self.handler)
 
+    def flow_for(self, env: Envelope) -> bool:
+        """Whether this request runs as a flow (else :meth:`plain_handler` in a thread)."""
+        return self.is_flow and not (self.use_plain is not None and self.use_plain(env))
+
+    @property
+    def plain_handler(self) -> Handler:
+        return self.plain if self.plain is not None else self.handler
+
 
 _REGISTRY: dict[str, Transaction] = {}
 
 
-def transaction(infno: str, name: str, *, needs_sign_in: bool = True) -> Callable[[Any], Any]:
-    """Register ``handler`` (plain or flow) for ``infno`` (one decorator per transaction)."""
+def transaction(
+    infno: str,
+    name: str,
+    *,
+    needs_sign_in: bool = True,
+    plain: Handler | None = None,
+    use_plain: Callable[[Envelope], bool] | None = None,
+) -> Callable[[Any], Any]:
+    """Register ``handler`` (plain or flow) for ``infno`` (one decorator per transaction); a
+    flow may name a ``plain`` handler for the requests ``use_plain`` picks."""
 
     def register(handler: Any) -> Any:
         existing = _REGISTRY.get(infno)
         if existing is not None and existing.handler is not handler:
             raise RuntimeError(f"infno {infno} already registered by {existing.handler.__module__}")
-        _REGISTRY[infno] = Transaction(infno, name, handler, needs_sign_in)
+        _REGISTRY[infno] = Transaction(infno, name, handler, needs_sign_in, plain, use_plain)
         return handler
 
     return register

@@ -48,6 +48,7 @@ from yibao.api.nhsa.dispatcher import BusinessError, Context, FileOutput, Reques
 from yibao.api.nhsa.envelope import Envelope, EnvelopeError
 from yibao.api.nhsa.settings import GatewaySettings
 from yibao.db.embedded import sqlalchemy_to_libpq
+from yibao.db.flow import Refused
 from yibao.gateway import aio
 from yibao.gateway import service as gateway
 from yibao.institutions import service as institutions
@@ -118,17 +119,30 @@ class Gateway:
         return HttpAnswer(200, body)
 
     def _answer(
-        self, received: datetime, env: Envelope, *, err_msg: str = "", output: Any = None,
-        warnings: list[str] | None = None, record: bool = True,
-    ) -> gateway.Answer:  # fmt: skip
+        self,
+        received: datetime,
+        env: Envelope,
+        *,
+        err_msg: str = "",
+        output: Any = None,
+        warnings: list[str] | None = None,
+        record: bool = True,
+    ) -> gateway.Answer:
         infcode = envelope.INFCODE_FAIL if err_msg else envelope.INFCODE_OK
         body, ref = envelope_bytes(
-            received, self.clock(), env.mdtrtarea_admvs, infcode=infcode, output=output,
-            err_msg=err_msg or None, warn_msg="；".join(warnings or []) or None,
-        )  # fmt: skip
+            received,
+            self.clock(),
+            env.mdtrtarea_admvs,
+            infcode=infcode,
+            output=output,
+            err_msg=err_msg or None,
+            warn_msg="；".join(warnings or []) or None,
+        )
         return gateway.Answer(body, JSON, infcode, err_msg, psn_no_of(env.input), ref, record)
 
-    def _stored(self, received: datetime, env: Envelope, key: gateway.MessageKey, stored: aio.Stored) -> HttpAnswer:  # fmt: skip
+    def _stored(
+        self, received: datetime, env: Envelope, key: gateway.MessageKey, stored: aio.Stored
+    ) -> HttpAnswer:
         if stored.closed_by_reversal:  # 2601 closed this msgid before it arrived: its answer
             return file_answer(stored.response, stored.content_type)
         if stored.request_hash == key.request_hash and stored.infno == key.infno:
@@ -143,8 +157,13 @@ class Gateway:
     # ---- the pipeline ------------------------------------------------------------------------
 
     async def handle(
-        self, body: bytes, headers: dict[str, str], *, path_infno: str = "", upload: bytes | None = None
-    ) -> HttpAnswer:  # fmt: skip
+        self,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        path_infno: str = "",
+        upload: bytes | None = None,
+    ) -> HttpAnswer:
         """Answer one request; never raises."""
         received = self.clock()
         if time.monotonic() < self._down_until:
@@ -161,9 +180,13 @@ class Gateway:
             return answer
 
     async def _handle(
-        self, body: bytes, headers: dict[str, str], received: datetime, path_infno: str,
+        self,
+        body: bytes,
+        headers: dict[str, str],
+        received: datetime,
+        path_infno: str,
         upload: bytes | None,
-    ) -> HttpAnswer:  # fmt: skip
+    ) -> HttpAnswer:
         try:
             auth = transport.read_headers(headers)
             cred = await self.credentials.get(self.engine, auth.app_key)
@@ -183,36 +206,58 @@ class Gateway:
             env = self._parse(body, path_infno, cred.fixmedins_code)
         except EnvelopeError as exc:
             problem = str(exc)
+        once = aio.Once(
+            cred.app_key,
+            transport.one_time_value(auth),
+            self.settings.nonce_ttl_s,
+            env.fixmedins_code if env else "",
+            env.msgid if env else "",
+            auth.timestamp_ms,
+        )
         pool = await self.pool()
-        check = await aio.check_in(
-            pool, app_key=cred.app_key, once=transport.one_time_value(auth),
-            msgid=env.msgid if env else "", ttl_s=self.settings.nonce_ttl_s,
-            fixmedins_code=env.fixmedins_code if env else "",
-        )  # fmt: skip
-        if not check.sentinel:  # PostgreSQL lost the one-time values: start afresh from now
-            await aio.raise_floor(pool)
-            return gateway_error(transport.STALE_TIMESTAMP)
-        if check.floor_at is not None and auth.timestamp_ms < int(check.floor_at.timestamp()) * 1000:
-            return gateway_error(transport.STALE_TIMESTAMP)
-        if not check.fresh:
-            return gateway_error(transport.REPLAYED_NONCE)
         if env is None:
-            return self._fail(received, envelope.peek_admdvs(body), problem)
+            stop = await self._gate(pool, await aio.check_in(pool, once), received, None, None)
+            return stop or self._fail(received, envelope.peek_admdvs(body), problem)
         key = gateway.MessageKey(
-            fixmedins_code=env.fixmedins_code, msgid=env.msgid, infno=env.infno,
-            request_hash=request_hash(env, upload), request=stored_request(env), opter=env.opter,
-        )  # fmt: skip
-        if check.stored is not None:
-            return self._stored(received, env, key, check.stored)
+            fixmedins_code=env.fixmedins_code,
+            msgid=env.msgid,
+            infno=env.infno,
+            request_hash=request_hash(env, upload),
+            request=stored_request(env),
+            opter=env.opter,
+        )
         tx = dispatcher.lookup(env.infno)
+        if tx is not None and tx.flow_for(env):
+            return await self._run_flow(pool, env, tx, key, once, received, upload)
+        stop = await self._gate(pool, await aio.check_in(pool, once), received, env, key)
+        if stop is not None:
+            return stop
         if tx is None:
             return self._fail(received, env.mdtrtarea_admvs, f"infno: 交易编号{env.infno}暂不支持")
-        if tx.is_flow:
-            return await self._run_flow(env, tx, key, received, upload)
         answer = await asyncio.to_thread(self._run_plain, env, tx, key, received, upload)
         if env.infno in ("9001", "9002"):
             self.institutions.forget(env.fixmedins_code)
         return answer
+
+    async def _gate(
+        self,
+        pool: AsyncConnectionPool[Any],
+        check: aio.CheckIn,
+        received: datetime,
+        env: Envelope | None,
+        key: gateway.MessageKey | None,
+    ) -> HttpAnswer | None:
+        """What stops a request at its check-in (replayed or stale headers, a known msgid)."""
+        if not check.sentinel:  # PostgreSQL lost the one-time values: start afresh from now
+            await aio.raise_floor(pool)
+            return gateway_error(transport.STALE_TIMESTAMP)
+        if check.stale:
+            return gateway_error(transport.STALE_TIMESTAMP)
+        if not check.fresh:
+            return gateway_error(transport.REPLAYED_NONCE)
+        if check.stored is not None and env is not None and key is not None:
+            return self._stored(received, env, key, check.stored)
+        return None
 
     def _parse(self, body: bytes, path_infno: str, fixmedins_code: str) -> Envelope:
         if len(body) > self.settings.max_body:
@@ -243,17 +288,28 @@ class Gateway:
         return None
 
     async def _run_flow(
-        self, env: Envelope, tx: dispatcher.Transaction, key: gateway.MessageKey,
-        received: datetime, upload: bytes | None,
-    ) -> HttpAnswer:  # fmt: skip
+        self,
+        pool: AsyncConnectionPool[Any],
+        env: Envelope,
+        tx: dispatcher.Transaction,
+        key: gateway.MessageKey,
+        once: aio.Once,
+        received: datetime,
+        upload: bytes | None,
+    ) -> HttpAnswer:
         inst, signin = await self.institutions.get(self.engine, env.fixmedins_code, env.sign_no)
         problem = institutions.check_authorised(
-            inst, env.sign_no, signin, received,
+            inst,
+            env.sign_no,
+            signin,
+            received,
             needs_sign_in=tx.needs_sign_in and self.settings.require_sign_in,
-        )  # fmt: skip
+            fixmedins_code=env.fixmedins_code,
+        )
         refused = self._refusal(inst, problem, env)
-        if refused is not None:
-            return self._fail(received, env.mdtrtarea_admvs, refused)
+        if refused is not None:  # a logged answer of the msgid is still replayed
+            stop = await self._gate(pool, await aio.check_in(pool, once), received, env, key)
+            return stop or self._fail(received, env.mdtrtarea_admvs, refused)
         assert inst is not None
         operator = Operator(inst.fixmedins_code, env.opter, env.opter_name, env.opter_type)
         requests: list[Request] = []
@@ -269,45 +325,61 @@ class Gateway:
         def on_error(exc: Exception) -> gateway.Answer:
             if isinstance(exc, BusinessError):
                 return self._answer(received, env, err_msg=exc.err_msg)
+            if isinstance(exc, Refused):
+                return self._answer(received, env, err_msg=exc.message)
             if isinstance(exc, EnvelopeError):  # InputError included: not recorded
                 return self._answer(received, env, err_msg=str(exc), record=False)
             raise exc
 
-        pool = await self.pool()
         try:
-            answer = await aio.run_flow(pool, key, make_flow, on_value, on_error)
+            outcome = await aio.run_flow(pool, key, once, make_flow, on_value, on_error)
         except aio.Duplicate:
             stored = await aio.find(pool, key.fixmedins_code, key.msgid)
             if stored is None:  # pragma: no cover - the key's row committed, then vanished
                 return self._fail(received, env.mdtrtarea_admvs, UNKNOWN_OUTCOME)
             return self._stored(received, env, key, stored)
-        return HttpAnswer(200, answer.body)
+        if outcome.check_in is not None:
+            stop = await self._gate(pool, outcome.check_in, received, env, key)
+            assert stop is not None
+            return stop
+        assert outcome.answer is not None
+        return HttpAnswer(200, outcome.answer.body)
 
     # ---- plain handlers (a worker thread, one SQLAlchemy transaction) --------------------------
 
     def _run_plain(
-        self, env: Envelope, tx: dispatcher.Transaction, key: gateway.MessageKey,
-        received: datetime, upload: bytes | None,
-    ) -> HttpAnswer:  # fmt: skip
+        self,
+        env: Envelope,
+        tx: dispatcher.Transaction,
+        key: gateway.MessageKey,
+        received: datetime,
+        upload: bytes | None,
+    ) -> HttpAnswer:
         def refuse(err_msg: str, *, record: bool) -> gateway.Refusal:
             return gateway.Refusal(self._answer(received, env, err_msg=err_msg, record=record))
 
         def work(conn: sa.Connection) -> gateway.Answer:
             inst, problem = institutions.authorise(
-                conn, env.fixmedins_code, env.sign_no, received,
+                conn,
+                env.fixmedins_code,
+                env.sign_no,
+                received,
                 needs_sign_in=tx.needs_sign_in and self.settings.require_sign_in,
-            )  # fmt: skip
+            )
             refused = self._refusal(inst, problem, env)
             if refused is not None:
                 raise refuse(refused, record=False)
             assert inst is not None
             ctx = Context(
-                envelope=env, institution=inst,
+                envelope=env,
+                institution=inst,
                 operator=Operator(inst.fixmedins_code, env.opter, env.opter_name, env.opter_type),
-                now=received, upload=upload, conn=conn,
-            )  # fmt: skip
+                now=received,
+                upload=upload,
+                conn=conn,
+            )
             try:
-                output = tx.handler(ctx)
+                output = tx.plain_handler(ctx)
             except EnvelopeError as exc:  # InputError included: nothing written, not recorded
                 raise refuse(str(exc), record=False) from exc
             except BusinessError as exc:
@@ -322,9 +394,11 @@ class Gateway:
             assert outcome.stored is not None
             s = outcome.stored
             return self._stored(
-                received, env, key,
+                received,
+                env,
+                key,
                 aio.Stored(s.infno, s.request_hash, s.content_type, s.response, s.err_msg),
-            )  # fmt: skip
+            )
         assert outcome.answer is not None
         return file_answer(outcome.answer.body, outcome.answer.content_type)
 

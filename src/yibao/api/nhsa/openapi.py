@@ -24,10 +24,18 @@ _ENVELOPE = {
 _HEADERS = [
     {"name": n, "in": "header", "required": False, "schema": {"type": "string"}}
     for n in (
-        "_api_access_key", "_api_name", "_api_timestamp", "_api_version", "_api_signature",
-        "_api_nonce", "x-tif-paasid", "x-tif-timestamp", "x-tif-nonce", "x-tif-signature",
+        "_api_access_key",
+        "_api_name",
+        "_api_timestamp",
+        "_api_version",
+        "_api_signature",
+        "_api_nonce",
+        "x-tif-paasid",
+        "x-tif-timestamp",
+        "x-tif-nonce",
+        "x-tif-signature",
     )
-]  # fmt: skip
+]
 _RESPONSES = {
     "200": {"description": "应答报文: infcode 0 成功 / -1 失败, err_msg, output"},
     "401": {"description": '服务网关拒绝: {"code":401,"message":"签名不一致!"…}'},

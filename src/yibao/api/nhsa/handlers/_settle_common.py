@@ -17,13 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import BusinessError, Context
+from yibao.api.nhsa.dispatcher import BusinessError, Context, Request
 from yibao.api.nhsa.fields import InputError
 from yibao.catalog.model import ClassifiedLine
 from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
 from yibao.checkout import service as checkout_service
-from yibao.checkout.service import CheckoutError, Priced, Settled
+from yibao.checkout.bills import Caller, CheckoutError, CheckoutInputError, Priced, Settled
 from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.model import EncounterError
@@ -56,6 +56,8 @@ def refusals(where: str = "input.data") -> Iterator[None]:
         yield
     except model.AmountMismatch as exc:
         raise InputError(f"{where}.{exc.field}", str(exc).partition(": ")[2]) from exc
+    except CheckoutInputError as exc:
+        raise InputError(exc.field, exc.rule) from exc
     except EncounterConflict as exc:
         raise InputError("mdtrt_id", exc.err_msg) from exc
     except (CheckoutError, EncounterError) as exc:
@@ -257,8 +259,14 @@ def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None, dict[st
     return china_date(begn), (china_date(end) if end else None), row
 
 
+def caller(req: Request) -> Caller:
+    """The institution of a request, as checkout sees it."""
+    inst = req.institution
+    return Caller(inst.fixmedins_code, inst.fixmedins_name, inst.admdvs, inst.hosp_lv or "")
+
+
 def settlement_output(
-    ctx: Context,
+    ctx: Request,
     settled: Settled,
     *,
     mdtrt_cert_type: str,
@@ -270,6 +278,8 @@ def settlement_output(
     info["balc"] = settled.balc
     info.setdefault("psn_no", rec.encounter.psn_no)
     person = settled.person
+    if age is None:
+        age = settled.age
     if age is None and person is not None:
         from yibao.registry.model import age_on
 
@@ -290,7 +300,7 @@ def settlement_output(
 
 
 def priced_output(
-    ctx: Context, priced: Priced, *, mdtrt_id: str, mdtrt_cert_type: str
+    ctx: Request, priced: Priced, *, mdtrt_id: str, mdtrt_cert_type: str
 ) -> dict[str, Any]:
     """The pre-settlement answer (2206/2303/2101): ``setlinfo`` without ``setl_id``."""
     info = dict(priced.setlinfo)

@@ -10,11 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import Context, transaction
+from yibao.api.nhsa.dispatcher import Context, Request, transaction
+from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
+from yibao.checkout import settle_visit as checkout_visits
+from yibao.checkout.settle_visit import VisitBill
+from yibao.db.flow import Flow
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter
@@ -182,8 +186,26 @@ def _chrg(data: dict[str, Any], w: str) -> str | None:
     return None if value == enc_model.ALL_BATCHES else value
 
 
-@transaction("2206", "门诊预结算")
-def pre_settle(ctx: Context) -> dict[str, Any]:
+def _visit_bill(req: Request, data: dict[str, Any], w: str) -> VisitBill:
+    return VisitBill(
+        mdtrt_id=fields.text(data, "mdtrt_id", w, required=True, max_len=30, label="就诊ID"),
+        psn_no=fields.text(data, "psn_no", w, required=True, max_len=30, label="人员编号"),
+        med_type=fields.code(data, "med_type", w, "med_type", required=True),
+        insutype=fields.code(data, "insutype", w, "insutype", required=True),
+        acct_used_flag=fields.code(data, "acct_used_flag", w, "acct_used_flag", required=True),
+        psn_setlway=fields.code(data, "psn_setlway", w, "psn_setlway", required=True),
+        chrg_bchno=_chrg(data, w),
+        insuplc_admdvs=req.envelope.insuplc_admdvs,
+        exp_content=data.get("exp_content"),
+    )
+
+
+def _across_provinces(env: Envelope) -> bool:
+    """跨省: the bill is split by the insured province through the hub (a plain handler)."""
+    return gateway_relay.applies(env.insuplc_admdvs)
+
+
+def _pre_settle_across(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
     enc = visit(ctx, data, w)
@@ -193,18 +215,25 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
         enc_model.pre_settle_outpatient(enc, chrg)  # the state check; nothing is saved
     bill = _bill(ctx, enc, data, w, chrg)
     sumamt = fields.amount(data, "medfee_sumamt", w, required=True)
-    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: a dry run by the insured side
-        return gateway_relay.pre_settle(
-            ctx, enc, bill, mdtrt_cert_type=cert_type, claimed={"medfee_sumamt": sumamt}
-        )
+    return gateway_relay.pre_settle(
+        ctx, enc, bill, mdtrt_cert_type=cert_type, claimed={"medfee_sumamt": sumamt}
+    )
+
+
+@transaction("2206", "门诊预结算", plain=_pre_settle_across, use_plain=_across_provinces)
+def pre_settle(req: Request) -> Flow[dict[str, Any]]:
+    data = req.node("data")
+    w = "input.data"
+    bill = _visit_bill(req, data, w)
+    cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    sumamt = fields.amount(data, "medfee_sumamt", w, required=True)
     with common.refusals():
-        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
+        priced = yield from checkout_visits.price_visit(common.caller(req), bill, req.now)
         checkout_model.check_claims({"medfee_sumamt": sumamt}, priced.setlinfo)
-    return common.priced_output(ctx, priced, mdtrt_id=enc.mdtrt_id, mdtrt_cert_type=cert_type)
+    return common.priced_output(req, priced, mdtrt_id=bill.mdtrt_id, mdtrt_cert_type=cert_type)
 
 
-@transaction("2207", "门诊结算")
-def settle(ctx: Context) -> dict[str, Any]:
+def _settle_across(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
     enc = visit(ctx, data, w)
@@ -215,25 +244,25 @@ def settle(ctx: Context) -> dict[str, Any]:
     with common.refusals():
         enc_model.settle_outpatient(enc, chrg, "", 0)  # the state check before any lock
     bill = _bill(ctx, enc, data, w, chrg)
-    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: split by the insured side via the hub
-        return gateway_relay.settle(
-            ctx, enc, bill, claimed=claims, chrg_bchno=chrg, mdtrt_cert_type=cert_type
-        )
-    with common.refusals():
-        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=True)
-        settled = checkout.settle(
-            ctx.conn,
-            enc,
-            priced,
-            msgid=ctx.msgid,
-            setl_time=ctx.now,
-            claimed=claims,
-            chrg_bchno=chrg,
-            mdtrt_cert_type=cert_type,
-        )
-    return common.settlement_output(
-        ctx, settled, mdtrt_cert_type=cert_type, age=priced.snapshot.age
+    return gateway_relay.settle(
+        ctx, enc, bill, claimed=claims, chrg_bchno=chrg, mdtrt_cert_type=cert_type
     )
+
+
+@transaction("2207", "门诊结算", plain=_settle_across, use_plain=_across_provinces)
+def settle(req: Request) -> Flow[dict[str, Any]]:
+    data = req.node("data")
+    w = "input.data"
+    bill = _visit_bill(req, data, w)
+    cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    claims = common.claimed(data, w, required=True)
+    fields.text(data, "invono", w, max_len=20, label="发票号")
+    cmd = checkout_visits.SettleVisit(
+        common.caller(req), bill, claims, cert_type, req.msgid, req.now
+    )
+    with common.refusals():
+        settled = yield from checkout_visits.settle_visit(cmd)
+    return common.settlement_output(req, settled, mdtrt_cert_type=cert_type)
 
 
 @transaction("2208", "门诊结算撤销")

@@ -1,0 +1,247 @@
+"""Encounter SQL as flow statements (:mod:`yibao.db.flow`): what a settlement reads and writes.
+
+Reads are scalar subqueries keyed by request values only, so a flow reads everything in one
+statement: the visit, its unsettled fee lines, the person's year accumulators of the visit's
+insured region and service year. Writes carry optimistic checks (the visit's and the counters'
+``version``, lines still unsettled): a concurrent change makes the whole write a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from yibao.db.flow import Jsonb, Q, W
+from yibao.encounter.fees import FeeLine, LineSplit
+from yibao.encounter.model import Encounter, Kind, State
+from yibao.encounter.store import EncounterNotFound, StoredFeeLine
+
+_VISIT = """
+SELECT json_build_array(e.mdtrt_id, e.kind, e.state, e.psn_no, e.insutype, e.med_type,
+  e.fixmedins_code, e.insuplc_admdvs, e.mdtrtarea_admvs, e.version, e.discharged,
+  e.final_setl_id, e.begntime, e.endtime, e.dise_codg, e.info,
+  (SELECT COALESCE(jsonb_object_agg(b.chrg_bchno, b.setl), '{}'::jsonb) FROM (
+      SELECT chrg_bchno, MIN(COALESCE(settled_setl_id, '')) AS setl
+        FROM encounter_fee_line f
+       WHERE f.mdtrt_id = e.mdtrt_id AND f.chrg_bchno <> ''
+       GROUP BY chrg_bchno) b),
+  (SELECT COUNT(*) FROM encounter_fee_line f
+    WHERE f.mdtrt_id = e.mdtrt_id AND f.settled_setl_id IS NULL),
+  (SELECT COALESCE(array_agg(s.setl_id), '{}') FROM encounter_settlement s
+    WHERE s.mdtrt_id = e.mdtrt_id AND s.kind = 'settle'
+      AND NOT EXISTS (SELECT 1 FROM encounter_settlement c WHERE c.reverses = s.setl_id)))
+  FROM encounter e WHERE e.mdtrt_id = %(m)s
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A visit as a settlement needs it: the state machine's view and the stored details."""
+
+    encounter: Encounter
+    begntime: dt.datetime | None
+    endtime: dt.datetime | None
+    dise_codg: str
+    info: Mapping[str, Any]
+
+
+def visit(mdtrt_id: str) -> Q:
+    """The visit as one JSON value (decode with :func:`visit_of`)."""
+    return Q(_VISIT, {"m": mdtrt_id})
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def visit_of(v: list[Any] | None, mdtrt_id: str, *, fixmedins_code: str, psn_no: str) -> Visit:
+    """Decode :func:`visit`; refuses a missing visit or another institution's or person's."""
+    if v is None or v[6] != fixmedins_code or v[3] != psn_no:
+        raise EncounterNotFound(f"就诊ID {mdtrt_id} 不存在（或不属于本机构/该参保人）")
+    batches: dict[str, str] = dict(v[16])
+    enc = Encounter(
+        mdtrt_id=v[0],
+        kind=Kind(v[1]),
+        state=State(v[2]),
+        psn_no=v[3],
+        insutype=v[4],
+        med_type=v[5] or "",
+        fixmedins_code=v[6],
+        insuplc_admdvs=v[7],
+        mdtrtarea_admvs=v[8],
+        version=int(v[9]),
+        discharged=bool(v[10]),
+        final_setl_id=v[11],
+        unsettled_lines=int(v[17]),
+        unsettled_batches=frozenset(b for b, s in batches.items() if not s),
+        settled_batches={b: s for b, s in batches.items() if s},
+        active_settlements=frozenset(v[18]),
+    )
+    return Visit(enc, _moment(v[12]), _moment(v[13]), v[14] or "", v[15] or {})
+
+
+_LINES = """
+SELECT COALESCE(json_agg(json_build_array(feedetl_sn, chrg_bchno, med_list_codg,
+  medins_list_codg, det_item_fee_sumamt, cnt::text, pric::text, fee_ocur_time, init_feedetl_sn,
+  pric_uplmt_amt, selfpay_prop::text, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt,
+  inscp_scp_amt, chrgitm_lv, med_chrgitm_type, split_flags, extra)
+  ORDER BY created_at, feedetl_sn), '[]')
+  FROM encounter_fee_line WHERE mdtrt_id = %(m)s AND settled_setl_id IS NULL
+"""
+
+
+def unsettled_lines(mdtrt_id: str) -> Q:
+    """The visit's fee lines not yet settled, in upload order (decode with :func:`lines_of`)."""
+    return Q(_LINES, {"m": mdtrt_id})
+
+
+def lines_of(rows: Sequence[list[Any]]) -> list[StoredFeeLine]:
+    """Decode :func:`unsettled_lines`."""
+    out = []
+    for r in rows:
+        (sn, chrg, codg, medins_codg, amt, cnt, pric, ocur, init_sn, uplmt, prop,
+         fulamt, overlmt, preself, inscp, lv, chrgitm_type, flags, extra) = r  # fmt: skip
+        out.append(
+            StoredFeeLine(
+                line=FeeLine(
+                    feedetl_sn=sn,
+                    med_list_codg=codg,
+                    medins_list_codg=medins_codg,
+                    det_item_fee_sumamt=int(amt),
+                    cnt=Decimal(cnt),
+                    pric=Decimal(pric),
+                    chrg_bchno=chrg,
+                    fee_ocur_time=_moment(ocur),
+                    init_feedetl_sn=init_sn,
+                    extra=extra,
+                ),
+                split=LineSplit(
+                    feedetl_sn=sn,
+                    chrgitm_lv=lv,
+                    med_chrgitm_type=chrgitm_type,
+                    fulamt_ownpay_amt=int(fulamt),
+                    overlmt_amt=int(overlmt),
+                    preselfpay_amt=int(preself),
+                    inscp_scp_amt=int(inscp),
+                    selfpay_prop=Decimal(prop),
+                    pric_uplmt_amt=uplmt,
+                    flags=flags,
+                ),
+                settled_setl_id=None,
+            )
+        )
+    return out
+
+
+# ---- accumulators (年度累计) -----------------------------------------------------------------
+
+#: the year of a visit's service date (China time), as the engine counts it (service_year)
+_YEAR = "extract(year FROM e.begntime AT TIME ZONE 'Asia/Shanghai')::int"
+
+_OF_VISIT = f"""
+SELECT json_build_array(a.counters, a.version, a.year)
+  FROM encounter e JOIN encounter_accumulator a
+    ON a.psn_no = e.psn_no AND a.insuplc_admdvs = e.insuplc_admdvs AND a.year = {_YEAR}
+ WHERE e.mdtrt_id = %(m)s
+"""
+_OF_PERSON = (
+    "SELECT json_build_array(counters, version, year) FROM encounter_accumulator"
+    " WHERE psn_no = %(p)s AND insuplc_admdvs = %(a)s AND year = %(y)s"
+)
+SETL_SEQ = Q("SELECT nextval('encounter_setl_seq')")
+
+
+def accumulators_of_visit(mdtrt_id: str) -> Q:
+    """The person's counters for the visit's insured region and service year (NULL: none yet)."""
+    return Q(_OF_VISIT, {"m": mdtrt_id})
+
+
+def accumulators_of(psn_no: str, admdvs: str, year: int) -> Q:
+    """:func:`accumulators_of_visit` for a purchase without a stored visit (药店)."""
+    return Q(_OF_PERSON, {"p": psn_no, "a": admdvs, "y": year})
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Year-to-date counters as read; ``version`` None: the person has no row for the year."""
+
+    counters: dict[str, int]
+    version: int | None
+
+
+def counters_of(v: list[Any] | None) -> Counters:
+    """Decode :func:`accumulators_of_visit` / :func:`accumulators_of`."""
+    if v is None:
+        return Counters({}, None)
+    return Counters({k: int(x) for k, x in (v[0] or {}).items()}, int(v[1]))
+
+
+def write_counters(
+    psn_no: str, admdvs: str, year: int, before: Counters, after: Mapping[str, int]
+) -> W:
+    """Store the new counters if nobody changed them since ``before`` was read (else the whole
+    statement is a conflict): the row is created for the person's first settlement of the year."""
+    key = {"p": psn_no, "a": admdvs, "y": year, "c": Jsonb(dict(after))}
+    if before.version is None:
+        return W(
+            "INSERT INTO encounter_accumulator (psn_no, insuplc_admdvs, year, counters, version)"
+            " VALUES (%(p)s, %(a)s, %(y)s, %(c)s, 1) ON CONFLICT DO NOTHING RETURNING 1",
+            key,
+            expect=1,
+        )
+    return W(
+        "UPDATE encounter_accumulator SET counters = %(c)s, version = version + 1,"
+        " updated_at = now() WHERE psn_no = %(p)s AND insuplc_admdvs = %(a)s AND year = %(y)s"
+        " AND version = %(v)s RETURNING 1",
+        {**key, "v": before.version},
+        expect=1,
+    )
+
+
+# ---- the writes of one settlement --------------------------------------------------------------
+
+#: jsonb columns of encounter_settlement: a JSON null stays the jsonb value null
+_JSONB = ("setlinfo", "setldetail", "trace", "accumulator_deltas", "feedetl_sns")
+
+
+def insert_settlement(row: Mapping[str, object]) -> W:
+    """The settlement (or cancellation) row, travelling as one jsonb parameter."""
+    columns = list(row)
+    values = ", ".join(f"COALESCE({c}, 'null'::jsonb)" if c in _JSONB else c for c in columns)
+    return W(
+        f"INSERT INTO encounter_settlement ({', '.join(columns)}) SELECT {values}"
+        " FROM jsonb_populate_record(NULL::encounter_settlement, %(row)s)",
+        {"row": Jsonb(row)},
+    )
+
+
+def settle_lines(mdtrt_id: str, setl_id: str, sns: Sequence[str]) -> W:
+    """Attach the settled lines (each must still be unsettled)."""
+    return W(
+        "UPDATE encounter_fee_line SET settled_setl_id = %(s)s WHERE mdtrt_id = %(m)s"
+        " AND feedetl_sn = ANY(%(sns)s) AND settled_setl_id IS NULL RETURNING 1",
+        {"s": setl_id, "m": mdtrt_id, "sns": list(sns)},
+        expect=len(sns),
+    )
+
+
+def save_visit(before: Encounter, after: Encounter) -> W:
+    """The visit's new state, if nobody changed it since ``before`` was read."""
+    return W(
+        "UPDATE encounter SET state = %(state)s, med_type = %(med_type)s,"
+        " discharged = %(discharged)s, final_setl_id = %(final)s, version = %(version)s,"
+        " updated_at = now() WHERE mdtrt_id = %(m)s AND version = %(before)s RETURNING 1",
+        {
+            "state": after.state.value,
+            "med_type": after.med_type,
+            "discharged": after.discharged,
+            "final": after.final_setl_id,
+            "version": after.version,
+            "m": before.mdtrt_id,
+            "before": before.version,
+        },
+        expect=1,
+    )
