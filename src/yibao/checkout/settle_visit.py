@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from yibao.checkout import trace as trace_json
+from yibao.checkout import steps
 from yibao.checkout.bills import Bill, Caller, CheckoutInputError, Priced, Settled
-from yibao.checkout.facts import VisitFacts, visit_facts
-from yibao.checkout.pricing import price_bill
-from yibao.checkout.record import record, setl_id_for
+from yibao.checkout.facts import VisitFacts
 from yibao.checkout.visits import china_date, is_emergency, items_of, stored_exp_content
 from yibao.db.flow import Flow, Write
 from yibao.encounter import model as enc_model
@@ -53,16 +51,6 @@ class SettleVisit:
     now: datetime
 
 
-def _facts(caller: Caller, req: VisitBill, *, settle: bool) -> Flow[VisitFacts]:
-    return visit_facts(
-        req.mdtrt_id,
-        req.psn_no,
-        fixmedins_code=caller.fixmedins_code,
-        settle=settle,
-        cross_region=bool(req.insuplc_admdvs) and req.insuplc_admdvs != caller.admdvs,
-    )
-
-
 def _bill(req: VisitBill, facts: VisitFacts, infno: str, now: datetime) -> tuple[Bill, list[str]]:
     enc = facts.visit.encounter
     if enc.med_type and req.med_type != enc.med_type:
@@ -87,24 +75,14 @@ def _bill(req: VisitBill, facts: VisitFacts, infno: str, now: datetime) -> tuple
     return bill, [s.line.feedetl_sn for s in lines]
 
 
-def _price(caller: Caller, bill: Bill, facts: VisitFacts) -> Priced:
-    return price_bill(
-        bill,
-        facts.person,
-        facts.counters.counters,
-        mdtrtarea_admvs=facts.visit.encounter.mdtrtarea_admvs,
-        hosp_lv=caller.pricing_hosp_lv,
-        filings=facts.filings,
-        setl_seq=facts.setl_seq,
-    )
-
-
 def price_visit(caller: Caller, req: VisitBill, now: datetime) -> Flow[Priced]:
     """2206 门诊预结算: the split the visit's unsettled fees would get now; writes nothing."""
-    facts = yield from _facts(caller, req, settle=False)
+    facts = yield from steps.read_visit(
+        caller, req.mdtrt_id, req.psn_no, req.insuplc_admdvs, settle=False
+    )
     enc_model.pre_settle_outpatient(facts.visit.encounter, req.chrg_bchno)
     bill, _ = _bill(req, facts, "2206", now)
-    return _price(caller, bill, facts)
+    return steps.price(caller, bill, facts)
 
 
 def _settle_step(chrg_bchno: str | None) -> Any:
@@ -117,24 +95,18 @@ def _settle_step(chrg_bchno: str | None) -> Any:
 def settle_visit(cmd: SettleVisit) -> Flow[Settled]:
     """2207 门诊结算."""
     req = cmd.bill
-    facts = yield from _facts(cmd.caller, req, settle=True)
-    enc = facts.visit.encounter
-    enc_model.settle_outpatient(enc, req.chrg_bchno, "", 0)  # the state check
+    facts = yield from steps.read_visit(
+        cmd.caller, req.mdtrt_id, req.psn_no, req.insuplc_admdvs, settle=True
+    )
+    enc_model.settle_outpatient(facts.visit.encounter, req.chrg_bchno, "", 0)  # the state check
     bill, sns = _bill(req, facts, "2207", cmd.now)
-    priced = _price(cmd.caller, bill, facts)
-    assert facts.setl_seq is not None
-    setl_id = setl_id_for(enc, cmd.now, facts.setl_seq)
-    done = record(
-        enc,
+    done = steps.record_visit(
+        facts,
         _settle_step(req.chrg_bchno),
-        priced,
-        setl_id=setl_id,
+        steps.price(cmd.caller, bill, facts),
         msgid=cmd.msgid,
         now=cmd.now,
         sns=sns,
-        counters=facts.counters,
-        acct_balc=facts.acct_balc,
-        trace=trace_json.of(priced.result),
         claimed=cmd.claimed,
         mdtrt_cert_type=cmd.mdtrt_cert_type,
         chrg_bchno=req.chrg_bchno,

@@ -245,3 +245,73 @@ def save_visit(before: Encounter, after: Encounter) -> W:
         },
         expect=1,
     )
+
+
+# ---- a cancellation (撤销/冲正) ------------------------------------------------------------------
+
+_SETTLEMENT = """
+SELECT json_build_array(s.mdtrt_id, s.kind, s.psn_no, s.insuplc_admdvs, s.acc_year,
+  s.accumulator_deltas, s.setlinfo, s.setldetail, s.clr_type, s.clr_way, s.clr_optins,
+  s.mid_setl_flag, s.chrg_bchno, s.feedetl_sns,
+  (SELECT count(*) FROM encounter_fee_line f WHERE f.settled_setl_id = s.setl_id))
+  FROM encounter_settlement s WHERE s.setl_id = %(s)s
+"""
+_OF_SETTLEMENT = """
+SELECT json_build_array(a.counters, a.version, a.year)
+  FROM encounter_settlement s JOIN encounter_accumulator a
+    ON a.psn_no = s.psn_no AND a.insuplc_admdvs = s.insuplc_admdvs AND a.year = s.acc_year
+ WHERE s.setl_id = %(s)s
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """A stored settlement as its cancellation needs it."""
+
+    setl_id: str
+    mdtrt_id: str
+    kind: str
+    psn_no: str
+    insuplc_admdvs: str
+    acc_year: int
+    deltas: dict[str, int]
+    setlinfo: dict[str, Any]
+    setldetail: list[dict[str, Any]]
+    clr_type: str
+    clr_way: str
+    clr_optins: str
+    mid_setl: bool
+    chrg_bchno: str
+    feedetl_sns: list[str]
+    lines_attached: int  # fee lines still attached to it (released by the cancellation)
+
+
+def settlement(setl_id: str) -> Q:
+    """A stored settlement (decode with :func:`original_of`)."""
+    return Q(_SETTLEMENT, {"s": setl_id})
+
+
+def original_of(v: list[Any] | None, setl_id: str) -> Original | None:
+    """Decode :func:`settlement` (None: no such settlement)."""
+    if v is None:
+        return None
+    return Original(
+        setl_id, v[0], v[1], v[2], v[3], int(v[4]), {k: int(x) for k, x in (v[5] or {}).items()},
+        dict(v[6] or {}), list(v[7] or []), v[8] or "", v[9] or "", v[10] or "", bool(v[11]),
+        v[12] or "", list(v[13] or []), int(v[14]),
+    )  # fmt: skip
+
+
+def accumulators_of_settlement(setl_id: str) -> Q:
+    """The counters a settlement's deltas were added to (decode with :func:`counters_of`)."""
+    return Q(_OF_SETTLEMENT, {"s": setl_id})
+
+
+def release_lines(setl_id: str, count: int) -> W:
+    """Detach a cancelled settlement's lines (all ``count`` of them, as read)."""
+    return W(
+        "UPDATE encounter_fee_line SET settled_setl_id = NULL WHERE settled_setl_id = %(s)s"
+        " RETURNING 1",
+        {"s": setl_id},
+        expect=count,
+    )

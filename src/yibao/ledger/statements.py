@@ -8,8 +8,11 @@ before fails on its primary key and nothing is applied.
 
 from __future__ import annotations
 
-from yibao.db.flow import Jsonb, W
-from yibao.ledger.model import Chain
+from datetime import date
+from typing import Any
+
+from yibao.db.flow import Jsonb, Q, W
+from yibao.ledger.model import Account, AccountFlags, AccountKind, Chain, Side, Transfer
 
 _GUARD = (
     "SELECT yibao_refuse('基金记账失败：账户已关闭（' || string_agg(code, ',') || '）')"
@@ -106,3 +109,67 @@ def post_chain(chain: Chain) -> list[W]:
             },
         ),
     ]
+
+
+_CHAIN_Q = """
+SELECT json_build_array(c.chain_id, c.kind, c.value_date, c.setl_id, c.msgid, c.fixmedins_code,
+  c.reverses, c.memo,
+  (SELECT json_agg(json_build_array(t.id, t.debit_account, t.credit_account, t.amount, t.code,
+          t.fund_pay_type, t.reverses) ORDER BY t.seq)
+     FROM ledger_transfer t WHERE t.chain_id = c.chain_id),
+  (SELECT json_agg(json_build_array(a.code, a.kind, a.region, a.normal_side, a.name,
+          a.fund_pay_type, a.counterpart_region, a.owner, a.flags))
+     FROM ledger_account a WHERE a.code IN (
+       SELECT debit_account FROM ledger_transfer WHERE chain_id = c.chain_id
+       UNION SELECT credit_account FROM ledger_transfer WHERE chain_id = c.chain_id)))
+  FROM ledger_chain c WHERE c.chain_id = %(c)s
+"""
+
+
+def chain_q(chain_id: str) -> Q:
+    """A posted chain with its transfers and accounts as one JSON value (decode with
+    :func:`chain_of`)."""
+    return Q(_CHAIN_Q, {"c": chain_id})
+
+
+def chain_of(v: list[Any] | None) -> Chain | None:
+    """Decode :func:`chain_q` (None: no such chain)."""
+    if v is None:
+        return None
+    accounts = {
+        a[0]: Account(
+            code=a[0],
+            kind=AccountKind(a[1]),
+            region=a[2],
+            normal_side=Side(a[3]),
+            name=a[4],
+            fund_pay_type=a[5],
+            counterpart_region=a[6],
+            owner=a[7],
+            flags=AccountFlags(int(a[8])),
+        )
+        for a in v[9] or []
+    }
+    transfers = tuple(
+        Transfer(
+            id=t[0],
+            debit=accounts[t[1]],
+            credit=accounts[t[2]],
+            amount=int(t[3]),
+            code=t[4],
+            fund_pay_type=t[5],
+            reverses=t[6],
+        )
+        for t in v[8] or []
+    )
+    return Chain(
+        chain_id=v[0],
+        kind=v[1],
+        value_date=date.fromisoformat(v[2]),
+        transfers=transfers,
+        setl_id=v[3],
+        msgid=v[4],
+        fixmedins_code=v[5],
+        reverses=v[6],
+        memo=dict(v[7] or {}),
+    )

@@ -97,6 +97,36 @@ def debit_writes(
     ]
 
 
+def credit_writes(
+    psn_no: str, amount_fen: int, balc_before: int | None, *, ref: str, memo: str = ""
+) -> list[W]:
+    """Flow writes: credit ``amount_fen`` (> 0, a refund) to an account read as
+    ``balc_before`` (None: no account row yet: it is created)."""
+    after = (balc_before or 0) + amount_fen
+    if balc_before is None:
+        account = W(
+            "INSERT INTO personal_account (psn_no, balc) VALUES (%(p)s, %(after)s)"
+            " ON CONFLICT DO NOTHING RETURNING 1",
+            {"p": psn_no, "after": after},
+            expect=1,
+        )
+    else:
+        account = W(
+            "UPDATE personal_account SET balc = %(after)s, updated_at = now()"
+            " WHERE psn_no = %(p)s AND balc = %(before)s RETURNING 1",
+            {"p": psn_no, "after": after, "before": balc_before},
+            expect=1,
+        )
+    return [
+        account,
+        W(
+            "INSERT INTO personal_account_posting (psn_no, ref, amount, balc_after, memo)"
+            " VALUES (%(p)s, %(ref)s, %(amount)s, %(after)s, %(memo)s)",
+            {"p": psn_no, "ref": ref, "amount": amount_fen, "after": after, "memo": memo},
+        ),
+    ]
+
+
 def _lock(conn: sa.Connection, psn_no: str, ref: str) -> tuple[int, int | None, int | None]:
     """(balance, prior amount of ``ref``, prior balance after it), the account row locked."""
     params = {"psn_no": psn_no, "ref": ref}

@@ -24,10 +24,13 @@ from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
 from yibao.checkout import service as checkout_service
 from yibao.checkout.bills import Caller, CheckoutError, CheckoutInputError, Priced, Settled
+from yibao.checkout.cancel import Cancel, cancel_settlement
+from yibao.db.flow import Flow
 from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.model import EncounterError
 from yibao.encounter.store import EncounterConflict, StoredFeeLine
+from yibao.hub.port import HUB
 from yibao.registry import store as registry_store
 from yibao.settlement.model import Item
 
@@ -318,3 +321,22 @@ def priced_output(
         ),
         "setldetail": model.national_setldetail(priced.setldetail),
     }
+
+
+def cancel_flow(req: Request) -> Flow[tuple[Settled, str]]:
+    """2208/2305/2103: cancel ``setl_id`` of the visit named in ``input.data``; the cancellation
+    and the certificate type of the original settlement."""
+    data = req.node("data")
+    w = "input.data"
+    cmd = Cancel(
+        caller(req),
+        mdtrt_id=fields.text(data, "mdtrt_id", w, required=True, max_len=30, label="就诊ID"),
+        psn_no=fields.text(data, "psn_no", w, required=True, max_len=30, label="人员编号"),
+        setl_id=fields.text(data, "setl_id", w, required=True, max_len=30, label="结算ID"),
+        msgid=req.msgid,
+        now=req.now,
+        hub=HUB,
+    )
+    with refusals():
+        settled = yield from cancel_settlement(cmd)
+    return settled, str(settled.record.setlinfo.get("mdtrt_cert_type") or "")

@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import Context, transaction
+from yibao.api.nhsa.dispatcher import Context, Request, transaction
+from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
 from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
+from yibao.checkout import settle_stay as checkout_stays
+from yibao.checkout.settle_stay import StayBill
+from yibao.db.flow import Flow
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter
@@ -201,67 +205,89 @@ def _mid(data: dict[str, Any], w: str) -> bool:
     return flag == "1"
 
 
-@transaction("2303", "住院预结算")
-def pre_settle(ctx: Context) -> dict[str, Any]:
+def _stay_bill(req: Request, data: dict[str, Any], w: str) -> StayBill:
+    return StayBill(
+        mdtrt_id=fields.text(data, "mdtrt_id", w, required=True, max_len=30, label="就诊ID"),
+        psn_no=fields.text(data, "psn_no", w, required=True, max_len=30, label="人员编号"),
+        insutype=fields.code(data, "insutype", w, "insutype", required=True),
+        acct_used_flag=fields.code(data, "acct_used_flag", w, "acct_used_flag") or "0",
+        psn_setlway=fields.code(data, "psn_setlway", w, "psn_setlway", required=True),
+        mid_setl=_mid(data, w),
+        insuplc_admdvs=req.envelope.insuplc_admdvs,
+        exp_content=data.get("exp_content"),
+    )
+
+
+def _claims(data: dict[str, Any], w: str) -> dict[str, int | None]:
+    claims = common.claimed(data, w, required=False)
+    claims["medfee_sumamt"] = fields.amount(data, "medfee_sumamt", w, required=True)
+    return claims
+
+
+def _across_provinces(env: Envelope) -> bool:
+    """跨省: the bill is split by the insured province through the hub (a plain handler)."""
+    return gateway_relay.applies(env.insuplc_admdvs)
+
+
+def _pre_settle_across(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
     enc = visit(ctx, data, w)
     cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     mid = _mid(data, w)
-    claims = common.claimed(data, w, required=False)
-    claims["medfee_sumamt"] = fields.amount(data, "medfee_sumamt", w, required=True)
+    claims = _claims(data, w)
     with common.refusals():
         enc_model.pre_settle_inpatient(enc, mid)  # the state check; nothing is saved
     bill = _bill(ctx, enc, data, w)
-    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: a dry run by the insured side
-        return gateway_relay.pre_settle(
-            ctx, enc, bill, mdtrt_cert_type=cert, claimed=claims, mid_setl=mid
-        )
+    return gateway_relay.pre_settle(
+        ctx, enc, bill, mdtrt_cert_type=cert, claimed=claims, mid_setl=mid
+    )
+
+
+@transaction("2303", "住院预结算", plain=_pre_settle_across, use_plain=_across_provinces)
+def pre_settle(req: Request) -> Flow[dict[str, Any]]:
+    data = req.node("data")
+    w = "input.data"
+    bill = _stay_bill(req, data, w)
+    cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    claims = _claims(data, w)
     with common.refusals():
-        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=False)
+        priced = yield from checkout_stays.price_stay(common.caller(req), bill, req.now)
         checkout_model.check_claims(claims, priced.setlinfo)
-    return common.priced_output(ctx, priced, mdtrt_id=enc.mdtrt_id, mdtrt_cert_type=cert)
+    return common.priced_output(req, priced, mdtrt_id=bill.mdtrt_id, mdtrt_cert_type=cert)
 
 
-@transaction("2304", "住院结算")
-def settle(ctx: Context) -> dict[str, Any]:
+def _settle_across(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
     enc = visit(ctx, data, w)
     cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     mid = _mid(data, w)
-    claims = common.claimed(data, w, required=False)
-    claims["medfee_sumamt"] = fields.amount(data, "medfee_sumamt", w, required=True)
+    claims = _claims(data, w)
     fields.text(data, "invono", w, max_len=20, label="发票号")
     with common.refusals():
         enc_model.settle_inpatient(enc, "", mid)  # the state check before any lock
     bill = _bill(ctx, enc, data, w)
-    if gateway_relay.applies(enc.insuplc_admdvs):  # 跨省: split by the insured side via the hub
-        return gateway_relay.settle(
-            ctx, enc, bill, claimed=claims, chrg_bchno=None, mdtrt_cert_type=cert, mid_setl=mid
-        )
+    return gateway_relay.settle(
+        ctx, enc, bill, claimed=claims, chrg_bchno=None, mdtrt_cert_type=cert, mid_setl=mid
+    )
+
+
+@transaction("2304", "住院结算", plain=_settle_across, use_plain=_across_provinces)
+def settle(req: Request) -> Flow[dict[str, Any]]:
+    data = req.node("data")
+    w = "input.data"
+    bill = _stay_bill(req, data, w)
+    cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    claims = _claims(data, w)
+    fields.text(data, "invono", w, max_len=20, label="发票号")
+    cmd = checkout_stays.SettleStay(common.caller(req), bill, claims, cert, req.msgid, req.now)
     with common.refusals():
-        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=True)
-        settled = checkout.settle(
-            ctx.conn,
-            enc,
-            priced,
-            msgid=ctx.msgid,
-            setl_time=ctx.now,
-            claimed=claims,
-            mid_setl=mid,
-            mdtrt_cert_type=cert,
-        )
-    return common.settlement_output(ctx, settled, mdtrt_cert_type=cert, age=priced.snapshot.age)
+        settled = yield from checkout_stays.settle_stay(cmd)
+    return common.settlement_output(req, settled, mdtrt_cert_type=cert)
 
 
 @transaction("2305", "住院结算撤销")
-def cancel(ctx: Context) -> dict[str, Any]:
-    data = ctx.node("data")
-    w = "input.data"
-    enc = visit(ctx, data, w)
-    setl_id = fields.text(data, "setl_id", w, required=True, max_len=30, label="结算ID")
-    with common.refusals():
-        settled = checkout.cancel(ctx.conn, enc, setl_id, msgid=ctx.msgid, setl_time=ctx.now)
-    cert = str(settled.record.setlinfo.get("mdtrt_cert_type") or "")
-    return common.settlement_output(ctx, settled, mdtrt_cert_type=cert)
+def cancel(req: Request) -> Flow[dict[str, Any]]:
+    settled, cert = yield from common.cancel_flow(req)
+    return common.settlement_output(req, settled, mdtrt_cert_type=cert)

@@ -266,14 +266,8 @@ def settle(req: Request) -> Flow[dict[str, Any]]:
 
 
 @transaction("2208", "门诊结算撤销")
-def cancel(ctx: Context) -> dict[str, Any]:
-    data = ctx.node("data")
-    w = "input.data"
-    enc = visit(ctx, data, w)
-    setl_id = fields.text(data, "setl_id", w, required=True, max_len=30, label="结算ID")
-    with common.refusals():
-        settled = checkout.cancel(ctx.conn, enc, setl_id, msgid=ctx.msgid, setl_time=ctx.now)
-    cert = str(settled.record.setlinfo.get("mdtrt_cert_type") or "")
-    out = common.settlement_output(ctx, settled, mdtrt_cert_type=cert)
+def cancel(req: Request) -> Flow[dict[str, Any]]:
+    settled, cert = yield from common.cancel_flow(req)
+    out = common.settlement_output(req, settled, mdtrt_cert_type=cert)
     out["setlinfo"]["pdn_cash_pay"] = out["setlinfo"]["psn_cash_pay"]  # the spec's 2208 spelling
     return out

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import Context, transaction
+from yibao.api.nhsa.dispatcher import Context, Request, transaction
 from yibao.api.nhsa.handlers import _settle_common as common
-from yibao.api.nhsa.handlers.outpatient import visit
 from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
+from yibao.db.flow import Flow
 from yibao.encounter import service as encounters
 from yibao.encounter.fees import FeeLine
 from yibao.hub import gateway_relay
@@ -109,15 +109,9 @@ def settle(ctx: Context) -> dict[str, Any]:
 
 
 @transaction("2103", "药店结算撤销")
-def cancel(ctx: Context) -> dict[str, Any]:
-    data = ctx.node("data")
-    w = "input.data"
-    enc = visit(ctx, data, w)
-    setl_id = fields.text(data, "setl_id", w, required=True, max_len=30, label="结算ID")
-    with common.refusals():
-        settled = checkout.cancel(ctx.conn, enc, setl_id, msgid=ctx.msgid, setl_time=ctx.now)
-    cert = str(settled.record.setlinfo.get("mdtrt_cert_type") or "")
-    out = common.settlement_output(ctx, settled, mdtrt_cert_type=cert)
+def cancel(req: Request) -> Flow[dict[str, Any]]:
+    settled, cert = yield from common.cancel_flow(req)
+    out = common.settlement_output(req, settled, mdtrt_cert_type=cert)
     # older editions named these psn_pay / cash_payment in 2103 (§2.9): sent as well
     out["setlinfo"]["psn_pay"] = out["setlinfo"]["psn_part_amt"]
     out["setlinfo"]["cash_payment"] = out["setlinfo"]["psn_cash_pay"]
