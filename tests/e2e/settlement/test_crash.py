@@ -52,7 +52,9 @@ class RecordingClient(NhsaClient):
     """A HIS client that remembers the envelope it is sending until the answer arrives, and
     pulls the trigger (``fire``) when it sends a settlement or cancellation while armed."""
 
-    def __init__(self, *args: Any, armed: threading.Event, fire: threading.Event, **kw: Any):
+    def __init__(
+        self, *args: Any, armed: threading.Event, fire: threading.Event, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
         self.in_flight: Sent | None = None
         self.armed, self.fire = armed, fire
