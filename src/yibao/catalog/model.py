@@ -583,3 +583,43 @@ def split_line(item: Item) -> LineSplit:
     allowed = amt - over
     pre = apply_ratio(allowed, item.selfpay_prop) if item.chrgitm_lv == CLASS_B else 0
     return LineSplit(0, over, pre, allowed - pre)
+
+
+def classify_lines(
+    admdvs: str,
+    chain: Sequence[str],
+    rows: Sequence[CatalogRow],
+    defaults: Sequence[SelfpayDefault],
+    on: date,
+    lines: Sequence[FeeLine],
+) -> list[ClassifiedLine | LineRefusal]:
+    """Classify HIS fee lines by the treatment place's catalogue (``admdvs``, made of ``chain``)
+    on ``on``, given the chain's rows in force for the lines' codes and its 乙类 defaults.
+
+    One answer per line, in order: a :class:`ClassifiedLine` (its ``item`` is the engine's
+    ``Item``; unknown codes give ``in_catalog=False``, 丙类, with a memo) or a
+    :class:`LineRefusal` (amount ≠ pric × cnt beyond 1 fen, bad flags, duplicate
+    ``feedetl_sn``, or a data gap such as no 先行自付比例 in force).
+    """
+    by_code: dict[str, list[CatalogRow]] = {}
+    for r in rows:
+        by_code.setdefault(r.med_list_codg, []).append(r)
+    resolved: dict[str, CatalogEntry | CatalogDataError | None] = {}
+    for code in sorted({ln.med_list_codg for ln in lines if ln.med_list_codg}):
+        try:
+            resolved[code] = resolve_entry(code, admdvs, chain, by_code.get(code, []), defaults, on)
+        except CatalogDataError as exc:
+            resolved[code] = exc
+    out: list[ClassifiedLine | LineRefusal] = []
+    seen: set[str] = set()
+    for ln in lines:
+        if ln.feedetl_sn and ln.feedetl_sn in seen:
+            out.append(LineRefusal(ln.feedetl_sn, "feedetl_sn", "在本批明细中重复"))
+            continue
+        seen.add(ln.feedetl_sn)
+        got = resolved.get(ln.med_list_codg)
+        if isinstance(got, CatalogDataError):
+            out.append(check_line(ln) or LineRefusal(ln.feedetl_sn, "med_list_codg", str(got)))
+            continue
+        out.append(classify_line(ln, got))  # checks the line first
+    return out

@@ -35,8 +35,7 @@ from yibao.catalog.model import (
     ClassifiedLine,
     FeeLine,
     LineRefusal,
-    check_line,
-    classify_line,
+    classify_lines,
     region_chain,
     resolve_entry,
 )
@@ -292,20 +291,9 @@ def classify(
     """
     chain = chain_for(conn, admdvs)
     codes = sorted({ln.med_list_codg for ln in lines if ln.med_list_codg})
-    resolved = _resolve_many(conn, admdvs, chain, codes, on_date) if codes else {}
-    out: list[ClassifiedLine | LineRefusal] = []
-    seen: set[str] = set()
-    for ln in lines:
-        if ln.feedetl_sn and ln.feedetl_sn in seen:
-            out.append(LineRefusal(ln.feedetl_sn, "feedetl_sn", "在本批明细中重复"))
-            continue
-        seen.add(ln.feedetl_sn)
-        got = resolved.get(ln.med_list_codg)
-        if isinstance(got, CatalogDataError):
-            out.append(check_line(ln) or LineRefusal(ln.feedetl_sn, "med_list_codg", str(got)))
-            continue
-        out.append(classify_line(ln, got))  # checks the line first
-    return out
+    rows = store.rows_for_codes(conn, chain, codes, on_date) if codes else []
+    defaults = store.selfpay_defaults(conn, chain) if codes else []
+    return classify_lines(admdvs, chain, rows, defaults, on_date, lines)
 
 
 def classify_or_raise(

@@ -12,7 +12,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from yibao.catalog.model import ClassifiedLine, split_line
+from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
+from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.store import StoredFeeLine
 from yibao.settlement.model import Item
 
@@ -75,3 +78,42 @@ def stored_exp_content(info: Any, node: str = "mdtrtinfo") -> Any:
     if not isinstance(info, dict):
         return None
     return (info.get(node) or {}).get("exp_content")
+
+
+def catalog_lines(lines: Sequence[FeeLine]) -> list[CatalogLine]:
+    """The catalogue's view of uploaded fee lines (for classification)."""
+    return [
+        CatalogLine(
+            feedetl_sn=ln.feedetl_sn,
+            med_list_codg=ln.med_list_codg,
+            pric=ln.pric,
+            cnt=ln.cnt,
+            det_item_fee_sumamt=ln.det_item_fee_sumamt,
+            medins_list_codg=ln.medins_list_codg,
+            hosp_appr_flag=str(ln.extra.get("hosp_appr_flag", "0") or "0"),
+        )
+        for ln in lines
+    ]
+
+
+def splits_of(classified: Sequence[ClassifiedLine]) -> list[LineSplit]:
+    """The encounter's stored split of classified lines (with what rebuilds the Item)."""
+    out = []
+    for c in classified:
+        it = c.item
+        s = split_line(it)
+        out.append(
+            LineSplit(
+                feedetl_sn=it.feedetl_sn,
+                chrgitm_lv=it.chrgitm_lv,
+                med_chrgitm_type=it.med_chrgitm_type,
+                fulamt_ownpay_amt=s.fulamt_ownpay_amt,
+                overlmt_amt=s.overlmt_amt,
+                preselfpay_amt=s.preselfpay_amt,
+                inscp_scp_amt=s.inscp_scp_amt,
+                selfpay_prop=it.selfpay_prop,
+                pric_uplmt_amt=it.pric_uplmt_amt,
+                flags=model.item_flags(c),
+            )
+        )
+    return out

@@ -315,3 +315,141 @@ def release_lines(setl_id: str, count: int) -> W:
         {"s": setl_id},
         expect=count,
     )
+
+
+# ---- visits and fee lines ---------------------------------------------------------------------
+
+MDTRT_SEQ = Q("SELECT nextval('encounter_mdtrt_seq')")
+
+
+def insert_visit(
+    enc: Encounter,
+    *,
+    msgid: str,
+    ipt_otp_no: str = "",
+    begntime: dt.datetime | None = None,
+    info: Mapping[str, object] | None = None,
+    dise_codg: str = "",
+    dise_name: str = "",
+) -> W:
+    """Create the visit row."""
+    return W(
+        "INSERT INTO encounter (mdtrt_id, kind, state, psn_no, insutype, med_type,"
+        " fixmedins_code, insuplc_admdvs, mdtrtarea_admvs, ipt_otp_no, begntime, dise_codg,"
+        " dise_name, discharged, final_setl_id, version, msgid, info) VALUES (%(mdtrt_id)s,"
+        " %(kind)s, %(state)s, %(psn_no)s, %(insutype)s, %(med_type)s, %(fix)s, %(insuplc)s,"
+        " %(mdtrtarea)s, %(ipt_otp_no)s, %(begntime)s, %(dise_codg)s, %(dise_name)s,"
+        " %(discharged)s, %(final)s, %(version)s, %(msgid)s, %(info)s)",
+        {
+            "mdtrt_id": enc.mdtrt_id,
+            "kind": enc.kind.value,
+            "state": enc.state.value,
+            "psn_no": enc.psn_no,
+            "insutype": enc.insutype,
+            "med_type": enc.med_type,
+            "fix": enc.fixmedins_code,
+            "insuplc": enc.insuplc_admdvs,
+            "mdtrtarea": enc.mdtrtarea_admvs,
+            "ipt_otp_no": ipt_otp_no,
+            "begntime": begntime,
+            "dise_codg": dise_codg,
+            "dise_name": dise_name,
+            "discharged": enc.discharged,
+            "final": enc.final_setl_id,
+            "version": enc.version,
+            "msgid": msgid,
+            "info": Jsonb(dict(info or {})),
+        },
+    )
+
+
+def save_visit_info(
+    before: Encounter,
+    after: Encounter,
+    *,
+    dise_codg: str,
+    dise_name: str,
+    begntime: dt.datetime | None,
+    info: Mapping[str, object],
+) -> W:
+    """2203's new state with its diagnoses, start time and request details (merged into
+    ``info``), if nobody changed the visit since ``before`` was read."""
+    return W(
+        "UPDATE encounter SET state = %(state)s, med_type = %(med_type)s,"
+        " version = %(version)s, dise_codg = %(dise_codg)s, dise_name = %(dise_name)s,"
+        " begntime = COALESCE(%(begntime)s, begntime), info = info || %(info)s,"
+        " updated_at = now() WHERE mdtrt_id = %(m)s AND version = %(before)s RETURNING 1",
+        {
+            "state": after.state.value,
+            "med_type": after.med_type,
+            "version": after.version,
+            "dise_codg": dise_codg,
+            "dise_name": dise_name,
+            "begntime": begntime,
+            "info": Jsonb(dict(info)),
+            "m": before.mdtrt_id,
+            "before": before.version,
+        },
+        expect=1,
+    )
+
+
+_USED_SNS = (
+    "SELECT COALESCE(array_agg(feedetl_sn ORDER BY feedetl_sn), '{}') FROM encounter_fee_line"
+    " WHERE mdtrt_id = %(m)s AND feedetl_sn = ANY(%(sns)s)"
+)
+
+
+def used_sns(mdtrt_id: str, sns: Sequence[str]) -> Q:
+    """Which of ``sns`` the visit already has (a ``feedetl_sn`` is used once per visit)."""
+    return Q(_USED_SNS, {"m": mdtrt_id, "sns": list(sns)})
+
+
+_INSERT_LINES = """
+INSERT INTO encounter_fee_line (mdtrt_id, feedetl_sn, chrg_bchno, med_list_codg,
+  medins_list_codg, det_item_fee_sumamt, cnt, pric, fee_ocur_time, init_feedetl_sn,
+  pric_uplmt_amt, selfpay_prop, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt, inscp_scp_amt,
+  chrgitm_lv, med_chrgitm_type, split_flags, extra, upload_msgid)
+SELECT %(m)s, feedetl_sn, chrg_bchno, med_list_codg, medins_list_codg, det_item_fee_sumamt,
+  cnt::numeric, pric::numeric, fee_ocur_time, init_feedetl_sn, pric_uplmt_amt,
+  selfpay_prop::numeric, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt, inscp_scp_amt,
+  chrgitm_lv, med_chrgitm_type, split_flags, extra, %(msgid)s
+  FROM jsonb_to_recordset(%(lines)s) AS l(feedetl_sn text, chrg_bchno text, med_list_codg text,
+  medins_list_codg text, det_item_fee_sumamt bigint, cnt text, pric text,
+  fee_ocur_time timestamptz, init_feedetl_sn text, pric_uplmt_amt bigint, selfpay_prop text,
+  fulamt_ownpay_amt bigint, overlmt_amt bigint, preselfpay_amt bigint, inscp_scp_amt bigint,
+  chrgitm_lv text, med_chrgitm_type text, split_flags jsonb, extra jsonb)
+"""
+
+
+def insert_lines(
+    mdtrt_id: str, lines: Sequence[FeeLine], splits: Mapping[str, LineSplit], *, msgid: str
+) -> W:
+    """Store uploaded lines with their split (one jsonb parameter for all of them)."""
+    rows = []
+    for ln in lines:
+        s = splits[ln.feedetl_sn]
+        rows.append(
+            {
+                "feedetl_sn": ln.feedetl_sn,
+                "chrg_bchno": ln.chrg_bchno,
+                "med_list_codg": ln.med_list_codg,
+                "medins_list_codg": ln.medins_list_codg,
+                "det_item_fee_sumamt": ln.det_item_fee_sumamt,
+                "cnt": str(ln.cnt),
+                "pric": str(ln.pric),
+                "fee_ocur_time": ln.fee_ocur_time,
+                "init_feedetl_sn": ln.init_feedetl_sn,
+                "pric_uplmt_amt": s.pric_uplmt_amt,
+                "selfpay_prop": str(s.selfpay_prop),
+                "fulamt_ownpay_amt": s.fulamt_ownpay_amt,
+                "overlmt_amt": s.overlmt_amt,
+                "preselfpay_amt": s.preselfpay_amt,
+                "inscp_scp_amt": s.inscp_scp_amt,
+                "chrgitm_lv": s.chrgitm_lv,
+                "med_chrgitm_type": s.med_chrgitm_type,
+                "split_flags": dict(s.flags),
+                "extra": dict(ln.extra),
+            }
+        )
+    return W(_INSERT_LINES, {"m": mdtrt_id, "msgid": msgid, "lines": Jsonb(rows)})

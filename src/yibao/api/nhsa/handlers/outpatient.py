@@ -14,14 +14,18 @@ from yibao.api.nhsa.dispatcher import Context, Request, transaction
 from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
+from yibao.checkout import fees as checkout_fees
 from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
 from yibao.checkout import settle_visit as checkout_visits
+from yibao.checkout.admission import RegisterVisit, register_visit
+from yibao.checkout.fees import UploadFees
 from yibao.checkout.settle_visit import VisitBill
 from yibao.db.flow import Flow
+from yibao.encounter import flows as visit_flows
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
-from yibao.encounter.model import Encounter
+from yibao.encounter.model import Encounter, EncounterError
 from yibao.hub import gateway_relay
 
 
@@ -35,8 +39,7 @@ def visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:
         )
 
 
-@transaction("2201", "门诊挂号")
-def register(ctx: Context) -> dict[str, Any]:
+def _register_across(ctx: Context) -> dict[str, Any]:
     data = ctx.node("data")
     w = "input.data"
     psn_no = fields.text(data, "psn_no", w, required=True, max_len=30, label="人员编号")
@@ -46,13 +49,9 @@ def register(ctx: Context) -> dict[str, Any]:
     fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
-    relayed: dict[str, Any] = {}
-    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the person is the hub's
-        region, relayed[gateway_relay.PERSON_KEY] = gateway_relay.insured_region(
-            ctx, data, psn_no=psn_no, insutype=insutype, on=begntime.date()
-        )
-    else:
-        region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
+    region, person = gateway_relay.insured_region(
+        ctx, data, psn_no=psn_no, insutype=insutype, on=begntime.date()
+    )
     with common.refusals():
         enc = encounters.register_outpatient(
             ctx.conn,
@@ -64,8 +63,12 @@ def register(ctx: Context) -> dict[str, Any]:
             begntime=begntime.replace(tzinfo=common.CHINA),
             ipt_otp_no=ipt_otp_no,
             msgid=ctx.msgid,
-            info={"reg": common.jsonable(data), **relayed},
+            info={"reg": common.jsonable(data), gateway_relay.PERSON_KEY: person},
         )
+    return _registered(enc, psn_no, ipt_otp_no)
+
+
+def _registered(enc: Encounter, psn_no: str, ipt_otp_no: str) -> dict[str, Any]:
     return {
         "data": {
             "mdtrt_id": enc.mdtrt_id,
@@ -74,6 +77,38 @@ def register(ctx: Context) -> dict[str, Any]:
             "exp_content": "",
         }
     }
+
+
+def _across_provinces(env: Envelope) -> bool:
+    """跨省: the person is checked (and the bill split) by the insured province through the hub,
+    in a plain handler."""
+    return gateway_relay.applies(env.insuplc_admdvs)
+
+
+@transaction("2201", "门诊挂号", plain=_register_across, use_plain=_across_provinces)
+def register(req: Request) -> Flow[dict[str, Any]]:
+    data = req.node("data")
+    w = "input.data"
+    psn_no = fields.text(data, "psn_no", w, required=True, max_len=30, label="人员编号")
+    insutype = fields.code(data, "insutype", w, "insutype", required=True)
+    begntime = fields.moment(data, "begntime", w, required=True)
+    assert begntime is not None
+    fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
+    ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
+    cmd = RegisterVisit(
+        common.caller(req),
+        psn_no=psn_no,
+        insutype=insutype,
+        begntime=begntime.replace(tzinfo=common.CHINA),
+        ipt_otp_no=ipt_otp_no,
+        insuplc_admdvs=req.envelope.insuplc_admdvs,
+        msgid=req.msgid,
+        info={"reg": common.jsonable(data)},
+    )
+    with common.refusals():
+        enc = yield from register_visit(cmd)
+    return _registered(enc, psn_no, ipt_otp_no)
 
 
 @transaction("2202", "门诊挂号撤销")
@@ -88,19 +123,19 @@ def cancel_registration(ctx: Context) -> dict[str, Any]:
 
 
 @transaction("2203", "门诊就诊信息上传")
-def visit_info(ctx: Context) -> dict[str, Any]:
-    info = ctx.node("mdtrtinfo")
+def visit_info(req: Request) -> Flow[dict[str, Any]]:
+    info = req.node("mdtrtinfo")
     w = "input.mdtrtinfo"
-    enc = visit(ctx, info, w)
+    mdtrt_id = fields.text(info, "mdtrt_id", w, required=True, max_len=30, label="就诊ID")
+    psn_no = fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号")
     med_type = fields.code(info, "med_type", w, "med_type", required=True)
     begntime = fields.moment(info, "begntime", w, required=True)
-    dise = ctx.rows("diseinfo", required=False)
+    dise = req.rows("diseinfo", required=False)
     with common.refusals():
-        encounters.upload_visit_info(
-            ctx.conn,
-            enc.mdtrt_id,
-            psn_no=enc.psn_no,
-            fixmedins_code=enc.fixmedins_code,
+        yield from visit_flows.upload_visit_info(
+            mdtrt_id,
+            psn_no=psn_no,
+            fixmedins_code=req.institution.fixmedins_code,
             med_type=med_type,
             dise_codg=fields.text(info, "dise_codg", w, max_len=30),
             dise_name=fields.text(info, "dise_name", w, max_len=300),
@@ -111,27 +146,27 @@ def visit_info(ctx: Context) -> dict[str, Any]:
 
 
 @transaction("2204", "门诊费用明细信息上传")
-def upload_fees(ctx: Context) -> dict[str, Any]:
-    rows = ctx.rows("feedetail")
+def upload_fees(req: Request) -> Flow[dict[str, Any]]:
+    rows = req.rows("feedetail")
     w = "input.feedetail"
     lines = common.read_lines(rows, w, chrg_bchno=True)
     first = rows[0]
-    enc = visit(ctx, first, f"{w}[0]")
-    common.same_visit(rows, enc.mdtrt_id, enc.psn_no, w)
+    mdtrt_id = fields.text(first, "mdtrt_id", f"{w}[0]", required=True, max_len=30, label="就诊ID")
+    psn_no = fields.text(first, "psn_no", f"{w}[0]", required=True, max_len=30, label="人员编号")
+    common.same_visit(rows, mdtrt_id, psn_no, w)
     chrg_bchno = lines[0].chrg_bchno
-    day, _, _ = common.service_day(ctx, enc.mdtrt_id)
+
+    def step(enc: Encounter, count: int) -> Encounter:
+        for ln in lines:
+            if ln.chrg_bchno != chrg_bchno:
+                raise EncounterError(
+                    f"{ln.feedetl_sn}: chrg_bchno（收费批次号）须与本批次一致（{chrg_bchno}）"
+                )
+        return enc_model.upload_fee_batch(enc, chrg_bchno, count)
+
+    cmd = UploadFees(common.caller(req), mdtrt_id, psn_no, tuple(lines), req.msgid, req.now)
     with common.refusals():
-        classified = common.classify(ctx, day, lines)
-        encounters.upload_fee_batch(
-            ctx.conn,
-            enc.mdtrt_id,
-            psn_no=enc.psn_no,
-            fixmedins_code=enc.fixmedins_code,
-            chrg_bchno=chrg_bchno,
-            lines=lines,
-            splits=common.splits_of(classified),
-            msgid=ctx.msgid,
-        )
+        classified = yield from checkout_fees.upload_fees(cmd, step)
     return {"result": [checkout_model.split_row(c) for c in classified]}
 
 
@@ -198,11 +233,6 @@ def _visit_bill(req: Request, data: dict[str, Any], w: str) -> VisitBill:
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         exp_content=data.get("exp_content"),
     )
-
-
-def _across_provinces(env: Envelope) -> bool:
-    """跨省: the bill is split by the insured province through the hub (a plain handler)."""
-    return gateway_relay.applies(env.insuplc_admdvs)
 
 
 def _pre_settle_across(ctx: Context) -> dict[str, Any]:

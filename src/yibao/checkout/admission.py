@@ -1,0 +1,85 @@
+"""Opening a visit (挂号 2201): the person's insured region checked, the visit created. A flow.
+
+The registry facts are read with a fresh ``mdtrt_id`` sequence value in one statement; the visit
+row is written with the caller's message-log row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from yibao.checkout.bills import Caller, CheckoutError, CheckoutInputError
+from yibao.db.flow import Flow, Read, Write
+from yibao.encounter import model as enc_model
+from yibao.encounter import statements as encounter_sql
+from yibao.encounter.ids import KIND_LETTER, format_id
+from yibao.encounter.model import Encounter, Kind
+from yibao.encounter.records import business_day
+from yibao.registry import store as registry_store
+from yibao.registry.store import SettlementFacts
+
+
+def insured_region(
+    facts: SettlementFacts | None, psn_no: str, insutype: str, on: date, given: str, where: str
+) -> str:
+    """The person's insured region (参保地) for ``insutype`` on ``on``, checked against the
+    envelope's ``insuplc_admdvs`` when ``given``."""
+    if facts is None or not facts[1]:
+        raise CheckoutError(f"{where}.psn_no: 人员编号 {psn_no} 不存在或无参保记录")
+    enr = next((e for e in facts[1] if e.insutype == insutype and e.active_on(on)), None)
+    if enr is None:
+        raise CheckoutError(
+            f"{where}.insutype: 人员{psn_no}在{on.isoformat()}无有效的险种{insutype}参保"
+        )
+    if given and given != enr.insuplc_admdvs:
+        raise CheckoutInputError(
+            "insuplc_admdvs",
+            f"参保地医保区划须为该人员的 {enr.insuplc_admdvs}（见【1101】insuinfo），收到 {given}",
+        )
+    return enr.insuplc_admdvs
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterVisit:
+    """2201 门诊挂号 of ``psn_no`` under ``insutype`` at ``begntime`` (China time)."""
+
+    caller: Caller
+    psn_no: str
+    insutype: str
+    begntime: datetime
+    ipt_otp_no: str
+    insuplc_admdvs: str  # the envelope's (may be empty)
+    msgid: str
+    info: dict[str, Any]
+
+
+def register_visit(cmd: RegisterVisit) -> Flow[Encounter]:
+    """Create the outpatient visit (state 已挂号)."""
+    facts, seq = yield Read(registry_store.settlement_facts_q(cmd.psn_no), encounter_sql.MDTRT_SEQ)
+    region = insured_region(
+        registry_store.facts_of_json(facts),
+        cmd.psn_no,
+        cmd.insutype,
+        cmd.begntime.date(),
+        cmd.insuplc_admdvs,
+        "input.data",
+    )
+    mdtrt_id = format_id(
+        cmd.caller.admdvs, KIND_LETTER[Kind.OUTPATIENT], business_day(cmd.begntime), int(seq)
+    )
+    enc = enc_model.register_outpatient(
+        mdtrt_id=mdtrt_id,
+        psn_no=cmd.psn_no,
+        insutype=cmd.insutype,
+        fixmedins_code=cmd.caller.fixmedins_code,
+        insuplc_admdvs=region,
+        mdtrtarea_admvs=cmd.caller.admdvs,
+    )
+    yield Write(
+        encounter_sql.insert_visit(
+            enc, msgid=cmd.msgid, ipt_otp_no=cmd.ipt_otp_no, begntime=cmd.begntime, info=cmd.info
+        )
+    )
+    return enc
