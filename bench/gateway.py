@@ -8,16 +8,19 @@ Uses ``YIBAO_DATABASE_URL`` if set, otherwise a throwaway embedded PostgreSQL (f
 synchronous_commit are printed; the embedded server runs with PostgreSQL's defaults, fsync on).
 Steps: migrate and seed (demo institutions, catalogue, ``--persons`` insured); pgbench -i -s 10 in
 its own database and ``pgbench -c 8 -j 2 -T`` (TPC-B); start ``--workers`` uvicorn processes;
-then
+then, with ``--clients`` threads on keep-alive connections (:mod:`lean_http`: raw sockets, so the
+load generator takes little of the box):
 
-1. 2207 only: every client thread first prepares visits (2201 → 2203 → 2204 → 2206, untimed),
-   then all threads post their 2207 settlements for ``--seconds`` (timed);
-2. retries: the answered 2207s posted again with their msgid for up to 5 s (each answer must be
-   byte-identical): the exactly-once replay path, i.e. the gateway's cost without a settlement;
-3. whole visits: 2201 → 2203 → 2204 → 2206 → 2207 per visit for ``--seconds``.
+1. 2207 only: every client first prepares visits (2201 → 2203 → 2204 → 2206, untimed) and signs
+   their 2207s, then all post them for ``--seconds`` (timed: only send and receive);
+2. retries: every answered 2207 posted again with its msgid and fresh headers (each answer must be
+   byte-identical): the exactly-once replay path, the gateway's cost without a settlement;
+3. whole visits: 2201 → 2203 → 2204 → 2206 → 2207 per visit for ``--seconds`` (envelopes built
+   and signed during the phase, as a HIS would).
 
-Prints settlements/s, p50/p99 latency of one 2207, retries/s, visits/s with p50/p99 of one whole visit, the
-pgbench tps, and the ratios. Clients run on the same machine as the server and the database.
+Each phase prints calls/s, p50/p99 latency and CPU ms per call of the server processes,
+PostgreSQL (postmaster and backends) and the load generator; then the load average and the ratios
+to pgbench TPC-B. The last line is ``ratio 2207/pgbench: X.XXX``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))  # lean_http, the sibling module
 
 HOSPITALS = ("H44030000001", "H44030000002", "H44030000003", "H44030000004")
 
@@ -118,10 +123,21 @@ def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     """``--workers`` uvicorn processes of the app on ``url``'s database, once healthy."""
     env = dict(os.environ, YIBAO_DATABASE_URL=url)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "yibao.api.app:app_from_env", "--factory",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "yibao.api.app:app_from_env",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env=env,
-    )  # fmt: skip
+    )
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -168,9 +184,41 @@ def pgbench(url: str, seconds: int) -> float:
 
 
 def _clients(base: str, n: int) -> list[Any]:
-    from yibao.hissim.sim import client_for
+    from lean_http import LeanNhsaClient
+    from yibao.institutions import demo
 
-    return [client_for(base, HOSPITALS[i % len(HOSPITALS)], opter=f"B{i:03d}") for i in range(n)]
+    rows = {r[0]: r for r in demo.DEMO_INSTITUTIONS}
+    out = []
+    for i in range(n):
+        code = HOSPITALS[i % len(HOSPITALS)]
+        c = LeanNhsaClient(
+            base,
+            fixmedins_code=code,
+            fixmedins_name=rows[code][1],
+            mdtrtarea_admvs=rows[code][3],
+            app_key=demo.demo_app_key(code),
+            app_secret=demo.demo_secret(code),
+            opter=f"B{i:03d}",
+        )
+        c.sign_in()
+        out.append(c)
+    return out
+
+
+class Phase:
+    """One timed phase: ``work(k)`` in every client thread; prints rate, latency, CPU per call."""
+
+    def __init__(self, meter: CpuMeter, clients: int) -> None:
+        self.meter = meter
+        self.lat: list[list[float]] = [[] for _ in range(clients)]
+        self.errors = [0] * clients
+
+    def run(self, work: Any, calls_per_item: int = 1) -> tuple[float, list[float], str]:
+        cpu0 = self.meter.sample()
+        elapsed = _in_threads(work, len(self.lat))
+        flat = [x for xs in self.lat for x in xs]
+        cpu = self.meter.per_op(cpu0, self.meter.sample(), calls_per_item * len(flat))
+        return len(flat) / elapsed if elapsed else 0.0, flat, cpu
 
 
 def run(url: str, args: argparse.Namespace) -> None:
@@ -213,14 +261,13 @@ def run(url: str, args: argparse.Namespace) -> None:
         patients: list[flows.Patient] = [flows.lookup(made[0], n) for n in certnos]
         local = [p for p in patients if p.insuplc_admdvs == "440300"] or patients
 
-        # 1. 2207 only ------------------------------------------------------------------
+        # 1. 2207 only: visits prepared up to 2206 (untimed), 2207s signed before timing ------
         queues: list[list[dict[str, Any]]] = [[] for _ in made]
-        per_thread = max(1, int(args.prepare))
 
         def prepare(k: int) -> None:
             rng = random.Random(k)
             c = made[k]
-            for _ in range(per_thread):
+            for _ in range(args.prepare):
                 p = rng.choice(local)
                 v = flows.outpatient(c, p, rng, lines=3, settle=False)
                 data = dict(v.calls[-1].request["input"]["data"])
@@ -232,68 +279,68 @@ def run(url: str, args: argparse.Namespace) -> None:
         stats_engine = make_engine(url, pool_size=1)
         analyze(stats_engine)  # the tables grew from empty: statistics as in steady operation
         stats_engine.dispose()
-
-        lat: list[list[float]] = [[] for _ in made]
-        errors = [0] * len(made)
+        signed: list[list[tuple[dict[str, Any], bytes]]] = [
+            [
+                (env, made[k].prepared("2207", env))
+                for item in queues[k]
+                for env in [
+                    made[k].envelope("2207", {"data": item["data"]}, insuplc_admdvs=item["region"])
+                ]
+            ]
+            for k in range(len(made))
+        ]
+        meter = CpuMeter(proc.pid, postmaster_pid(libpq))
         answered: list[list[tuple[dict[str, Any], bytes]]] = [[] for _ in made]
         stop = time.perf_counter() + args.seconds
+        phase = Phase(meter, len(made))
 
         def settle(k: int) -> None:
-            c = made[k]
-            for item in queues[k]:
+            raw = made[k].raw
+            for env, req in signed[k]:
                 if time.perf_counter() >= stop:
                     break
-                env = c.envelope("2207", {"data": item["data"]}, insuplc_admdvs=item["region"])
                 t1 = time.perf_counter()
-                r = c.post("2207", env)
-                lat[k].append(time.perf_counter() - t1)
-                errors[k] += r.infcode != 0
-                answered[k].append((env, r.body))
+                status, _, body = raw.request(req)
+                phase.lat[k].append(time.perf_counter() - t1)
+                phase.errors[k] += status != 200 or b'"infcode":0,' not in body
+                answered[k].append((env, body))
 
-        meter = CpuMeter(proc.pid, postmaster_pid(libpq))
-        cpu0 = meter.sample()
-        elapsed = _in_threads(settle, len(made))
-        flat = [x for xs in lat for x in xs]
-        setl_rate = len(flat) / elapsed
+        setl_rate, flat, cpu = phase.run(settle)
         print(
-            f"2207 settlements: {setl_rate:,.0f}/s ({len(flat)} in {elapsed:.1f}s), "
-            f"p50 {pct(flat, 0.5):.1f} ms, p99 {pct(flat, 0.99):.1f} ms, errors {sum(errors)} "
+            f"2207 settlements: {setl_rate:,.0f}/s ({len(flat)} in {args.seconds:.0f}s), "
+            f"p50 {pct(flat, 0.5):.1f} ms, p99 {pct(flat, 0.99):.1f} ms, errors {sum(phase.errors)} "
             f"({len(made)} clients, {args.workers} workers)"
         )
-        print("  " + meter.per_op(cpu0, meter.sample(), len(flat)))
-        if len(flat) == sum(map(len, queues)):
+        print("  " + cpu)
+        if len(flat) == sum(map(len, signed)):
             print("  (the prepared visits ran out before --seconds: raise --prepare)")
 
-        # 2. retries of answered 2207s (the exactly-once replay path: the gateway's floor) -----
-        rlat: list[list[float]] = [[] for _ in made]
-        rerr = [0] * len(made)
-        stop = time.perf_counter() + min(args.seconds, 5)
+        # 2. retries of answered 2207s, same msgid, fresh headers: the replay path ----------
+        resigned = [
+            [(made[k].prepared("2207", env), body) for env, body in answered[k]]
+            for k in range(len(made))
+        ]
+        phase = Phase(meter, len(made))
 
         def replay(k: int) -> None:
-            c = made[k]
-            while answered[k] and time.perf_counter() < stop:
-                for env, body in answered[k]:
-                    if time.perf_counter() >= stop:
-                        break
-                    t1 = time.perf_counter()
-                    r = c.post("2207", env)
-                    rlat[k].append(time.perf_counter() - t1)
-                    rerr[k] += r.body != body  # a retry must get the identical bytes
+            raw = made[k].raw
+            for req, body in resigned[k]:
+                t1 = time.perf_counter()
+                _, _, again = raw.request(req)
+                phase.lat[k].append(time.perf_counter() - t1)
+                phase.errors[k] += again != body  # a retry must get the identical bytes
 
-        cpu0 = meter.sample()
-        elapsed = _in_threads(replay, len(made))
-        rflat = [x for xs in rlat for x in xs]
+        retry_rate, rflat, cpu = phase.run(replay)
         print(
-            f"2207 retries (same msgid, stored answer): {len(rflat) / elapsed:,.0f}/s, "
+            f"2207 retries (same msgid, stored answer): {retry_rate:,.0f}/s, "
             f"p50 {pct(rflat, 0.5):.1f} ms, p99 {pct(rflat, 0.99):.1f} ms, "
-            f"not byte-identical {sum(rerr)}"
+            f"not byte-identical {sum(phase.errors)}"
         )
-        print("  " + meter.per_op(cpu0, meter.sample(), len(rflat)))
+        print("  " + cpu)
 
         # 3. whole visits ---------------------------------------------------------------
-        vlat: list[list[float]] = [[] for _ in made]
-        verr = [0] * len(made)
         stop = time.perf_counter() + args.seconds
+        phase = Phase(meter, len(made))
 
         def visits(k: int) -> None:
             rng = random.Random(1000 + k)
@@ -303,24 +350,23 @@ def run(url: str, args: argparse.Namespace) -> None:
                 try:
                     flows.outpatient(c, rng.choice(local), rng, lines=3)
                 except flows.NhsaError:
-                    verr[k] += 1
-                vlat[k].append(time.perf_counter() - t1)
+                    phase.errors[k] += 1
+                phase.lat[k].append(time.perf_counter() - t1)
 
-        cpu0 = meter.sample()
-        elapsed = _in_threads(visits, len(made))
-        vflat = [x for xs in vlat for x in xs]
-        visit_rate = len(vflat) / elapsed
+        visit_rate, vflat, cpu = phase.run(visits, calls_per_item=5)
         print(
             f"whole outpatient visits (2201→2203→2204→2206→2207): {visit_rate:,.0f}/s "
-            f"({len(vflat)} in {elapsed:.1f}s, {5 * visit_rate:,.0f} calls/s), "
+            f"({len(vflat)} in {args.seconds:.0f}s, {5 * visit_rate:,.0f} calls/s), "
             f"p50 {pct(vflat, 0.5):.1f} ms, p99 {pct(vflat, 0.99):.1f} ms per visit, "
-            f"errors {sum(verr)}"
+            f"errors {sum(phase.errors)}"
         )
-        print("  " + meter.per_op(cpu0, meter.sample(), 5 * len(vflat)))
+        print("  " + cpu)
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
-            f"ratio to pgbench TPC-B: 2207 {setl_rate / tps:.3f}, "
+            f"ratios to pgbench TPC-B: retries {retry_rate / tps:.3f}, "
             f"visits {visit_rate / tps:.3f}, visit calls {5 * visit_rate / tps:.3f}"
         )
+        print(f"ratio 2207/pgbench: {setl_rate / tps:.3f}")
         for c in made:
             c.close()
     finally:

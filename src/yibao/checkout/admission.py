@@ -83,3 +83,57 @@ def register_visit(cmd: RegisterVisit) -> Flow[Encounter]:
         )
     )
     return enc
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitStay:
+    """2401 入院办理 of ``psn_no`` under ``insutype`` at ``begntime`` (China time)."""
+
+    caller: Caller
+    psn_no: str
+    insutype: str
+    med_type: str
+    begntime: datetime
+    ipt_no: str
+    insuplc_admdvs: str  # the envelope's (may be empty)
+    msgid: str
+    dise_codg: str
+    dise_name: str
+    info: dict[str, Any]
+
+
+def admit_stay(cmd: AdmitStay) -> Flow[Encounter]:
+    """Create the stay (state 在院)."""
+    facts, seq = yield Read(registry_store.settlement_facts_q(cmd.psn_no), encounter_sql.MDTRT_SEQ)
+    region = insured_region(
+        registry_store.facts_of_json(facts),
+        cmd.psn_no,
+        cmd.insutype,
+        cmd.begntime.date(),
+        cmd.insuplc_admdvs,
+        "input.mdtrtinfo",
+    )
+    mdtrt_id = format_id(
+        cmd.caller.admdvs, KIND_LETTER[Kind.INPATIENT], business_day(cmd.begntime), int(seq)
+    )
+    enc = enc_model.admit(
+        mdtrt_id=mdtrt_id,
+        psn_no=cmd.psn_no,
+        insutype=cmd.insutype,
+        med_type=cmd.med_type,
+        fixmedins_code=cmd.caller.fixmedins_code,
+        insuplc_admdvs=region,
+        mdtrtarea_admvs=cmd.caller.admdvs,
+    )
+    yield Write(
+        encounter_sql.insert_visit(
+            enc,
+            msgid=cmd.msgid,
+            ipt_otp_no=cmd.ipt_no,
+            begntime=cmd.begntime,
+            info=cmd.info,
+            dise_codg=cmd.dise_codg,
+            dise_name=cmd.dise_name,
+        )
+    )
+    return enc

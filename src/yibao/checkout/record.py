@@ -54,11 +54,14 @@ def record(
     mdtrt_cert_type: str = "",
     chrg_bchno: str | None = None,
     mid_setl: bool = False,
+    visit_writes: Callable[[Encounter, str], list[W]] | None = None,
 ) -> Recorded:
     """Plan the writes of ``priced`` for the visit ``before`` (as read by the flow).
 
     ``transition(before, setl_id, settled_lines)`` is the flow's state-machine step (2207, 2304
-    or 2102); ``counters`` and ``acct_balc`` are as read (the writes check them). Raises :class:`~yibao.checkout.model.AmountMismatch` when the HIS's amounts differ
+    or 2102); ``counters`` and ``acct_balc`` are as read (the writes check them).
+    ``visit_writes(after, setl_id)`` replaces the stored visit's update (a pharmacy sale inserts
+    its visit and lines, settled, in the same statement). Raises :class:`~yibao.checkout.model.AmountMismatch` when the HIS's amounts differ
     and :class:`CheckoutError` when the account cannot pay; nothing is written then."""
     if claimed:
         model.check_claims(claimed, priced.setlinfo)
@@ -86,9 +89,14 @@ def record(
         chrg_bchno or "",
         sorted(sns),
     )
-    writes = [
-        encounter_sql.settle_lines(before.mdtrt_id, setl_id, sns),
-        encounter_sql.save_visit(before, after),
+    if visit_writes is None:
+        writes = [
+            encounter_sql.settle_lines(before.mdtrt_id, setl_id, sns),
+            encounter_sql.save_visit(before, after),
+        ]
+    else:
+        writes = visit_writes(after, setl_id)
+    writes += [
         encounter_sql.write_counters(
             before.psn_no,
             before.insuplc_admdvs,

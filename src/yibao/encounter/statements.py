@@ -409,11 +409,11 @@ _INSERT_LINES = """
 INSERT INTO encounter_fee_line (mdtrt_id, feedetl_sn, chrg_bchno, med_list_codg,
   medins_list_codg, det_item_fee_sumamt, cnt, pric, fee_ocur_time, init_feedetl_sn,
   pric_uplmt_amt, selfpay_prop, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt, inscp_scp_amt,
-  chrgitm_lv, med_chrgitm_type, split_flags, extra, upload_msgid)
+  chrgitm_lv, med_chrgitm_type, split_flags, extra, upload_msgid, settled_setl_id)
 SELECT %(m)s, feedetl_sn, chrg_bchno, med_list_codg, medins_list_codg, det_item_fee_sumamt,
   cnt::numeric, pric::numeric, fee_ocur_time, init_feedetl_sn, pric_uplmt_amt,
   selfpay_prop::numeric, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt, inscp_scp_amt,
-  chrgitm_lv, med_chrgitm_type, split_flags, extra, %(msgid)s
+  chrgitm_lv, med_chrgitm_type, split_flags, extra, %(msgid)s, %(settled)s
   FROM jsonb_to_recordset(%(lines)s) AS l(feedetl_sn text, chrg_bchno text, med_list_codg text,
   medins_list_codg text, det_item_fee_sumamt bigint, cnt text, pric text,
   fee_ocur_time timestamptz, init_feedetl_sn text, pric_uplmt_amt bigint, selfpay_prop text,
@@ -423,9 +423,15 @@ SELECT %(m)s, feedetl_sn, chrg_bchno, med_list_codg, medins_list_codg, det_item_
 
 
 def insert_lines(
-    mdtrt_id: str, lines: Sequence[FeeLine], splits: Mapping[str, LineSplit], *, msgid: str
+    mdtrt_id: str,
+    lines: Sequence[FeeLine],
+    splits: Mapping[str, LineSplit],
+    *,
+    msgid: str,
+    settled_setl_id: str | None = None,
 ) -> W:
-    """Store uploaded lines with their split (one jsonb parameter for all of them)."""
+    """Store uploaded lines with their split (one jsonb parameter for all of them); a pharmacy
+    sale's lines are stored already settled."""
     rows = []
     for ln in lines:
         s = splits[ln.feedetl_sn]
@@ -452,4 +458,5 @@ def insert_lines(
                 "extra": dict(ln.extra),
             }
         )
-    return W(_INSERT_LINES, {"m": mdtrt_id, "msgid": msgid, "lines": Jsonb(rows)})
+    params = {"m": mdtrt_id, "msgid": msgid, "lines": Jsonb(rows), "settled": settled_setl_id}
+    return W(_INSERT_LINES, params)

@@ -236,9 +236,13 @@ async def run_flow(
                     raise
                 continue
             except pg_errors.UniqueViolation as exc:
-                if exc.diag.constraint_name == "pk_gateway_message":
+                if exc.diag.constraint_name != "pk_gateway_message":
+                    raise
+                if await find(pool, key.fixmedins_code, key.msgid) is not None:
                     raise Duplicate() from exc
-                raise
+                if attempt == attempts - 1:  # another msgid's row (2601 closing a late original)
+                    raise
+                continue
             except psycopg.Error:
                 raise
             except Exception as exc:

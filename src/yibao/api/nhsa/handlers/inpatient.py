@@ -15,9 +15,12 @@ from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
+from yibao.checkout import fees as checkout_fees
 from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
 from yibao.checkout import settle_stay as checkout_stays
+from yibao.checkout.admission import AdmitStay, admit_stay
+from yibao.checkout.fees import UploadFees
 from yibao.checkout.settle_stay import StayBill
 from yibao.db.flow import Flow
 from yibao.encounter import model as enc_model
@@ -26,8 +29,12 @@ from yibao.encounter.model import Encounter
 from yibao.hub import gateway_relay
 
 
-@transaction("2401", "入院办理")
-def admit(ctx: Context) -> dict[str, Any]:
+def _across_provinces(env: Envelope) -> bool:
+    """跨省: the bill is split by the insured province through the hub (a plain handler)."""
+    return gateway_relay.applies(env.insuplc_admdvs)
+
+
+def _admit_across(ctx: Context) -> dict[str, Any]:
     info = ctx.node("mdtrtinfo")
     w = "input.mdtrtinfo"
     psn_no = fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号")
@@ -39,13 +46,9 @@ def admit(ctx: Context) -> dict[str, Any]:
     med_type = fields.code(info, "med_type", w, "med_type", required=True)
     ipt_no = fields.text(info, "ipt_no", w, required=True, max_len=30, label="住院号")
     dise = ctx.rows("diseinfo", required=False)
-    relayed: dict[str, Any] = {}
-    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the person is the hub's
-        region, relayed[gateway_relay.PERSON_KEY] = gateway_relay.insured_region(
-            ctx, info, psn_no=psn_no, insutype=insutype, on=begntime.date()
-        )
-    else:
-        region = common.insured_region(ctx, psn_no, insutype, begntime.date(), w)
+    region, person = gateway_relay.insured_region(
+        ctx, info, psn_no=psn_no, insutype=insutype, on=begntime.date()
+    )
     with common.refusals():
         enc = encounters.admit(
             ctx.conn,
@@ -58,16 +61,55 @@ def admit(ctx: Context) -> dict[str, Any]:
             begntime=begntime.replace(tzinfo=common.CHINA),
             ipt_no=ipt_no,
             msgid=ctx.msgid,
-            dise_codg=fields.text(info, "dise_codg", w, max_len=30)
-            or fields.text(info, "dscg_maindiag_code", w, max_len=30),
-            dise_name=fields.text(info, "dise_name", w, max_len=300)
-            or fields.text(info, "dscg_maindiag_name", w, max_len=300),
+            dise_codg=_dise(info, w)[0],
+            dise_name=_dise(info, w)[1],
             info={
                 "mdtrtinfo": common.jsonable(info),
                 "diseinfo": common.jsonable(dise),
-                **relayed,
+                gateway_relay.PERSON_KEY: person,
             },
         )
+    return {"result": {"mdtrt_id": enc.mdtrt_id, "exp_content": ""}}
+
+
+def _dise(info: dict[str, Any], w: str) -> tuple[str, str]:
+    return (
+        fields.text(info, "dise_codg", w, max_len=30)
+        or fields.text(info, "dscg_maindiag_code", w, max_len=30),
+        fields.text(info, "dise_name", w, max_len=300)
+        or fields.text(info, "dscg_maindiag_name", w, max_len=300),
+    )
+
+
+@transaction("2401", "入院办理", plain=_admit_across, use_plain=_across_provinces)
+def admit(req: Request) -> Flow[dict[str, Any]]:
+    info = req.node("mdtrtinfo")
+    w = "input.mdtrtinfo"
+    psn_no = fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号")
+    insutype = fields.code(info, "insutype", w, "insutype", required=True)
+    begntime = fields.moment(info, "begntime", w, required=True)
+    assert begntime is not None
+    fields.code(info, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    fields.text(info, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
+    med_type = fields.code(info, "med_type", w, "med_type", required=True)
+    ipt_no = fields.text(info, "ipt_no", w, required=True, max_len=30, label="住院号")
+    dise = req.rows("diseinfo", required=False)
+    dise_codg, dise_name = _dise(info, w)
+    cmd = AdmitStay(
+        common.caller(req),
+        psn_no=psn_no,
+        insutype=insutype,
+        med_type=med_type,
+        begntime=begntime.replace(tzinfo=common.CHINA),
+        ipt_no=ipt_no,
+        insuplc_admdvs=req.envelope.insuplc_admdvs,
+        msgid=req.msgid,
+        dise_codg=dise_codg,
+        dise_name=dise_name,
+        info={"mdtrtinfo": common.jsonable(info), "diseinfo": common.jsonable(dise)},
+    )
+    with common.refusals():
+        enc = yield from admit_stay(cmd)
     return {"result": {"mdtrt_id": enc.mdtrt_id, "exp_content": ""}}
 
 
@@ -133,24 +175,19 @@ def undo_discharge(ctx: Context) -> dict[str, Any]:
 
 
 @transaction("2301", "住院费用明细上传")
-def upload_fees(ctx: Context) -> dict[str, Any]:
-    rows = ctx.rows("feedetail")
+def upload_fees(req: Request) -> Flow[dict[str, Any]]:
+    rows = req.rows("feedetail")
     w = "input.feedetail"
     lines = common.read_lines(rows, w, allow_negative=True)
-    enc = visit(ctx, rows[0], f"{w}[0]")
-    common.same_visit(rows, enc.mdtrt_id, enc.psn_no, w)
-    day, _, _ = common.service_day(ctx, enc.mdtrt_id)
+    first = rows[0]
+    mdtrt_id = fields.text(first, "mdtrt_id", f"{w}[0]", required=True, max_len=30, label="就诊ID")
+    psn_no = fields.text(first, "psn_no", f"{w}[0]", required=True, max_len=30, label="人员编号")
+    common.same_visit(rows, mdtrt_id, psn_no, w)
+    cmd = UploadFees(
+        common.caller(req), mdtrt_id, psn_no, tuple(lines), req.msgid, req.now, allow_negative=True
+    )
     with common.refusals():
-        classified = common.classify(ctx, day, lines)
-        encounters.upload_inpatient_fees(
-            ctx.conn,
-            enc.mdtrt_id,
-            psn_no=enc.psn_no,
-            fixmedins_code=enc.fixmedins_code,
-            lines=lines,
-            splits=common.splits_of(classified),
-            msgid=ctx.msgid,
-        )
+        classified = yield from checkout_fees.upload_fees(cmd, enc_model.upload_inpatient_fees)
     return {"result": [checkout_model.split_row(c) for c in classified]}
 
 
@@ -222,11 +259,6 @@ def _claims(data: dict[str, Any], w: str) -> dict[str, int | None]:
     claims = common.claimed(data, w, required=False)
     claims["medfee_sumamt"] = fields.amount(data, "medfee_sumamt", w, required=True)
     return claims
-
-
-def _across_provinces(env: Envelope) -> bool:
-    """跨省: the bill is split by the insured province through the hub (a plain handler)."""
-    return gateway_relay.applies(env.insuplc_admdvs)
 
 
 def _pre_settle_across(ctx: Context) -> dict[str, Any]:

@@ -11,99 +11,70 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, Request, transaction
+from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import model as checkout_model
-from yibao.checkout import service as checkout
+from yibao.checkout import settle_pharmacy as checkout_pharmacy
+from yibao.checkout.settle_pharmacy import Purchase, SettlePurchase
 from yibao.db.flow import Flow
-from yibao.encounter import service as encounters
-from yibao.encounter.fees import FeeLine
 from yibao.hub import gateway_relay
 
 PHARMACY_MED_TYPE = "41"  # 定点药店购药 (§3.2)
 
 
-def _purchase(
-    ctx: Context, *, lock: bool
-) -> tuple[dict[str, Any], list[FeeLine], list[Any], checkout.Priced]:
-    info = ctx.node("druginfo")
+def _purchase_of(req: Request) -> Purchase:
+    info = req.node("druginfo")
     w = "input.druginfo"
-    psn_no = fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号")
-    insutype = fields.code(info, "insutype", w, "insutype", required=True)
-    fields.code(info, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     begntime = fields.moment(info, "begntime", w, required=True)
     assert begntime is not None
-    med_type = fields.code(info, "med_type", w, "med_type") or PHARMACY_MED_TYPE
-    acct = fields.code(info, "acct_used_flag", w, "acct_used_flag", required=True)
-    sumamt = fields.amount(info, "medfee_sumamt", w, required=True)
-    lines = common.read_lines(ctx.rows("drugdetail"), "input.drugdetail")
-    day = begntime.date()
-    region = common.insured_region(ctx, psn_no, insutype, day, w)
-    with common.refusals(w):
-        classified = common.classify(ctx, day, lines)
-        bill = checkout.Bill(
-            psn_no=psn_no,
-            insutype=insutype,
-            insuplc_admdvs=region,
-            med_type=med_type,
-            service_date=day,
-            items=tuple(c.item for c in classified),
-            acct_used_flag=acct,
-            dise_codg=fields.text(info, "dise_codg", w, max_len=30) or None,
-        )
-        priced = checkout.price(ctx.conn, ctx.institution, bill, lock=lock)
-        checkout_model.check_claims({"medfee_sumamt": sumamt}, priced.setlinfo)
-    info_out = {
-        "begntime": begntime,
-        "med_type": med_type,
-        "cert_type": info.get("mdtrt_cert_type", ""),
-        "classified": classified,
-        "raw": info,
-    }
-    return info_out, lines, classified, priced
+    purchase = Purchase(
+        psn_no=fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号"),
+        insutype=fields.code(info, "insutype", w, "insutype", required=True),
+        mdtrt_cert_type=fields.code(info, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True),
+        begntime=begntime.replace(tzinfo=common.CHINA),
+        med_type=fields.code(info, "med_type", w, "med_type") or PHARMACY_MED_TYPE,
+        acct_used_flag=fields.code(info, "acct_used_flag", w, "acct_used_flag", required=True),
+        medfee_sumamt=fields.amount(info, "medfee_sumamt", w, required=True),
+        lines=tuple(common.read_lines(req.rows("drugdetail"), "input.drugdetail")),
+        dise_codg=fields.text(info, "dise_codg", w, max_len=30) or None,
+        insuplc_admdvs=req.envelope.insuplc_admdvs,
+        info={"druginfo": common.jsonable(info)},
+    )
+    return purchase
 
 
-@transaction("2101", "药店预结算")
-def pre_settle(ctx: Context) -> dict[str, Any]:
-    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the hub's person
-        return gateway_relay.pharmacy(ctx, settle_now=False)
-    info, _, classified, priced = _purchase(ctx, lock=False)
-    out = common.priced_output(ctx, priced, mdtrt_id="", mdtrt_cert_type=str(info["cert_type"]))
-    out["detlcutinfo"] = [checkout_model.split_row(c, with_hosp_part=True) for c in classified]
+def _across_provinces(env: Envelope) -> bool:
+    """跨省: the buyer is the hub's (a plain handler relays the sale)."""
+    return gateway_relay.applies(env.insuplc_admdvs)
+
+
+def _pre_settle_across(ctx: Context) -> dict[str, Any]:
+    return gateway_relay.pharmacy(ctx, settle_now=False)
+
+
+def _settle_across(ctx: Context) -> dict[str, Any]:
+    return gateway_relay.pharmacy(ctx, settle_now=True)
+
+
+@transaction("2101", "药店预结算", plain=_pre_settle_across, use_plain=_across_provinces)
+def pre_settle(req: Request) -> Flow[dict[str, Any]]:
+    purchase = _purchase_of(req)
+    with common.refusals("input.druginfo"):
+        done = yield from checkout_pharmacy.price_pharmacy(common.caller(req), purchase)
+    out = common.priced_output(
+        req, done.priced, mdtrt_id="", mdtrt_cert_type=purchase.mdtrt_cert_type
+    )
+    out["detlcutinfo"] = [checkout_model.split_row(c, with_hosp_part=True) for c in done.classified]
     return out
 
 
-@transaction("2102", "药店结算")
-def settle(ctx: Context) -> dict[str, Any]:
-    if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: split by the insured side
-        return gateway_relay.pharmacy(ctx, settle_now=True)
-    info, lines, classified, priced = _purchase(ctx, lock=True)
-    bill = priced.bill
-    with common.refusals():
-        enc = encounters.open_pharmacy_sale(
-            ctx.conn,
-            psn_no=bill.psn_no,
-            insutype=bill.insutype,
-            med_type=bill.med_type,
-            fixmedins_code=ctx.institution.fixmedins_code,
-            insuplc_admdvs=bill.insuplc_admdvs,
-            mdtrtarea_admvs=ctx.institution.admdvs,
-            begntime=info["begntime"].replace(tzinfo=common.CHINA),
-            lines=lines,
-            splits=common.splits_of(classified),
-            msgid=ctx.msgid,
-            info={"druginfo": common.jsonable(info["raw"])},
-        )
-        settled = checkout.settle(
-            ctx.conn,
-            enc,
-            priced,
-            msgid=ctx.msgid,
-            setl_time=ctx.now,
-            mdtrt_cert_type=str(info["cert_type"]),
-        )
-    out = common.settlement_output(
-        ctx, settled, mdtrt_cert_type=str(info["cert_type"]), age=priced.snapshot.age
-    )
+@transaction("2102", "药店结算", plain=_settle_across, use_plain=_across_provinces)
+def settle(req: Request) -> Flow[dict[str, Any]]:
+    purchase = _purchase_of(req)
+    cmd = SettlePurchase(common.caller(req), purchase, req.msgid, req.now)
+    with common.refusals("input.druginfo"):
+        settled, classified = yield from checkout_pharmacy.settle_pharmacy(cmd)
+    out = common.settlement_output(req, settled, mdtrt_cert_type=purchase.mdtrt_cert_type)
     out["detlcutinfo"] = [checkout_model.split_row(c, with_hosp_part=True) for c in classified]
     return out
 
