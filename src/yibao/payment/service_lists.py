@@ -154,7 +154,11 @@ def upload(
             "state": state,
             "setl_date": setl_date,
             "setl_ym": f"{setl_date:%Y%m}",
-            "content": {"input": _plain(payload), "weight_g": lst.weight_g},
+            "content": {
+                "input": _plain(payload),
+                "weight_g": lst.weight_g,
+                "stay_days": lst.stay_days(),
+            },
             "method": method,
             "grp_status": result.get("status", ""),
             "grp_code": result.get("code", ""),
@@ -177,8 +181,14 @@ def upload(
 
 def _finding(f: qc.QcFinding) -> dict[str, str]:
     r = f.rule
-    return {"rule": r.rule_id, "exam_data_fld": r.field, "qltctrl_chk_rslt": r.message,
-            "err_lv": r.err_lv, "retn_flag": r.retn_flag, "init_val": f.init_val}  # fmt: skip
+    return {
+        "rule": r.rule_id,
+        "exam_data_fld": r.field,
+        "qltctrl_chk_rslt": r.message,
+        "err_lv": r.err_lv,
+        "retn_flag": r.retn_flag,
+        "init_val": f.init_val,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -214,8 +224,13 @@ def change_status(
         problem = model.transition_problem(cur["state"], target, by_bureau=by_bureau)
         if problem:
             raise PaymentRefused(f"{where}.stas_type: {problem}")
-        event = {"at": now.isoformat(), "state": target, "msgid": msgid,
-                 "by": actor or ("bureau" if by_bureau else "institution"), "action": "4102"}  # fmt: skip
+        event = {
+            "at": now.isoformat(),
+            "state": target,
+            "msgid": msgid,
+            "by": actor or ("bureau" if by_bureau else "institution"),
+            "action": "4102",
+        }
         store.set_state(conn, setl_id, target, event)
 
 

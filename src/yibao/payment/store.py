@@ -291,3 +291,50 @@ def item_totals(conn: sa.Connection, mdtrt_id: str, setl_id: str) -> list[dict[s
         {"m": mdtrt_id, "s": setl_id},
     ).mappings()
     return [{k: (v if v is not None else 0) for k, v in r.items()} for r in rows]
+
+
+def valued_inputs(
+    conn: sa.Connection, admdvs: str, year: int, *, setl_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Every valued case of a region and year (or one) with its list and settlement."""
+    rows = conn.execute(
+        sa.text(
+            """
+            SELECT p.setl_id, p.fixmedins_code, p.run_month, p.fund_due AS posted_fund_due,
+                   p.item_fund, p.special_appy_id, l.grp_result, l.content, l.psn_no,
+                   s.setlinfo, s.setldetail, s.insutype, s.insuplc_admdvs, s.mdtrtarea_admvs
+              FROM payment_case p
+              JOIN payment_setl_list l ON l.setl_id = p.setl_id
+              JOIN encounter_settlement s ON s.setl_id = p.setl_id
+             WHERE p.admdvs = :admdvs AND p.year = :year
+               AND (CAST(:setl_id AS text) IS NULL OR p.setl_id = :setl_id)
+             ORDER BY p.fixmedins_code, p.setl_id
+            """
+        ),
+        {"admdvs": admdvs, "year": year, "setl_id": setl_id},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def case_input(conn: sa.Connection, setl_id: str) -> dict[str, Any] | None:
+    """One case's list and settlement (and valuation, if any) in the valuation row shape."""
+    row = (
+        conn.execute(
+            sa.text(
+                """
+                SELECT l.setl_id, l.fixmedins_code, l.admdvs, l.psn_no, l.grp_result, l.content,
+                       l.setl_ym, s.setlinfo, s.setldetail, s.insutype, s.insuplc_admdvs,
+                       s.mdtrtarea_admvs, p.run_month, p.fund_due AS posted_fund_due,
+                       p.item_fund, p.unit_value, p.fund_pay_type
+                  FROM payment_setl_list l
+                  JOIN encounter_settlement s ON s.setl_id = l.setl_id
+                  LEFT JOIN payment_case p ON p.setl_id = l.setl_id
+                 WHERE l.setl_id = :id
+                """
+            ),
+            {"id": setl_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return dict(row) if row is not None else None

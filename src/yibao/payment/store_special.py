@@ -42,6 +42,7 @@ opinion = sa.Table(
     sa.Column("reviewer", sa.Text, primary_key=True),
     sa.Column("reviewer_name", sa.Text),
     sa.Column("approve", sa.Boolean),
+    sa.Column("deducted", sa.BigInteger),
     sa.Column("opinion", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True)),
 )

@@ -114,6 +114,7 @@ class CaseFacts:
     hifp_pay: int
     stay_days: int
     amounts: Mapping[str, int]  # setlinfo amounts by field name
+    cross_region: bool = False  # 异地就医: insured elsewhere
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ def _units_text(method: str) -> str:
 def _excluded(p: PayParams, f: CaseFacts, g: Grouping) -> str:
     if p.method == "none":
         return "本统筹区未实行DRG/DIP付费"
+    if f.cross_region:
+        return "异地就医病例"
     if f.stay_days <= p.min_stay_days:
         return f"住院{f.stay_days}天，不超过{p.min_stay_days}天"
     if f.stay_days >= p.max_stay_days:

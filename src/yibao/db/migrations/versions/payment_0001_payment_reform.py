@@ -16,7 +16,7 @@ depends_on = None
 NOW = sa.text("now()")
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column:
+def _ts(name: str, nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, server_default=NOW)
 
 
@@ -176,6 +176,7 @@ def upgrade() -> None:
         sa.Column("reviewer", sa.Text, primary_key=True),
         sa.Column("reviewer_name", sa.Text, nullable=False),
         sa.Column("approve", sa.Boolean, nullable=False),
+        sa.Column("deducted", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("opinion", sa.Text, nullable=False),
         _ts("at"),
     )
