@@ -30,7 +30,7 @@ from yibao.ledger import service as ledger
 from yibao.money import apply_ratio_units
 from yibao.payment import params, store, store_runs, store_special, valuation
 from yibao.payment.errors import PaymentRefused
-from yibao.payment.model import pay, postings
+from yibao.payment.model import pay, postings, settle
 from yibao.payment.params import LEVEL_OF
 
 
@@ -102,6 +102,13 @@ def _open_year(conn: sa.Connection, admdvs: str, year: int) -> params.RegionPaym
 
 def monthly_advance(conn: sa.Connection, admdvs: str, month: str, *, actor: str) -> MonthReport:
     """Run the month's advance for every institution of the region (idempotent per institution)."""
+    try:
+        return _monthly_advance(conn, admdvs, month, actor=actor)
+    except pay.PayError as exc:
+        raise PaymentRefused(f"{admdvs}: {exc}") from exc
+
+
+def _monthly_advance(conn: sa.Connection, admdvs: str, month: str, *, actor: str) -> MonthReport:
     year, m = parse_month(month)
     ym = f"{year}{m:02d}"
     rp = _open_year(conn, admdvs, year)
@@ -195,6 +202,13 @@ class YearReport:
 
 def year_end(conn: sa.Connection, admdvs: str, year: int, *, actor: str) -> YearReport:
     """Clear the region's year: final rate/point value, revaluation, ledger difference, payment."""
+    try:
+        return _year_end(conn, admdvs, year, actor=actor)
+    except pay.PayError as exc:
+        raise PaymentRefused(f"{admdvs}: {exc}") from exc
+
+
+def _year_end(conn: sa.Connection, admdvs: str, year: int, *, actor: str) -> YearReport:
     rp = _open_year(conn, admdvs, year)
     prov = rp.provisional_unit_value
     late = store.eligible_cases(
@@ -260,11 +274,12 @@ def year_end(conn: sa.Connection, admdvs: str, year: int, *, actor: str) -> Year
     out = []
     for code, acc in sorted(per_inst.items()):
         mine = [a for a in advances if a["fixmedins_code"] == code]
-        advanced = sum(int(a["advance"]) for a in mine)
-        held = sum(int(a["hold"]) for a in mine)
-        released = apply_ratio_units(held, release_ratio)
-        forfeited = held - released
-        payment = max(0, acc["final"] - advanced - held)
+        res = settle.settle(
+            acc["final"],
+            sum(int(a["advance"]) for a in mine),
+            sum(int(a["hold"]) for a in mine),
+            release_ratio,
+        )
         main_fpt = max(acc["adj"], key=lambda k: abs(acc["adj"][k])) if acc["adj"] else "390100"
         chain = postings.year_end(
             region=admdvs,
@@ -272,14 +287,16 @@ def year_end(conn: sa.Connection, admdvs: str, year: int, *, actor: str) -> Year
             year=year,
             day=date(year, 12, 31),
             adjustments=acc["adj"],
-            release=released,
-            forfeit=forfeited,
+            release=res.released,
+            forfeit=res.forfeited,
             forfeit_fpt=main_fpt,
-            final_payment=payment,
+            offset=res.offset,
+            final_payment=res.final_payment,
             memo={
                 "final_fund_due": acc["final"],
-                "advanced": advanced,
-                "held": held,
+                "advanced": res.advanced,
+                "held": res.held,
+                "receivable": res.receivable,
                 "final_unit_value": str(final_unit),
             },
         )
@@ -292,11 +309,13 @@ def year_end(conn: sa.Connection, admdvs: str, year: int, *, actor: str) -> Year
             "cases": acc["cases"],
             "final_fund_due": acc["final"],
             "posted_fund_due": acc["posted"],
-            "advanced": advanced,
-            "held": held,
-            "released": released,
-            "forfeited": forfeited,
-            "final_payment": payment,
+            "advanced": res.advanced,
+            "held": res.held,
+            "released": res.released,
+            "forfeited": res.forfeited,
+            "offset": res.offset,
+            "final_payment": res.final_payment,
+            "receivable": res.receivable,
             "adjustments": acc["adj"],
             "chain_id": chain.chain_id if chain.transfers else "",
         }

@@ -10,8 +10,9 @@ monthly advance        ``FUND → PAY`` (or back) Σ DRG/DIP adjustment per   ``
 (月度预结算)            fund; ``PAY → BANK`` advance; ``PAY → HOLD`` deposit
 特例单议 approved       ``FUND ↔ PAY`` the case's change                     ``psc:{appy_id}``
 year-end clearing      ``FUND ↔ PAY`` difference to the final values;      ``pye:{inst}:{year}``
-(年度清算)              ``HOLD → BANK`` deposit released, ``HOLD → FUND``
-                       forfeited; ``PAY → BANK`` the rest owed
+(年度清算)              ``HOLD → PAY`` deposit offsetting an over-advance,
+                       ``HOLD → BANK`` released, ``HOLD → FUND`` forfeited;
+                       ``PAY → BANK`` the rest owed (model/settle.py)
 医共体 month            ``FUND → YCM`` allocation; ``YCM → FUND`` spending    ``ycm:{id}:{yyyymm}``
 医共体 year end         ``YCM → PAY:{lead}`` retained surplus, ``YCM → FUND``  ``yce:{id}:{year}``
                        the rest; overrun: ``FUND → YCM`` fund share,
@@ -101,12 +102,14 @@ def year_end(
     release: int,
     forfeit: int,
     forfeit_fpt: str,
+    offset: int,
     final_payment: int,
     memo: Mapping[str, object],
 ) -> Chain:
     b = _Builder(f"pye:{inst}:{year}", [])
     adjust(b, region, inst, adjustments, "annual_clearing")
     hold = deposit_account(inst, region)
+    b.move(hold, payable_account(inst, region), offset, "quality_offset")
     b.move(hold, bank_account(region), release, "quality_release")
     b.move(hold, fund_account(region, forfeit_fpt), forfeit, "quality_forfeit", forfeit_fpt)
     b.move(payable_account(inst, region), bank_account(region), final_payment, "annual_pay")
