@@ -13,22 +13,19 @@ from __future__ import annotations
 import io
 import random
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from time import monotonic
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.payment.conftest import START
 from tests.e2e.payment.lists import Scenario, setl_list
-from tests.e2e.settlement.conftest import make, seed_world
+from tests.e2e.settlement.conftest import make
 from tests.e2e.staff_login import create_staff, login
 from yibao.checkout import demo as persons
 from yibao.client import NhsaClient, NhsaResponse
@@ -38,8 +35,6 @@ from yibao.hissim import flows
 
 HOSPITAL = "H44148100001"  # 兴宁市人民医院 (二级甲等, 441481: DRG region of the shipped policy)
 REGION = "441481"
-START = "2025-07-10T09:00:00+08:00"
-ROOT = Path(__file__).resolve().parents[3]
 
 SCENARIOS = (
     Scenario("肺炎", 5, ("J18.900",), expect="ES35"),
@@ -63,39 +58,6 @@ SCENARIOS = (
     Scenario("脑梗死(长住院)", 12, ("I63.900",), expect="BR25"),
     Scenario("肺炎(长住院)", 14, ("J18.900",), expect="ES35"),
 )
-
-
-@pytest.fixture
-def policy_dir(tmp_path: Path) -> Path:
-    """The shipped policies with the 兴宁 2025 DRG budget and planned weight scaled to this test's
-    month (the budget rate stays near the shipped ≈ 10,941 元/权重)."""
-    target = tmp_path / "policies"
-    shutil.copytree(ROOT / "policies", target)
-    f = target / "guangdong" / "441481.yaml"
-    text = f.read_text(encoding="utf-8")
-    text = text.replace("value: 186000000", "value: 120000")  # 费用总额预算 176,470.59 元
-    text = text.replace("value: 25000\n", "value: 16.2\n")  # 预算费率 10,893.2463 元/权重
-    f.write_text(text, encoding="utf-8")
-    return target
-
-
-@pytest.fixture
-def server(db_url: str, policy_dir: Path) -> Iterator[str]:
-    engine = make_engine(db_url, pool_size=2)
-    try:
-        seed_world(engine, 200)
-    finally:
-        engine.dispose()
-    s = ServerProcess(
-        db_url,
-        {"YIBAO_TEST_BUSINESS_START": START, "YIBAO_POLICY_DIR": str(policy_dir)},
-        app="tests.e2e.payment.month_app:month_app",
-    )
-    s.start()
-    try:
-        yield s.url
-    finally:
-        s.stop()
 
 
 def _people(client: NhsaClient) -> dict[str, list[flows.Patient]]:
