@@ -1,8 +1,8 @@
 """Read model of payment reform for the console and reports (预算执行率, 分组结果, CMI, 特例单议).
 
 Pure reads in the caller's connection; the console filters by scope before showing anything.
-CMI (病例组合指数) = Σ weight ÷ cases for DRG; for DIP the institution's average score ÷ the
-region's average score. Budget execution (预算执行率) = fund spending ÷ budget.
+CMI (病例组合指数) = Σ weight ÷ grouped cases for DRG (the published weights of the groups, whatever
+the case was finally paid); for DIP the institution's average score ÷ the region's average score. Budget execution (预算执行率) = fund spending ÷ budget.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class InstitutionRow:
     execution: Decimal | None = None
     year_end: dict[str, Any] | None = None
     modes: Counter[str] = field(default_factory=Counter)
+    group_units: Decimal = Decimal(0)  # Σ published weight/score of the grouped lists (for CMI)
 
 
 @dataclass(slots=True)
@@ -90,7 +91,9 @@ def region_view(
     ):
         r = row(lst["fixmedins_code"])
         r.lists += 1
-        r.grouped += lst["grp_status"] == "1"
+        if lst["grp_status"] == "1" and (lst["grp_result"] or {}).get("units"):
+            r.grouped += 1
+            r.group_units += Decimal(lst["grp_result"]["units"])
     for c in store.cases_of(conn, admdvs=admdvs, year=year, fixmedins_code=fixmedins_code):
         r = row(c["fixmedins_code"])
         r.cases += 1
@@ -105,10 +108,12 @@ def region_view(
         r.held += int(a["hold"])
     budgets = store_runs.budgets(conn, year)
     ends = {e["fixmedins_code"]: e for e in store_runs.year_ends(conn, admdvs=admdvs, year=year)}
-    paid = [r for r in rows.values() if r.cases]
-    region_avg = _ratio(sum((r.units for r in paid), Decimal(0)), sum(r.cases for r in paid))
+    grouped = [r for r in rows.values() if r.grouped]
+    region_avg = _ratio(
+        sum((r.group_units for r in grouped), Decimal(0)), sum(r.grouped for r in grouped)
+    )
     for r in rows.values():
-        avg = _ratio(r.units, r.cases)
+        avg = _ratio(r.group_units, r.grouped)
         r.cmi = (
             avg if method == "drg" else (_ratio(avg, region_avg) if avg and region_avg else None)
         )

@@ -167,14 +167,15 @@ def year_end(conn: sa.Connection, ycm_id: str, year: int) -> dict[str, Any]:
 
 
 def execution(conn: sa.Connection, ycm_id: str, year: int, through: date) -> dict[str, Any]:
-    """预算执行率: spending to date ÷ allocation to date, and ÷ the annual budget."""
+    """预算执行率: spending to date ÷ what was allocated so far, and ÷ the annual budget."""
     c = _get(conn, ycm_id)
     b = store_community.budget_of(conn, ycm_id, year)
     amount = int(b["amount"]) if b else 0
     end = min(through, date(year, 12, 31))
     spent = _spent(conn, c, date(year, 1, 1), end) if end.year == year else {}
     total = sum(spent.values())
-    allocated = rule.allocated_through(amount, end.month) if amount and end.year == year else 0
+    months = store_community.months(conn, ycm_id, year)
+    allocated = sum(int(m["allocation"]) for m in months)  # what was actually allocated so far
     return {
         "community": c,
         "budget": amount,
@@ -183,6 +184,6 @@ def execution(conn: sa.Connection, ycm_id: str, year: int, through: date) -> dic
         "spending_parts": spent,
         "rate_of_allocated": (Decimal(total) / allocated) if allocated else None,
         "rate_of_budget": (Decimal(total) / amount) if amount else None,
-        "months": store_community.months(conn, ycm_id, year),
+        "months": months,
         "year_end": store_community.year_of(conn, ycm_id, year),
     }
