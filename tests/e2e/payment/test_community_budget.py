@@ -15,6 +15,7 @@ from tests.e2e.settlement.conftest import make
 from yibao.checkout import demo as persons
 from yibao.db.engine import make_engine
 from yibao.hissim import flows
+from yibao.payment import demo as payment_demo
 from yibao.payment import service
 from yibao.payment.model import community
 
@@ -157,5 +158,13 @@ def test_community_month_and_year_end(server: str, db_url: str) -> None:
             == budget + (budget * 500 + 5_000) // 10_000
         )
         assert Decimal(out["final"]) > 0
+        # the demo seeder lists the region's stays (submitted, grouped) once, and keeps the community
+        payment_demo.seed(engine)
+        payment_demo.seed(engine)
+        with engine.connect() as conn:
+            lists = conn.execute(sa.text("SELECT state, grp_code FROM payment_setl_list")).all()
+            assert len(lists) == 5 and {s for s, _ in lists} == {"1"}  # the 兴宁 stays, not 广州's
+            assert {g for _, g in lists} <= {"ES35", "ES31", "BR25", "ES33", "GS15", "FR39"}
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM payment_community")).scalar_one() == 1
     finally:
         engine.dispose()
