@@ -53,6 +53,27 @@ def make_cases(t: drg.DrgTables, n: int, seed: int = 7) -> list[GroupCase]:
     return cases
 
 
+def make_dip_cases(t: dip.DipTables, n: int, seed: int = 7) -> list[GroupCase]:
+    """Cases around the DIP catalogue: its diagnosis keys (and neighbours), procedures that count
+    or not, so core, comprehensive and ungrouped cases all occur."""
+    rng = random.Random(seed)
+    keys = sorted({g.dx_key for g in t.groups.values()})
+    procs = [p + "01" for p, _ in t.proc_types] + ["99.0401", "88.3801"]
+    cases = []
+    for _ in range(n):
+        key = rng.choice(keys)
+        dx = (
+            key + rng.choice(("00", "01", "x02"))
+            if len(key) == 5
+            else key + rng.choice((".000", ".100", ".900"))
+        )
+        chosen = tuple(rng.sample(procs, rng.randrange(3)))
+        cases.append(
+            GroupCase(dx, (), chosen[0] if chosen else "", chosen[1:], rng.choice("12"), 50)
+        )
+    return cases
+
+
 def _bench(label: str, fn: object, cases: list[GroupCase], rounds: int) -> None:
     group = fn  # a bound grouping function: case -> result
     assert callable(group)
@@ -89,7 +110,8 @@ def main() -> None:
     assert isinstance(drg_t, drg.DrgTables) and isinstance(dip_t, dip.DipTables)
     cases = make_cases(drg_t, args.cases)
     _bench("DRG (CHS-DRG 1.1 subset, 441481)", lambda c: drg.group(drg_t, c), cases, args.rounds)
-    _bench("DIP (subset, 440300)", lambda c: dip.group(dip_t, c), cases, args.rounds)
+    dip_cases = make_dip_cases(dip_t, args.cases)
+    _bench("DIP (subset, 440300)", lambda c: dip.group(dip_t, c), dip_cases, args.rounds)
     print("one core, one thread; figures from a shared 2-core machine vary with its load")
 
 
