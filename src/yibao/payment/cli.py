@@ -127,6 +127,19 @@ def year_end(
         )
 
 
+@app.command("review-list")
+def review_list(
+    setl_id: list[str] = typer.Option(..., "--setl-id", help="结算ID (可多次)"),
+    approve: bool = typer.Option(..., "--approve/--reject", help="审核通过 / 审核不通过"),
+    operator: str = typer.Option("cli", "--operator"),
+) -> None:
+    """The bureau's review of submitted settlement lists (where payment.list.require_approval)."""
+    from yibao.payment import service
+
+    _engine(lambda e: service.review_lists(e, list(setl_id), approve=approve, actor=operator))
+    typer.echo(f"{len(setl_id)} 份清单已{'审核通过' if approve else '审核不通过'}")
+
+
 @app.command("budget")
 def budget(
     institution: str = typer.Option(..., "--institution"),

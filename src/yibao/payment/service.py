@@ -16,7 +16,13 @@ import sqlalchemy as sa
 
 from yibao.db.tables import audit
 from yibao.money import fen_str
-from yibao.payment import service_community, service_runs, service_special, store_runs
+from yibao.payment import (
+    service_community,
+    service_lists,
+    service_runs,
+    service_special,
+    store_runs,
+)
 from yibao.payment.errors import PaymentRefused
 from yibao.payment.service_runs import MonthReport, YearReport
 
@@ -134,3 +140,19 @@ def set_institution_budget(
             f"{fixmedins_code}:{year}",
             amount=fen_str(amount),
         )
+
+
+def review_lists(engine: sa.Engine, setl_ids: list[str], *, approve: bool, actor: str) -> None:
+    """The bureau's review of submitted lists (1 → 2 审核通过 or 1 → 3 审核不通过), all or none."""
+    target = "2" if approve else "3"
+    with engine.begin() as conn:
+        service_lists.change_status(
+            conn,
+            "",
+            [("", s, target) for s in setl_ids],
+            msgid=f"console:{actor}",
+            now=datetime.now(UTC),
+            by_bureau=True,
+            actor=actor,
+        )
+        audit(conn, actor, "payment.list_review", ",".join(setl_ids), state=target)

@@ -20,6 +20,7 @@ from time import monotonic
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -92,6 +93,7 @@ def test_a_month_of_stays_to_year_end(server: str, db_url: str) -> None:
         _upload_lists(his, stays, db_url)
         _check_grouping_and_qc(his, stays)
         admin = _staff(server, db_url)
+        _bureau_review(stays, db_url)
         _advance(admin[0], db_url)
         appy_id = _special_case(his, stays, db_url)
         _review(admin, appy_id, db_url)
@@ -203,6 +205,29 @@ def _staff(server: str, db_url: str) -> tuple[httpx.Client, httpx.Client]:
     create_staff(db_url, "prov_expert", Role.PROVINCE_ADMIN, admdvs="440000")
     create_staff(db_url, "mz_expert", Role.CITY_ADMIN, admdvs="441400")
     return login(server, "prov_expert"), login(server, "mz_expert")
+
+
+def _bureau_review(stays: list[tuple[Scenario, flows.Visit, str]], db_url: str) -> None:
+    """The bureau approves a submitted list; an unsubmitted one cannot be approved (all or none)."""
+    from yibao.payment import service
+    from yibao.payment.errors import PaymentRefused
+
+    submitted = stays[1][1].setl_id
+    unsubmitted = next(v.setl_id for s, v, _ in stays if not s.submit)
+    engine = make_engine(db_url, pool_size=1)
+    try:
+        with pytest.raises(PaymentRefused, match="不允许的状态变更"):
+            service.review_lists(
+                engine, [submitted, unsubmitted], approve=True, actor="prov_expert"
+            )
+        service.review_lists(engine, [submitted], approve=True, actor="prov_expert")
+        with engine.connect() as conn:
+            states = dict(
+                conn.execute(sa.text("SELECT setl_id, state FROM payment_setl_list")).all()
+            )
+    finally:
+        engine.dispose()
+    assert states[submitted] == "2" and states[unsubmitted] == "0"
 
 
 def _advance(admin: httpx.Client, db_url: str) -> None:

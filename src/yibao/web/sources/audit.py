@@ -29,6 +29,7 @@ ACTION_LABELS: dict[str, str] = {
     "payment.community_month": "医共体月度分配",
     "payment.community_year_end": "医共体年度结算",
     "payment.institution_budget": "机构年度预算",
+    "payment.list_review": "结算清单审核",
 }
 
 REASON_LABELS: dict[str, str] = {
