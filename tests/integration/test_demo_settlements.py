@@ -31,7 +31,7 @@ def test_settlements_seeder_fills_every_region_consistently_and_once(engine: sa.
     names = [name for name, _ in seeders()]
     at = names.index("settlements")  # after everything it plays over; only payment follows it
     assert names[at + 1 :] == ["payment"]
-    for name, seed in seeders()[:at]:
+    for _, seed in seeders()[:at]:
         seed(engine)
 
     report = seed_settlements(
