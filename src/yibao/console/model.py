@@ -56,6 +56,7 @@ class Page(enum.StrEnum):
     RECONCILIATION = "reconciliation"
     AUDIT = "audit"
     SIMULATOR = "simulator"
+    PAYMENT = "payment"  # 支付方式改革 (DRG/DIP, 特例单议, 医共体)
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -69,9 +70,10 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
             Page.POLICY,
             Page.RECONCILIATION,
             Page.SIMULATOR,
+            Page.PAYMENT,
         }
     ),
-    Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY}),
+    Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY, Page.PAYMENT}),
 }
 
 

@@ -17,6 +17,9 @@ code                      normal      meaning
 ``CLR:{own}:{other}``     debit       clearing with another region (异地清算往来):
                                       positive = ``other`` owes ``own``
 ``BANK:{admdvs}``         debit       the region's fund bank account (基金银行存款)
+``HOLD:{fixmedins_code}`` credit      quality deposit withheld from an institution (质量保证金)
+``YCM:{community_id}``    credit      a county medical community's budget (医共体包干额度):
+                                      allocations in, its insured's spending charged out
 ========================  ==========  =====================================================
 """
 
@@ -68,6 +71,8 @@ class AccountKind(StrEnum):
     PAYABLE = "payable"  # 应付定点医药机构
     CLEARING = "clearing"  # 异地清算往来
     BANK = "bank"  # 基金银行存款
+    DEPOSIT = "deposit"  # 质量保证金 (payment reform)
+    COMMUNITY = "community"  # 医共体包干额度 (payment reform)
 
 
 class AccountFlags(IntFlag):
@@ -179,6 +184,33 @@ def bank_account(region: str) -> Account:
         region=region,
         normal_side=Side.DEBIT,
         name=f"{region} 基金银行存款",
+    )
+
+
+def deposit_account(fixmedins_code: str, region: str) -> Account:
+    """The quality deposit withheld from an institution's payments (质量保证金)."""
+    _check_id(fixmedins_code, "fixmedins_code")
+    return Account(
+        code=f"HOLD:{fixmedins_code}",
+        kind=AccountKind.DEPOSIT,
+        region=region,
+        normal_side=Side.CREDIT,
+        name=f"质量保证金 {fixmedins_code}",
+        owner=fixmedins_code,
+    )
+
+
+def community_account(community_id: str, region: str) -> Account:
+    """A county medical community's global budget (医共体包干额度)."""
+    _check_id(community_id, "community_id")
+    _check_admdvs(region, "region")
+    return Account(
+        code=f"YCM:{community_id}",
+        kind=AccountKind.COMMUNITY,
+        region=region,
+        normal_side=Side.CREDIT,
+        name=f"医共体包干额度 {community_id}",
+        owner=community_id,
     )
 
 

@@ -263,6 +263,8 @@ def _leaf(spec: ParamSpec, raw: Any, where: str, key: str = "") -> Any:
         return _xr_rule(raw, where)
     if kind == "diseases":
         return _diseases(raw, where)
+    if kind in ("factor", "decimal", "overrun_bands"):
+        return _payment_leaf(kind, raw, where)
     if kind == "setting_map":
         if not isinstance(raw, dict):
             raise _Bad(f"{where}: expected a mapping med_type → setting")
@@ -273,6 +275,39 @@ def _leaf(spec: ParamSpec, raw: Any, where: str, key: str = "") -> Any:
             out[str(k)] = str(v)
         return out
     raise _Bad(f"{where}: unknown kind {kind}")  # pragma: no cover - schema bug
+
+
+def _payment_leaf(kind: str, raw: Any, where: str) -> Any:
+    """Payment-reform kinds: a factor (1/10000 units), a decimal, or 医共体 overrun bands."""
+    if kind == "overrun_bands":
+        if not isinstance(raw, list) or not raw:
+            raise _Bad(f"{where}: bands must be a non-empty list of {{upto, fund_share}}")
+        out: list[tuple[int | None, int]] = []
+        for i, band in enumerate(raw):
+            if not isinstance(band, dict) or set(band) != {"upto", "fund_share"}:
+                raise _Bad(
+                    f"{where}[{i}]: a band needs exactly 'upto' (ratio of the budget or none) and 'fund_share'"
+                )
+            upto = None if band["upto"] == "none" else _ratio(band["upto"], f"{where}[{i}].upto")
+            if upto is None and i != len(raw) - 1:
+                raise _Bad(f"{where}[{i}].upto: only the last band may be unbounded (none)")
+            if upto is not None and out and out[-1][0] is not None and upto <= out[-1][0]:
+                raise _Bad(f"{where}[{i}]: bands not ascending ('upto' not above the previous)")
+            out.append((upto, _ratio(band["fund_share"], f"{where}[{i}].fund_share")))
+        return tuple(out)
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        raise _Bad(f"{where}: expected a number, got {raw!r}")
+    try:
+        d = Decimal(str(raw))
+    except Exception as exc:
+        raise _Bad(f"{where}: {raw!r} is not a number") from exc
+    if not d.is_finite() or d < 0 or d != d.quantize(Decimal("0.0001")):
+        raise _Bad(f"{where}: {raw!r} must be ≥ 0 with at most 4 decimal places")
+    if kind == "decimal":
+        return d
+    if d == 0 or d > 1000:
+        raise _Bad(f"{where}: a factor must be > 0 and ≤ 1000, got {raw!r}")
+    return int(d * 10_000)
 
 
 def _is_leaf(spec: ParamSpec, raw: Any) -> bool:

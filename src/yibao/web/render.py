@@ -82,6 +82,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.INSTITUTIONS, "定点机构", "/console/institutions"),
     NavItem(Page.POLICY, "政策查询", "/console/policy"),
     NavItem(Page.RECONCILIATION, "对账与清算", "/console/reconciliation"),
+    NavItem(Page.PAYMENT, "支付方式改革", "/console/payment"),
     NavItem(Page.AUDIT, "审计日志", "/console/audit"),
     NavItem(Page.SIMULATOR, "培训模拟器", "/console/sim"),
 )

@@ -21,6 +21,7 @@ GROUPS = {
     "catalog": "医保目录",
     "med_type": "医疗类别",
     "region": "地区参数",
+    "payment": "支付方式改革（DRG/DIP、医共体）",
 }
 
 
