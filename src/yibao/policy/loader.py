@@ -39,13 +39,14 @@ from yibao.policy.model import (
     Cap,
     CapStep,
     DiseaseRule,
+    ItemClass,
     ParamUse,
     PolicyError,
     ResolvedParam,
     ResolvedPolicy,
     XrRule,
 )
-from yibao.policy.schema import SETTING_NAMES, SPECS, ParamSpec
+from yibao.policy.schema import MOVED, SETTING_NAMES, SPECS, ParamSpec
 
 _YEAR = re.compile(r"(19|20)\d\d")
 _TOP_KEYS = {"admdvs", "name", "parent", "parameters", "description"}
@@ -208,6 +209,54 @@ def _diseases(raw: Any, where: str) -> dict[str, DiseaseRule]:
     return out
 
 
+_CLASS_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _item_classes(raw: Any, where: str) -> dict[str, ItemClass]:
+    if not isinstance(raw, dict):
+        raise _Bad(
+            f"{where}: item classes are a mapping code → {{name, list_types, codes, min_price}}"
+        )
+    out: dict[str, ItemClass] = {}
+    for code, spec in raw.items():
+        w = f"{where}.{code}"
+        if not _CLASS_CODE.fullmatch(str(code)):
+            raise _Bad(f"{w}: a class code is lower-case letters, digits and _ (e.g. implant_imported)")
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise _Bad(f"{w}: each class needs at least a 'name'")
+        extra = set(spec) - {"name", "list_types", "codes", "min_price"}
+        if extra:
+            raise _Bad(f"{w}: unknown field(s) {sorted(extra)}")
+        lists = spec.get("list_types") or []
+        codes = spec.get("codes") or []
+        for field_, v in (("list_types", lists), ("codes", codes)):
+            if not isinstance(v, list) or not all(isinstance(c, str | int) for c in v):
+                raise _Bad(f"{w}.{field_}: expected a list of codes")
+        if not lists and not codes and spec.get("min_price") is None:
+            raise _Bad(f"{w}: give 'codes', 'list_types' or 'min_price' (which items belong)")
+        out[str(code)] = ItemClass(
+            code=str(code),
+            name=str(spec["name"]),
+            list_types=tuple(str(c) for c in lists),
+            codes=frozenset(str(c) for c in codes),
+            min_price=None
+            if spec.get("min_price") is None
+            else _amount(spec["min_price"], f"{w}.min_price"),
+        )
+    return out
+
+
+def _class_ratios(raw: Any, where: str) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        raise _Bad(f"{where}: expected a mapping item class → ratio")
+    out: dict[str, int] = {}
+    for code, ratio in raw.items():
+        if not _CLASS_CODE.fullmatch(str(code)):
+            raise _Bad(f"{where}.{code}: not an item class code (see catalog.item_classes)")
+        out[str(code)] = _ratio(ratio, f"{where}.{code}")
+    return out
+
+
 def _ratio_or_bands(raw: Any, where: str) -> int | tuple[tuple[int, int], ...]:
     if isinstance(raw, list):
         return _bands(raw, where)
@@ -263,6 +312,10 @@ def _leaf(spec: ParamSpec, raw: Any, where: str, key: str = "") -> Any:
         return _xr_rule(raw, where)
     if kind == "diseases":
         return _diseases(raw, where)
+    if kind == "item_classes":
+        return _item_classes(raw, where)
+    if kind == "class_ratios":
+        return _class_ratios(raw, where)
     if kind == "setting_map":
         if not isinstance(raw, dict):
             raise _Bad(f"{where}: expected a mapping med_type → setting")
@@ -280,7 +333,7 @@ def _is_leaf(spec: ParamSpec, raw: Any) -> bool:
         return True
     if spec.kind == "xr_rule":
         return "adjust" in raw
-    return spec.kind in ("diseases", "setting_map")
+    return spec.kind in ("diseases", "setting_map", "item_classes", "class_ratios")
 
 
 def normalise(key: str, spec: ParamSpec, raw: Any, where: str) -> Any:
@@ -403,6 +456,8 @@ def parse_region(path: Path | str, text: str | None = None) -> RegionFile:
     for key, entry in params_raw.items():
         spec = SPECS.get(str(key))
         if spec is None:
+            if str(key) in MOVED:
+                raise PolicyFileError(file, str(key), f"no longer a policy key: {MOVED[str(key)]}")
             raise PolicyFileError(file, str(key), "unknown key (see docs/policy-format.md)")
         params[str(key)] = parse_values(file, str(key), spec, entry)
     return RegionFile(
@@ -533,8 +588,10 @@ def resolve_in(
         ospec = SPECS.get(key)
         if ospec is None:
             raise PolicyFileError("overrides", key, "unknown key (see docs/policy-format.md)")
+        assumed = False
         if isinstance(entry, dict) and "value" in entry and set(entry) <= _VALUE_KEYS:
             raw, ref = entry["value"], str(entry.get("reference") or entry.get("reason") or "")
+            assumed = entry.get("assumed") is True
         else:
             raw, ref = entry, ""
         try:
@@ -542,7 +599,7 @@ def resolve_in(
         except _Bad as exc:
             raise PolicyFileError("overrides", key, str(exc)) from exc
         use = ParamUse(
-            key, ospec.label, shown(raw), on, ref or "测算/案例覆盖值(override)", False, "override"
+            key, ospec.label, shown(raw), on, ref or "测算/案例覆盖值(override)", assumed, "override"
         )
         params[key] = ResolvedParam(value, use)
     return ResolvedPolicy(admdvs, chain[0].name, on, tuple(r.admdvs for r in chain), params)

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from yibao.policy.model import ParamUse
+
 # chrgitm_lv 收费项目等级
 CLASS_A = "01"  # 甲类: fully covered
 CLASS_B = "02"  # 乙类: covered after the first-pay share (先行自付)
@@ -86,6 +88,7 @@ class Person:
     tier: str | None = None  # 参保档次 ("1" 一档 / "2" 二档, Shenzhen)
     enrol_months: int = 120  # 连续参保月数
     assistance: tuple[AssistanceClass, ...] = ()
+    pool_only: bool = False  # 单建统筹 (employee insurance without a personal account; 珠海)
 
 
 FILINGS = ("long_term", "referral", "emergency", "temporary", "unfiled")
@@ -388,19 +391,37 @@ def _text(t: str | Deferred) -> str:
     return t if isinstance(t, str) else str(t)
 
 
+@dataclass(slots=True, eq=False)  # not frozen: see TraceStep; ``view`` is a serialiser memo
+class Used:
+    """One parameter as a step used it: the policy's :class:`ParamUse` (key, label, as written,
+    since, reference or assumed+reason, region) and the value *applied* to this bill, normalised
+    (fen, 1/10000 units, bands, a cap amount or ``None`` for 不设封顶, a rule object …).
+
+    Steps build these once per resolved rule (cached on the policy), so the trace costs no
+    allocation per bill; ``yibao.settlement.trace`` formats each once and keeps it in ``view``.
+    """
+
+    use: ParamUse
+    value: Any
+    view: dict[str, Any] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.use.key
+
+
 @dataclass(
     slots=True
 )  # not frozen: built in the hot path (frozen __init__ costs ~4 µs); treat as immutable
 class TraceStep:
-    """One step of the explanation (结算过程): what was done, the amount, the parameters used.
-
-    ``params`` holds ``yibao.policy.model.ParamUse`` objects (key, value, reference)."""
+    """One step of the explanation (结算过程): what was done, the amount, the parameters used
+    (:class:`Used`: key, applied value, reference). ``yibao.settlement.trace`` serialises it."""
 
     step: str
     label: str
     amount: int
     text: str | Deferred
-    params: tuple[Any, ...] = ()
+    params: tuple[Used, ...] = ()
 
     @property
     def detail(self) -> str:
