@@ -579,7 +579,7 @@ def resolve_in(
                     spec.label,
                     shown(spec.default),
                     date(1900, 1, 1),
-                    "参数目录默认值(未设置)",
+                    "各级政策文件均未设置此参数，取参数目录默认值",
                     False,
                     "-",
                 )
