@@ -183,7 +183,7 @@ def _written(kind: str, raw: Any) -> str:
         "item_classes",
         "class_ratios",
     ):
-        return "；".join(f"{_label(str(k))}：{_written(kind, v)}" for k, v in raw.items())
+        return _table(kind, raw, 0)
     if isinstance(raw, list) and raw and isinstance(raw[0], dict) and "from" in raw[0]:
         return bands(tuple((_fen(b["from"]), _units(b["ratio"])) for b in raw))
     if isinstance(raw, list) and kind == "cap":
@@ -199,6 +199,19 @@ def _written(kind: str, raw: Any) -> str:
     if isinstance(raw, dict):
         return "；".join(f"{_label(str(k))}" for k in raw) or "无"
     return ENUM_LABELS.get(str(raw)) or _label(str(raw))
+
+
+def _table(kind: str, raw: dict[Any, Any], depth: int) -> str:
+    """A table over dimensions: ``在职：其他 94%，二级 93%；退休：95%``."""
+    parts = []
+    for k, v in raw.items():
+        nested = isinstance(v, dict) and "adjust" not in v
+        inner = _table(kind, v, depth + 1) if nested else _written(kind, v)
+        if len(raw) == 1 and k == "default":
+            parts.append(inner)
+        else:
+            parts.append(f"{_label(str(k))}{'：' if depth == 0 else ' '}{inner}")
+    return ("；" if depth == 0 else "，").join(parts)
 
 
 def _mult(units: int) -> str:
