@@ -52,62 +52,21 @@ class CaseError(ValueError):
 
 
 _TOP = {
-    "encounters",
-    "title",
-    "source",
-    "region",
-    "date",
-    "overrides",
-    "person",
-    "encounter",
-    "accumulators",
-    "expect",
-    "expect_funds",
-    "note",
-}
+    "encounters", "title", "source", "region", "date", "overrides", "person", "encounter",
+    "accumulators", "expect", "expect_funds", "note",
+}  # fmt: skip
 _PERSON = {
-    "psn_no",
-    "insutype",
-    "psn_type",
-    "insuplc_admdvs",
-    "age",
-    "cvlserv_flag",
-    "tier",
-    "enrol_months",
-    "assistance",
-    "pool_only",
-}
+    "psn_no", "insutype", "psn_type", "insuplc_admdvs", "age", "cvlserv_flag", "tier",
+    "enrol_months", "assistance", "pool_only",
+}  # fmt: skip
 _ENC = {
-    "med_type",
-    "hosp_lv",
-    "level",
-    "mdtrtarea_admvs",
-    "begntime",
-    "endtime",
-    "admission_no",
-    "filing",
-    "dise_codg",
-    "acct_used_flag",
-    "psn_setlway",
-    "items",
-}
+    "med_type", "hosp_lv", "level", "mdtrtarea_admvs", "begntime", "endtime", "admission_no",
+    "filing", "dise_codg", "acct_used_flag", "psn_setlway", "items",
+}  # fmt: skip
 _ITEM = {
-    "sn",
-    "code",
-    "name",
-    "class",
-    "amount",
-    "pric",
-    "cnt",
-    "first_pay",
-    "price_limit",
-    "in_catalog",
-    "limited_use",
-    "approval",
-    "list_type",
-    "item_type",
-    "nego",
-}
+    "sn", "code", "name", "class", "amount", "pric", "cnt", "first_pay", "price_limit",
+    "in_catalog", "limited_use", "approval", "list_type", "item_type", "nego",
+}  # fmt: skip
 _ACC_COUNTS = {"year", "admissions"}
 _ACC_MAPS = {"dedc", "inscp", "hifp", "eligible", "chronic", "maf_base", "maf_pay"}
 _ACC_AMOUNTS = {
