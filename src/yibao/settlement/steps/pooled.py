@@ -36,18 +36,8 @@ def pooled_fund(b: Bill) -> None:
         return
     elig = b.inscp - b.act_dedc
     pool = basic.pool
-    room_e: int | None = None
-    fund_room: int | None = None
-    elig_in = elig
-    if basic.cap is not None:
-        if basic.basis == "eligible":
-            room_e = max(0, basic.cap - acc.eligible.get(pool, 0))
-            elig_in = min(elig, room_e)
-        else:
-            fund_room = max(0, basic.cap - acc.hifp.get(pool, 0))
-    if basic.disease is not None and basic.disease.limit is not None:
-        dis_room = max(0, basic.disease.limit - acc.chronic.get(basic.disease.code, 0))
-        fund_room = dis_room if fund_room is None else min(fund_room, dis_room)
+    room_e, fund_room = _rooms(b, basic)
+    elig_in = elig if room_e is None else min(elig, room_e)
     start = acc.inscp.get(setting, 0) + b.act_dedc
     classes: list[ClassPaid] = []
     if b.class_inscp:
@@ -76,6 +66,23 @@ def pooled_fund(b: Bill) -> None:
     )  # fmt: skip
     b.trace.append(TraceStep("pooled", "统筹基金", hifp, info, basic.uses))
     b.details.append(SetlDetail(fpt, FUND_NAMES[fpt], b.inscp, limit, hifp, info))
+
+
+def _rooms(b: Bill, basic: BasicRule) -> tuple[int | None, int | None]:
+    """Room left under the annual cap — on eligible cost (珠海) or on fund payment — and under
+    a 门诊慢特病 disease's own limit (fund payment): ``(eligible room, fund room)``."""
+    acc = b.acc
+    room_e: int | None = None
+    fund_room: int | None = None
+    if basic.cap is not None:
+        if basic.basis == "eligible":
+            room_e = max(0, basic.cap - acc.eligible.get(basic.pool, 0))
+        else:
+            fund_room = max(0, basic.cap - acc.hifp.get(basic.pool, 0))
+    if basic.disease is not None and basic.disease.limit is not None:
+        dis_room = max(0, basic.disease.limit - acc.chronic.get(basic.disease.code, 0))
+        fund_room = dis_room if fund_room is None else min(fund_room, dis_room)
+    return room_e, fund_room
 
 
 def _pay_parts(
