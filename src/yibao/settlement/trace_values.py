@@ -162,6 +162,8 @@ def written(key: str, text: str) -> str:
     spec = SPECS.get(key)
     if spec is None:
         return text
+    if key.endswith("fund_pay_type"):
+        return codes.label("fund_pay_type", text)
     try:
         raw = json.loads(text)
     except ValueError:
@@ -196,8 +198,17 @@ def _written(kind: str, raw: Any) -> str:
         return pct(_units(raw))
     if isinstance(raw, list):
         return "、".join(_label(str(c)) for c in raw) or "无"
+    if isinstance(raw, dict) and kind == "setting_map":
+        return "；".join(
+            f"{codes.label('med_type', str(k))} → {_label(str(v))}" for k, v in raw.items()
+        )
+    if isinstance(raw, dict) and kind in ("diseases", "item_classes"):
+        names = (
+            f"{v.get('name', k)}（{k}）" if isinstance(v, dict) else str(k) for k, v in raw.items()
+        )
+        return "；".join(names) or "无"
     if isinstance(raw, dict):
-        return "；".join(f"{_label(str(k))}" for k in raw) or "无"
+        return "；".join(f"{_label(str(k))} {_written('ratio', v)}" for k, v in raw.items()) or "无"
     return ENUM_LABELS.get(str(raw)) or _label(str(raw))
 
 
