@@ -291,7 +291,8 @@ def resolve_in(
     for key, entry in (overrides or {}).items():
         ospec = SPECS.get(key)
         if ospec is None:
-            raise PolicyFileError("overrides", key, "unknown key (see docs/policy-format.md)")
+            why = f"no longer a policy key: {MOVED[key]}" if key in MOVED else "unknown key"
+            raise PolicyFileError("overrides", key, f"{why} (see docs/policy-format.md)")
         assumed = False
         if isinstance(entry, dict) and "value" in entry and set(entry) <= _VALUE_KEYS:
             raw, ref = entry["value"], str(entry.get("reference") or entry.get("reason") or "")
