@@ -280,3 +280,35 @@ def test_close_builds_setlinfo_and_deltas_from_the_bill() -> None:
         "21",
     )
     assert r.deltas.hifp == {"inpatient": 9_000} and r.admdvs == "440100"
+
+
+def test_close_fills_every_field_by_name() -> None:
+    """close() builds SetlInfo and the deltas positionally (for speed): each field must get the
+    figure of the same name."""
+    b = bill(Person("C", "310", "11", "440100", cvlserv_flag=True), flag="2")
+    figures = ("tot", "ful", "over", "pre", "inscp", "act_dedc", "hifp", "cvl_pay", "maf1", "maf2",
+               "fund_sum", "psn_part", "own", "mulaid", "cash", "serious_pay", "serious_base",
+               "maf_base", "maf2_base", "admissions")  # fmt: skip
+    for n, name in enumerate(figures, 1):
+        setattr(b, name, n * 100)
+    b.serious_fpt, b.prop_units = "330100", 8500
+    b.acc = Accumulators(2025, acct_balc=1_000_000)
+    r = close(b)
+    s, d = r.setlinfo, r.deltas
+    assert (s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt) == (
+        100, 200, 300, 400)  # fmt: skip
+    assert (s.inscp_scp_amt, s.act_pay_dedc, s.hifp_pay, s.cvlserv_pay) == (500, 600, 700, 800)
+    assert (s.maf_pay, s.fund_pay_sumamt, s.psn_part_amt, s.acct_pay) == (1900, 1100, 1200, 2700)
+    assert (s.acct_mulaid_pay, s.psn_cash_pay, s.hifob_pay, s.hifmi_pay, s.oth_pay) == (
+        1400, 1500, 1600, 0, 0)  # fmt: skip
+    assert (s.hifes_pay, s.hosp_part_amt, s.balc) == (0, 0, 1_000_000 - 1300)
+    assert str(s.pool_prop_selfpay) == "0.8500"
+    assert (s.med_type, s.insutype, s.psn_type, s.cvlserv_flag, s.clr_type) == (
+        "21", "310", "11", "1", "21")  # fmt: skip
+    assert (d.year, d.admissions, d.serious_base, d.serious_pay, d.cvlserv_pay) == (
+        2025, 2000, 1700, 1600, 800)  # fmt: skip
+    assert (d.maf_base, d.maf_pay, d.maf2_base, d.maf2_pay) == (
+        {"inpatient": 1800}, {"inpatient": 900}, 1900, 1000)  # fmt: skip
+    assert (d.acct_balc, d.mulaid_balc) == (-1300, -1400)
+    assert d.dedc is b.d_dedc and d.inscp is b.d_inscp and d.hifp is b.d_hifp
+    assert d.eligible is b.d_elig and d.chronic is b.d_chronic
