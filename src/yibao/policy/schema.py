@@ -7,9 +7,9 @@ keys with ``{setting}`` for ``inpatient`` (住院), ``outpatient`` (门诊统筹
 Kinds: ``amount`` (yuan, ≤ 2 decimals), ``ratio`` (0..1, ≤ 4 decimals), ``int``, ``bool``,
 ``enum``, ``codes`` (list of strings), ``bands`` (list of ``{from, ratio}``), ``ratio_or_bands``,
 ``cap`` (``none``, an amount, or steps by enrolment months), ``xr_rule`` (cross-region rule),
-``diseases`` (门慢特病 list), ``setting_map`` (med_type → setting); payment reform adds
-``factor`` (> 0, ≤ 4 decimals, in 1/10000), ``decimal`` (≥ 0, ≤ 4 decimals) and ``overrun_bands``
-(list of ``{upto, fund_share}``).
+``diseases`` (门慢特病 list), ``setting_map`` (med_type → setting), ``item_classes`` (特定项目类别),
+``class_ratios`` (item class → fund ratio); payment reform adds ``factor`` (> 0, ≤ 4 decimals, in
+1/10000), ``decimal`` (≥ 0, ≤ 4 decimals) and ``overrun_bands`` (list of ``{upto, fund_share}``).
 A parameter with ``dims`` may be given as a table over those dimensions (see policy.model).
 """
 
@@ -41,7 +41,7 @@ FUND_TYPES = ("390200", "330100", "310300", "390300")
 _GLOBAL: dict[str, ParamSpec] = {
     "region.avg_wage_annual": _p("amount", "上年度在岗职工年平均工资", default=0),
     "med_type.setting": _p("setting_map", "医疗类别对应待遇类型"),
-    "catalog.first_pay_ratio": _p("ratio", "乙类先行自付比例(默认)", default=0),
+    "catalog.item_classes": _p("item_classes", "按特定比例支付的项目类别", default={}),
     "account.pays_fulamt_ownpay": _p("bool", "个人账户可支付全自费费用", default=False),
     "account.pays_overlmt": _p("bool", "个人账户可支付超限价费用", default=False),
     "assistance.enabled": _p("bool", "医疗救助一站式结算", default=False),
@@ -71,6 +71,7 @@ _PER_SETTING: dict[str, ParamSpec] = {
     "ratio": _p("ratio_or_bands", "统筹基金支付比例", ("group", "level")),
     "cap": _p("cap", "统筹基金年度最高支付限额", ("group",), default="none"),
     "cap_basis": _p("enum", "限额计算口径", default="fund", choices=("fund", "eligible")),
+    "class_ratio": _p("class_ratios", "特定项目类别统筹基金支付比例", default={}),
     "cap_pool": _p(
         "enum",
         "限额共用池",
@@ -194,3 +195,11 @@ def _build() -> dict[str, ParamSpec]:
 
 
 SPECS: dict[str, ParamSpec] = _build()
+
+# Keys that moved elsewhere: a file that still sets one is refused with where it lives now.
+MOVED: dict[str, str] = {
+    "catalog.first_pay_ratio": (
+        "the 乙类 default first-pay ratio (乙类先行自付比例) lives in the catalogue: "
+        "catalogs/<region>/region.yaml selfpay_defaults (docs/catalog.md)"
+    ),
+}

@@ -95,6 +95,7 @@ class EnrolmentIn(BaseModel):
     emp_name: str = ""
     flxempe_flag: bool = False
     cvlserv_flag: bool = False
+    pool_only: bool = False  # 单建统筹 (employee insurance without a personal account)
 
 
 class IdentityIn(BaseModel):

@@ -65,6 +65,7 @@ class Enrolment:
     emp_name: str = ""
     flxempe_flag: bool = False  # 灵活就业
     cvlserv_flag: bool = False  # 公务员
+    pool_only: bool = False  # 单建统筹 (no personal account); False: 统账结合
 
     def active_on(self, on: date) -> bool:
         """Insured on ``on``: started, not paused/ended before, and not 未参保/无效."""
@@ -128,6 +129,7 @@ class RegistrySnapshot:
     supplementary_insutypes: tuple[str, ...]  # other active types (320, 330, 392 …)
     household_no: str | None = None
     gongji_members: tuple[GongjiMember, ...] = field(default=())
+    pool_only: bool = False  # 单建统筹 employee insurance (no personal account)
 
 
 class NotEnrolled(LookupError):
@@ -190,6 +192,7 @@ def build_snapshot(
         supplementary_insutypes=supplementary,
         household_no=household_no,
         gongji_members=gongji_members,
+        pool_only=enr.pool_only,
     )
 
 

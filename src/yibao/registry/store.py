@@ -41,6 +41,7 @@ enrolment = sa.Table(
     sa.Column("emp_name", sa.Text),
     sa.Column("flxempe_flag", sa.Boolean),
     sa.Column("cvlserv_flag", sa.Boolean),
+    sa.Column("pool_only", sa.Boolean),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
@@ -177,6 +178,7 @@ def enrolments(conn: sa.Connection, psn_no: str) -> list[Enrolment]:
             emp_name=r["emp_name"],
             flxempe_flag=r["flxempe_flag"],
             cvlserv_flag=r["cvlserv_flag"],
+            pool_only=r["pool_only"],
         )
         for r in rows
     ]
@@ -195,6 +197,7 @@ def upsert_enrolment(conn: sa.Connection, psn_no: str, e: Enrolment) -> None:
         "emp_name": e.emp_name,
         "flxempe_flag": e.flxempe_flag,
         "cvlserv_flag": e.cvlserv_flag,
+        "pool_only": e.pool_only,
     }
     stmt = insert(enrolment).values(psn_no=psn_no, insutype=e.insutype, **values)
     conn.execute(
@@ -303,7 +306,7 @@ _SETTLEMENT_FACTS = """
 SELECT p.psn_no, p.psn_cert_type, p.certno, p.psn_name, p.gend, p.brdy, p.naty, p.tel, p.town,
   (SELECT COALESCE(json_agg(json_build_array(e.insutype, e.psn_insu_stas, e.psn_insu_date,
           e.psn_type, e.insuplc_admdvs, e.paus_insu_date, e.emp_no, e.emp_name, e.flxempe_flag,
-          e.cvlserv_flag)), '[]'::json)
+          e.cvlserv_flag, e.pool_only)), '[]'::json)
      FROM enrolment e WHERE e.psn_no = p.psn_no),
   (SELECT COALESCE(json_agg(json_build_array(i.psn_idet_type, i.begntime, i.endtime,
           i.psn_type_lv, i.memo)), '[]'::json)
@@ -340,6 +343,7 @@ def settlement_facts(
             emp_name=e[7],
             flxempe_flag=e[8],
             cvlserv_flag=e[9],
+            pool_only=bool(e[10]),
         )
         for e in enrolled
     ]

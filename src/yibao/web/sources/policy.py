@@ -80,6 +80,7 @@ def in_force(admdvs: str, on: date) -> PolicyView | Unavailable:
     if not _policy_available():
         return PENDING
     from yibao.policy import PolicyError, resolve
+    from yibao.settlement.trace_values import written
 
     try:
         pol = resolve(admdvs, on)
@@ -96,7 +97,7 @@ def in_force(admdvs: str, on: date) -> PolicyView | Unavailable:
             PolicyParam(
                 path=key,
                 label=u.label,
-                value=u.shown,
+                value=written(key, u.shown),  # as written, in Chinese (元, %, 在职/退休 …)
                 since=u.since.isoformat(),
                 reference=u.reference,
                 source_region=u.region,
