@@ -56,6 +56,9 @@ class Page(enum.StrEnum):
     RECONCILIATION = "reconciliation"
     AUDIT = "audit"
     SIMULATOR = "simulator"
+    FUNDS_UNITS = "funds_units"  # 单位缴费
+    FUND_FLOWS = "fund_flows"  # 基金收支
+    FUND_MONTHS = "fund_months"  # 可支付月数
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -71,7 +74,10 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
             Page.SIMULATOR,
         }
     ),
-    Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY}),
+    # aggregates only: the funds pages show the analyst totals, never a unit or a person
+    Role.ANALYST: frozenset(
+        {Page.OVERVIEW, Page.POLICY, Page.FUNDS_UNITS, Page.FUND_FLOWS, Page.FUND_MONTHS}
+    ),
 }
 
 

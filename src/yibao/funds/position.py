@@ -2,8 +2,9 @@
 
 ``可支付月数 = 累计结存 ÷ (近12个月基金支出 ÷ 12)`` (policy-rules.md §5.1; EX11: 13000亿 ÷
 (7000亿 ÷ 12) ≈ 22.3). A spending line that exists for less than the 12 months on the platform
-(e.g. settlements started last week) is averaged over the days it exists, so a new platform's
-months are not inflated by a year's denominator holding a few days of spending.
+(e.g. settlements started last week) is averaged over the days it exists — at least 30, so a
+single day is never multiplied by thirty — and a new platform's months are not inflated by a
+year's denominator holding a few days of spending.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 WINDOW_DAYS = 365  # 近12个月
+MIN_HISTORY_DAYS = 30  # a line younger than a month counts as one month (no extrapolating a day)
 TENTH = Decimal("0.1")
 
 STATUS_LABELS: dict[str, str] = {
@@ -55,10 +57,11 @@ class SpendingLine:
 
 
 def monthly_spending(lines: Sequence[SpendingLine], as_of: date) -> Decimal:
-    """Average monthly spending: each line over min(365, days since it began) days, × 365/12."""
+    """Average monthly spending: each line over min(365, max(30, days since it began)) days,
+    × 365/12."""
     total = Decimal(0)
     for line in lines:
-        days = min(WINDOW_DAYS, max(1, (as_of - line.first_date).days + 1))
+        days = min(WINDOW_DAYS, max(MIN_HISTORY_DAYS, (as_of - line.first_date).days + 1))
         total += Decimal(line.amount) * WINDOW_DAYS / 12 / days
     return total
 

@@ -72,7 +72,7 @@ def fund_position(conn: sa.Connection, region: str, as_of: date) -> list[FundLin
             first[key] = min(first.get(key, f.first_date), f.first_date)
     t = rules.thresholds(region, as_of)
     out = []
-    for fpt in sorted(set(balances) | set(income) | set(spending), key=_fund_order):
+    for fpt in sorted(set(balances) | set(income) | set(spending), key=fund_order):
         lines = [
             SpendingLine(amount, first[(fpt, code)])
             for code, amount in spending[fpt].items()
@@ -100,7 +100,7 @@ def fund_position(conn: sa.Connection, region: str, as_of: date) -> list[FundLin
     return out
 
 
-def _fund_order(fpt: str) -> tuple[int, str]:
+def fund_order(fpt: str) -> tuple[int, str]:
     order = [POOLED, PERSONAL, "330100", "320100", "390100", "390200", "610100"]
     return (order.index(fpt) if fpt in order else len(order), fpt)
 
@@ -251,24 +251,37 @@ def unit_region(conn: sa.Connection, emp_no: str) -> str | None:
 def region_totals(
     conn: sa.Connection, regions: list[str] | None, year_from: date, as_of: date
 ) -> list[dict[str, object]]:
-    """Aggregates per region and scheme (for the analyst): bills, assessed, paid, overdue."""
-    return [
-        dict(r._mapping)
-        for r in conn.execute(
-            sa.text(
-                "SELECT b.region, b.scheme, COUNT(*) AS bills, SUM(b.amount) AS assessed,"
-                " COALESCE(SUM(b.amount) FILTER (WHERE p.paid_date <= :d), 0) AS paid,"
-                " COALESCE(SUM(p.late_fee) FILTER (WHERE p.paid_date <= :d), 0) AS late_fees,"
-                " COALESCE(SUM(b.amount) FILTER (WHERE (p.paid_date IS NULL OR p.paid_date > :d)"
-                "   AND b.due_date < :d), 0) AS overdue,"
-                " SUM(b.persons) AS person_months"
-                " FROM funds_bill b LEFT JOIN funds_payment p ON p.bill_no = b.bill_no"
-                " WHERE b.period >= :f AND (CAST(:r AS text[]) IS NULL OR b.region = ANY(:r))"
-                " GROUP BY b.region, b.scheme ORDER BY b.region, b.scheme"
-            ),
-            {"r": regions, "f": year_from, "d": as_of},
-        )
-    ]
+    """Aggregates per region and scheme (for the analyst): bills, person-months, assessed, paid,
+    overdue (not under deferral), deferred, late fees (fen)."""
+    bills = store.bills(
+        conn,
+        "b.period >= %(f)s AND b.period <= %(t)s"
+        " AND (CAST(%(r)s AS text[]) IS NULL OR b.region = ANY(%(r)s))",
+        {"f": year_from, "t": as_of, "r": regions},
+    )
+    deferrals: dict[str, list[store.Approval]] = defaultdict(list)
+    units_ = sorted({b.payer_id for b in bills if b.payer_kind == "unit"})
+    for a in store.approvals(conn, emp_nos=units_, kind="deferral"):
+        deferrals[a.emp_no].append(a)
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for b in bills:
+        t = out.setdefault(
+            (b.region, b.scheme),
+            {"region": b.region, "scheme": b.scheme, "bills": 0, "person_months": 0,
+             "assessed": 0, "paid": 0, "overdue": 0, "deferred": 0, "late_fees": 0},
+        )  # fmt: skip
+        add = {"bills": 1, "person_months": b.persons, "assessed": b.amount}
+        if b.paid_date is not None and b.paid_date <= as_of:
+            add.update(paid=b.amount, late_fees=b.late_fee or 0)
+        else:
+            eff, deferred = _effective_due(b, deferrals.get(b.payer_id, []))
+            if eff < as_of:
+                add["overdue"] = b.amount
+            elif deferred:
+                add["deferred"] = b.amount
+        for k, v in add.items():
+            t[k] = int(str(t[k])) + v
+    return [out[k] for k in sorted(out)]
 
 
 def person_contributions(conn: sa.Connection, psn_no: str) -> dict[str, object]:
@@ -305,3 +318,73 @@ def person_contributions(conn: sa.Connection, psn_no: str) -> dict[str, object]:
         for b in blocks_of(conn, psn_no)
     ]  # fmt: skip
     return {"psn_no": psn_no, "months": months, "resident_years": years, "blocks": blocks}
+
+
+@dataclass(slots=True)
+class CollectionMonth:
+    """One month of a region's bills by state on ``as_of`` (fen)."""
+
+    period: date
+    assessed: int = 0
+    paid: int = 0
+    overdue: int = 0
+    deferred: int = 0
+    not_due: int = 0
+    late_fees: int = 0
+    persons: int = 0
+
+
+def monthly_collection(
+    conn: sa.Connection, regions: list[str] | None, first: date, as_of: date
+) -> list[CollectionMonth]:
+    """Employee and flexible bills per month since ``first``: paid, overdue, deferred, not due."""
+    bills = store.bills(
+        conn,
+        "b.scheme <> 'resident' AND b.period >= %(f)s AND b.period <= %(t)s"
+        " AND (CAST(%(r)s AS text[]) IS NULL OR b.region = ANY(%(r)s))",
+        {"f": first, "t": as_of, "r": regions},
+    )
+    deferrals: dict[str, list[store.Approval]] = defaultdict(list)
+    units_ = sorted({b.payer_id for b in bills if b.payer_kind == "unit"})
+    for a in store.approvals(conn, emp_nos=units_, kind="deferral"):
+        deferrals[a.emp_no].append(a)
+    out: dict[date, CollectionMonth] = {}
+    for b in bills:
+        m = out.setdefault(b.period, CollectionMonth(b.period))
+        m.assessed += b.amount
+        m.persons += b.persons
+        if b.paid_date is not None and b.paid_date <= as_of:
+            m.paid += b.amount
+            m.late_fees += b.late_fee or 0
+            continue
+        eff, deferred = _effective_due(b, deferrals.get(b.payer_id, []))
+        if eff >= as_of:
+            if deferred:
+                m.deferred += b.amount
+            else:
+                m.not_due += b.amount
+        else:
+            m.overdue += b.amount
+    return [out[k] for k in sorted(out)]
+
+
+def position_history(
+    conn: sa.Connection, region: str, fund_pay_type: str, month_ends: list[date]
+) -> list[tuple[date, int, Decimal | None]]:
+    """(month end, balance, 可支付月数) of one fund at each date, for the trend chart."""
+    out = []
+    for d in month_ends:
+        line = next(
+            (x for x in fund_position(conn, region, d) if x.fund_pay_type == fund_pay_type), None
+        )
+        out.append((d, line.balance if line else 0, line.months if line else None))
+    return out
+
+
+def funded_regions(conn: sa.Connection) -> list[str]:
+    """Regions with any fund account in the ledger (for the console's region choice)."""
+    return list(
+        conn.execute(
+            sa.text("SELECT DISTINCT region FROM ledger_account WHERE kind = 'fund' ORDER BY 1")
+        ).scalars()
+    )

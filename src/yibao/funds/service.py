@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from yibao.funds.query import pooled_months
 
 from yibao.db.tables import audit
 from yibao.funds import benefits, postings, rules, store
@@ -35,6 +34,7 @@ from yibao.funds.model import (
     resident_contribution,
 )
 from yibao.funds.postings import ASSISTANCE, CIVIL, RESIDENT, SERIOUS, Leg, bank, fund
+from yibao.funds.query import pooled_months
 from yibao.ledger import post_chain
 from yibao.registry.model import ASSISTANCE_CLASSES
 
@@ -194,7 +194,7 @@ def assess_residents(
 ) -> AssessResult:
     """居民医保 annual collection (年度集中征收) for ``year``, or one person's mid-year enrolment.
 
-    Assistance classes valid on ``on`` decide 资助参保 (the most generous class wins): the
+    Assistance classes valid when cover starts (January 1, or ``on`` if later) decide 资助参保 (the most generous class wins): the
     assistance fund's part is posted at once (610100 → 390100); a person whose whole contribution
     it pays is covered from ``on`` with no bill, the fiscal subsidy and the 大病 allocation posted
     with it. Everyone else gets a bill for their own part, due at the end of the collection period
@@ -205,7 +205,10 @@ def assess_residents(
     due = max(r.collection_end(year), on)
     by_type = _assisted_by_type(region, year)
     with engine.begin() as conn:
-        cands = store.resident_candidates(conn, region, year, on, psn_no)
+        # classes valid when cover starts (the 民政 list for next year is known in the
+        # collection period), or on the assessment date when that is later (mid-year)
+        ident_on = max(on, date(year, 1, 1))
+        cands = store.resident_candidates(conn, region, year, ident_on, psn_no)
         period = date(year, 1, 1)
         run_no = store.next_run_no(conn, region, "resident", period)
         if not cands:
