@@ -109,9 +109,7 @@ def _import_table(kind: str, file: Path, skip_bad: bool, operator: str) -> None:
     with database_url(get_settings()) as url:
         engine = make_engine(url, pool_size=1)
         try:
-            result = unit_import.import_file(
-                engine, kind, file, skip_bad=skip_bad, actor=operator
-            )
+            result = unit_import.import_file(engine, kind, file, skip_bad=skip_bad, actor=operator)
         except unit_import.TableImportRefused as e:
             typer.echo(rows.format_report(e.result.errors), err=True)
             typer.echo(

@@ -142,8 +142,7 @@ def _blocks(raw: object) -> tuple[BenefitBlock, ...]:
     """Benefit blocks from the JSON array ``[[begin, end, reason, detail], …]``."""
     rows = raw if isinstance(raw, list) else []
     return tuple(
-        BenefitBlock(date.fromisoformat(b[0]), _day(b[1]), str(b[2]), str(b[3] or ""))
-        for b in rows
+        BenefitBlock(date.fromisoformat(b[0]), _day(b[1]), str(b[2]), str(b[3] or "")) for b in rows
     )
 
 

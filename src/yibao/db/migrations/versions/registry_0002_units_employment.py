@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.Column("wage_base", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.CheckConstraint("wage_base >= 0", name="ck_employment_base"),
-        sa.CheckConstraint("end_date IS NULL OR end_date >= begin_date", name="ck_employment_dates"),
+        sa.CheckConstraint(
+            "end_date IS NULL OR end_date >= begin_date", name="ck_employment_dates"
+        ),
         sa.CheckConstraint(
             "(flexible AND emp_no IS NULL) OR (NOT flexible AND emp_no IS NOT NULL)",
             name="ck_employment_payer",
