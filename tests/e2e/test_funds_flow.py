@@ -131,6 +131,11 @@ def test_fund_side_end_to_end(
         write(tmp_path, "employment.csv", world.employment_csv()))  # fmt: skip
 
     admin = staff_client(live_server, db_url, "fund_admin", Role.PROVINCE_ADMIN)
+    # the same import over HTTP refuses a file with one bad row whole (统一社会信用代码 check digit)
+    bad_units = world.units_csv().replace(world.units[0]["uscc"].encode(), b"91440300MA5X00000X")
+    r = admin.post("/api/registry/units/import", files={"file": ("units.csv", bad_units)})
+    assert r.status_code == 422 and r.json()["written"] is False, r.text
+    assert r.json()["errors"][0]["field"] == "uscc"
     # the budget funds the assistance fund (财政预算拨入医疗救助基金) before it pays for anyone
     r = admin.post("/api/funds/transfers", json={
         "admdvs": SZ, "fund_pay_type": "610100", "kind": "budget_transfer", "amount": "50000.00",

@@ -61,7 +61,7 @@ class TaxFileError(ValueError):
     """The file is malformed: every error found; the file is refused whole."""
 
     def __init__(self, errors: Sequence[FileError]) -> None:
-        super().__init__(f"文件格式错误{len(errors)}处，整个文件被拒收")
+        super().__init__(f"文件有{len(errors)}处错误，整个文件被拒收")
         self.errors = list(errors)
 
 
@@ -222,7 +222,10 @@ def _line(n: int, rec: list[str], errors: list[FileError]) -> PaymentLine | None
 def parse_payments(text: str) -> PaymentFile:
     """Parse and check a payment file; :class:`TaxFileError` with every error if malformed."""
     errors: list[FileError] = []
-    records = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    try:
+        records = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    except csv.Error as exc:
+        raise TaxFileError([FileError(1, "-", f"不是合法的CSV文本：{exc}")]) from None
     if not records:
         raise TaxFileError([FileError(1, "header", "文件为空")])
     head = _header([v.strip() for v in records[0]], errors)
@@ -240,6 +243,7 @@ def parse_payments(text: str) -> PaymentFile:
         if any(any(v.strip() for v in r) for r in body[trailer_at + 1 :]):
             errors.append(FileError(trailer_at + 4, "#END", "结束行之后不得再有内容"))
     lines: list[PaymentLine] = []
+    well_formed: list[PaymentLine] = []  # the trailer's totals cover every readable line
     seen_bill: dict[str, int] = {}
     seen_voucher: dict[str, int] = {}
     for i, rec in enumerate(lines_raw, start=3):
@@ -249,6 +253,7 @@ def parse_payments(text: str) -> PaymentFile:
         x = _line(i, rec, errors)
         if x is None:
             continue
+        well_formed.append(x)
         if x.bill_no in seen_bill:
             errors.append(FileError(i, "bill_no", f"核定单号与第{seen_bill[x.bill_no]}行重复"))
         elif x.voucher_no in seen_voucher:
@@ -259,7 +264,7 @@ def parse_payments(text: str) -> PaymentFile:
             seen_bill[x.bill_no], seen_voucher[x.voucher_no] = i, i
             lines.append(x)
     if trailer_at is not None:
-        _check_trailer(body[trailer_at], trailer_at + 3, len(lines_raw), lines, errors)
+        _check_trailer(body[trailer_at], trailer_at + 3, len(lines_raw), well_formed, errors)
     if errors or head is None:
         raise TaxFileError(errors or [FileError(1, "header", "首行不合法")])
     return PaymentFile(head[0], head[1], head[2], tuple(lines))
