@@ -41,7 +41,7 @@ SELECT 'P' || lpad(i::text, 12, '0'), '310', '1', date '2015-01-01', '11', %(reg
 INSERT INTO employment (psn_no, begin_date, emp_no, flexible, wage_base)
 SELECT 'P' || lpad(i::text, 12, '0'), date '2015-01-01',
        'B' || lpad((1 + (i - 1) / %(per_unit)s)::text, 8, '0'), false,
-       200000 + (i * 7919) %% 2800000
+       200000 + (i::bigint * 7919) %% 2800000
   FROM generate_series(1, %(n)s) AS i;
 """
 
@@ -101,9 +101,8 @@ def main() -> None:
             rate = r.rows / wall if wall else 0.0
             print(f"{label}: {r.rows:,} assessments, {r.bills:,} bills, "
                   f"{r.amount / 100:,.2f} 元 in {wall:.2f} s → {rate:,.0f} assessments/s")  # fmt: skip
-            per = max(r.rows, 1)
-            print(f"  CPU: client {cpu:.2f} s, PostgreSQL backend {cpu_db:.2f} s "
-                  f"({cpu_db / per * 1e6:.1f} µs per assessment)")  # fmt: skip
+            per = f"{cpu_db / r.rows * 1e6:.1f} µs per assessment" if r.rows else "nothing new"
+            print(f"  CPU: client {cpu:.2f} s, PostgreSQL backend {cpu_db:.2f} s ({per})")
         with engine.connect() as conn:
             temp = int(conn.execute(sa.text(
                 "SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()"

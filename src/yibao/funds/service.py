@@ -119,19 +119,13 @@ def _assess_month(
     with engine.begin() as conn:
         run_no = store.next_run_no(conn, region, "employee", period)
         run_id = store.insert_run(conn, region, "employee", period, run_no, actor)
-        rows, bills, amount = store.assess_employees(
+        rows, bills, amount, civil = store.assess_employees(
             conn, region=region, period=period, period_end=month_end(period), due=due,
             run_id=run_id, run_no=run_no, rules=rules_,
         )  # fmt: skip
         if rows == 0:
             raise _NothingNew(run_no - 1)
         store.finish_run(conn, run_id, rows, bills, amount)
-        civil = int(
-            conn.execute(
-                sa.text("SELECT COALESCE(SUM(civil_servant), 0) FROM funds_assessment"
-                        " WHERE run_id = :r"), {"r": run_id}
-            ).scalar_one()
-        )  # fmt: skip
         if civil:
             ref = f"civil:{region}:{period_text(period)}:{run_no}"
             leg = Leg(bank(region), fund(region, CIVIL), civil, "fiscal_subsidy")
@@ -141,7 +135,10 @@ def _assess_month(
         if refresh:
             persons = list(
                 conn.execute(
-                    sa.text("SELECT psn_no FROM funds_assessment WHERE run_id = :r"),
+                    sa.text(
+                        "SELECT a.psn_no FROM funds_bill b JOIN funds_assessment a"
+                        " ON a.bill_no = b.bill_no WHERE b.run_id = :r"
+                    ),
                     {"r": run_id},
                 ).scalars()
             )

@@ -55,18 +55,19 @@ def finish_run(conn: sa.Connection, run_id: int, rows: int, bills: int, amount: 
 # rates come as parameters; relief applies to units with an approval covering the month whose
 # type the policy lists. Amounts: x × rate, rounded half up (x * u + 5000) / 10000.
 _ASSESS_EMPLOYEES = """
-WITH src AS (
+WITH relief_units AS (
+  SELECT DISTINCT emp_no FROM funds_approval
+   WHERE kind = 'relief' AND %(period)s::date BETWEEN period_from AND period_to
+), src AS (
   SELECT e.psn_no, e.flexible, e.wage_base,
          CASE WHEN e.flexible THEN 'F' || e.psn_no ELSE 'E' || e.emp_no END AS payer,
          n.cvlserv_flag,
          (NOT e.flexible AND %(relief_rate)s::int IS NOT NULL
-          AND u.emp_type = ANY(%(relief_types)s::text[])
-          AND EXISTS (SELECT 1 FROM funds_approval a WHERE a.kind = 'relief'
-                       AND a.emp_no = e.emp_no AND %(period)s::date BETWEEN a.period_from
-                       AND a.period_to)) AS relief
+          AND u.emp_type = ANY(%(relief_types)s::text[]) AND r.emp_no IS NOT NULL) AS relief
     FROM employment e
     JOIN enrolment n ON n.psn_no = e.psn_no AND n.insutype = '310'
     LEFT JOIN unit u ON u.emp_no = e.emp_no
+    LEFT JOIN relief_units r ON r.emp_no = e.emp_no
    WHERE e.begin_date <= %(mend)s AND (e.end_date IS NULL OR e.end_date >= %(period)s)
      AND n.psn_insu_stas NOT IN ('0', '3') AND n.psn_insu_date <= %(mend)s
      AND (n.paus_insu_date IS NULL OR n.paus_insu_date > %(period)s)
@@ -90,26 +91,30 @@ WITH src AS (
            COALESCE((base * %(acct_cap)s::int + 5000) / 10000, employee + employer),
            employee + employer) AS account
     FROM c
+), ins AS (
+  INSERT INTO funds_assessment (period, psn_no, insutype, region, bill_no, run_id, flexible,
+         relief, base, employer_rate, employer, employee, account, pooled, large_amount,
+         civil_servant)
+  SELECT %(period)s, psn_no, '310', %(region)s, %(bill_prefix)s || payer || %(bill_suffix)s,
+         %(run_id)s, flexible, relief, base, er_rate, employer, employee, account,
+         employer + employee - account, large_amount, civil_servant
+    FROM d
+  ON CONFLICT (psn_no, insutype, period) DO NOTHING
+  RETURNING bill_no, flexible, employer, employee, large_amount, civil_servant
+), bills AS (
+  INSERT INTO funds_bill (bill_no, region, scheme, payer_kind, payer_id, period, due_date,
+         employer, employee, large_amount, amount, persons, run_id)
+  SELECT bill_no, %(region)s, CASE WHEN bool_and(flexible) THEN 'flexible' ELSE 'employee' END,
+         CASE WHEN bool_and(flexible) THEN 'person' ELSE 'unit' END,
+         substr(split_part(bill_no, '-', 1), %(payer_at)s), %(period)s, %(due)s,
+         SUM(employer), SUM(employee), SUM(large_amount),
+         SUM(employer) + SUM(employee) + SUM(large_amount), COUNT(*), %(run_id)s
+    FROM ins GROUP BY bill_no
+  RETURNING amount, persons
 )
-INSERT INTO funds_assessment (period, psn_no, insutype, region, bill_no, run_id, flexible, relief,
-       base, employer_rate, employer, employee, account, pooled, large_amount, civil_servant)
-SELECT %(period)s, psn_no, '310', %(region)s, %(bill_prefix)s || payer || %(bill_suffix)s,
-       %(run_id)s, flexible, relief, base, er_rate, employer, employee, account,
-       employer + employee - account, large_amount, civil_servant
-  FROM d
-ON CONFLICT (period, psn_no, insutype) DO NOTHING
-"""
-
-_BILLS_OF_RUN = """
-INSERT INTO funds_bill (bill_no, region, scheme, payer_kind, payer_id, period, due_date, employer,
-       employee, large_amount, amount, persons, run_id)
-SELECT bill_no, %(region)s, CASE WHEN bool_and(flexible) THEN 'flexible' ELSE 'employee' END,
-       CASE WHEN bool_and(flexible) THEN 'person' ELSE 'unit' END,
-       substr(split_part(bill_no, '-', 1), %(payer_at)s), %(period)s, %(due)s,
-       SUM(employer), SUM(employee), SUM(large_amount),
-       SUM(employer) + SUM(employee) + SUM(large_amount), COUNT(*), %(run_id)s
-  FROM funds_assessment WHERE run_id = %(run_id)s GROUP BY bill_no
-RETURNING amount
+SELECT COALESCE(SUM(persons), 0), COUNT(*), COALESCE(SUM(amount), 0),
+       (SELECT COALESCE(SUM(civil_servant), 0) FROM ins)
+  FROM bills
 """
 
 
@@ -123,8 +128,9 @@ def assess_employees(
     run_id: int,
     run_no: int,
     rules: EmployeeRules,
-) -> tuple[int, int, int]:
-    """Assess the month for everyone not assessed yet; (rows, bills, amount in fen)."""
+) -> tuple[int, int, int, int]:
+    """Assess the month for everyone not assessed yet, and make the run's bills, in one statement;
+    (rows, bills, amount payable, 公务员补助 by the budget), fen."""
     flex_total = rules.flexible_rate
     flex_er = (
         rules.employer_rate if flex_total is None else max(flex_total - rules.employee_rate, 0)
@@ -152,22 +158,10 @@ def assess_employees(
         "bill_suffix": f"-{run_no}",
         "run_id": run_id,
     }
-    rows = hot.execute(conn, _ASSESS_EMPLOYEES, params)
-    amounts = [
-        int(r[0])
-        for r in hot.rows(
-            conn,
-            _BILLS_OF_RUN,
-            {
-                "region": region,
-                "period": period,
-                "due": due,
-                "run_id": run_id,
-                "payer_at": len(prefix) + 2,
-            },
-        )
-    ]
-    return rows, len(amounts), sum(amounts)
+    hot.execute(conn, "SET LOCAL work_mem = '256MB'")  # hash joins and the grouping in memory
+    row = hot.one(conn, _ASSESS_EMPLOYEES, {**params, "due": due, "payer_at": len(prefix) + 2})
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
 # ------------------------------------------------------------------------------ residents

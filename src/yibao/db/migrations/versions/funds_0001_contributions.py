@@ -59,11 +59,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_funds_bill_payer", "funds_bill", ["payer_id", "period"])
     op.create_index("ix_funds_bill_region", "funds_bill", ["region", "period"])
+    op.create_index("ix_funds_bill_run", "funds_bill", ["run_id"])
     op.create_table(
-        "funds_assessment",
-        sa.Column("period", sa.Date, primary_key=True),
+        "funds_assessment",  # key: person first (benefit status and history read by person)
         sa.Column("psn_no", sa.Text, primary_key=True),
         sa.Column("insutype", sa.Text, primary_key=True),
+        sa.Column("period", sa.Date, primary_key=True),
         sa.Column("region", sa.CHAR(6), nullable=False),
         sa.Column("bill_no", sa.Text, nullable=False),
         sa.Column("run_id", sa.BigInteger, nullable=False),
@@ -80,7 +81,6 @@ def upgrade() -> None:
         sa.CheckConstraint("pooled = employer + employee - account", name="ck_assessment_split"),
     )
     op.create_index("ix_funds_assessment_bill", "funds_assessment", ["bill_no"])
-    op.create_index("ix_funds_assessment_psn", "funds_assessment", ["psn_no", "period"])
     op.create_table(
         "funds_resident_assessment",
         sa.Column("year", sa.Integer, primary_key=True),
