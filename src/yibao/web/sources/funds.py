@@ -109,6 +109,11 @@ def flows_view(conn: sa.Connection, region: str, fund: str, as_of: date) -> Flow
         v.summary.append({"fund": f, "income": sum(p.income for p in mine),
                           "spending": sum(p.spending for p in mine),
                           "opening": sum(p.opening for p in mine), "closing": mine[-1].closing})  # fmt: skip
+    for line in query.fund_position(conn, region, as_of):  # funds that did not move this year
+        if line.fund_pay_type not in funds:
+            v.summary.append({"fund": line.fund_pay_type, "income": 0, "spending": 0,
+                              "opening": 0, "closing": line.balance})  # fmt: skip
+    v.summary.sort(key=lambda s: query.fund_order(str(s["fund"])))
     if points:
         v.chart = {
             "tooltip": {"trigger": "axis"},
