@@ -50,6 +50,9 @@ def _register_subcommands() -> None:
     from yibao.payment.cli import app as payment_app
 
     app.add_typer(payment_app, name="payment")  # yibao payment tables|group|advance|year-end|…
+    from yibao.funds.cli import app as funds_app
+
+    app.add_typer(funds_app, name="funds")  # yibao funds assess|export|import|position …
 
 
 @db_app.command("upgrade")

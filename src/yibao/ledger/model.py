@@ -47,6 +47,44 @@ SETLINFO_FIELD_OF_FPT: Mapping[str, str] = {
 }
 
 
+# Transfer codes of money that is not a settlement (非结算收支代码), posted by the funds capability.
+# For the account an entry CREDITS, an income code is income (收入); any other credit is negative
+# spending (a reversal). For the account an entry DEBITS, a refund code is negative income (退费);
+# any other debit is spending (支出). ``opening_balance`` carries balances over from a legacy
+# system (期初结转) and is neither. So income − spending + opening = credits − debits, always.
+INCOME_CODES: frozenset[str] = frozenset(
+    {
+        "contribution_employer",  # 单位缴费 (统筹部分)
+        "contribution_employee",  # 个人缴费划入个人账户
+        "contribution_flexible",  # 灵活就业人员缴费
+        "contribution_resident",  # 居民个人缴费
+        "large_amount",  # 大额/重大疾病医疗补助缴费
+        "late_fee",  # 滞纳金
+        "fiscal_subsidy",  # 财政补助
+        "assistance_subsidy",  # 医疗救助基金资助参保
+        "budget_transfer",  # 财政预算拨入 (救助、公务员补助)
+        "fund_allocation",  # 基金间划拨 (居民医保 → 大病保险)
+        "acct_credit",  # 统筹基金划入个人账户 (退休人员)
+        "interest",  # 利息收入
+    }
+)
+REFUND_CODES: frozenset[str] = frozenset({"contribution_refund"})  # 退费
+OPENING_CODE = "opening_balance"  # 期初结转
+
+
+def flow_category(code: str, side: str) -> tuple[str, int]:
+    """(category, sign) of a transfer for one of its two accounts (``side`` 'credit'/'debit').
+
+    Categories: ``income`` 收入, ``spending`` 支出, ``opening`` 期初结转; the sign makes
+    credits − debits = Σ sign × amount over the categories income − spending + opening.
+    """
+    if code == OPENING_CODE:
+        return ("opening", 1 if side == "credit" else -1)
+    if side == "credit":
+        return ("income", 1) if code in INCOME_CODES else ("spending", -1)
+    return ("income", -1) if code in REFUND_CODES else ("spending", 1)
+
+
 class LedgerError(ValueError):
     """A posting that cannot be accepted (记账错误); nothing is written."""
 

@@ -191,6 +191,9 @@ def _build() -> dict[str, ParamSpec]:
                 spec.choices,
                 spec.has_default,
             )
+    from yibao.policy.schema_funds import FUNDS_SPECS  # funding keys (issue 13)
+
+    specs.update(FUNDS_SPECS)
     return specs
 
 

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from yibao.codes import is_valid as is_valid_code
 from yibao.money import MoneyError, parse_ratio, ratio_units, yuan_to_fen
 from yibao.policy.model import (
     DIMENSIONS,
@@ -242,6 +243,10 @@ def _leaf(spec: ParamSpec, raw: Any, where: str, key: str = "") -> Any:
             for c in codes:
                 if c not in SETTING_NAMES:
                     raise Bad(f"{where}: {c!r} is not one of {', '.join(SETTING_NAMES)}")
+        if key.endswith(".unit_types"):
+            for c in codes:
+                if not is_valid_code("emp_type", c):
+                    raise Bad(f"{where}: {c!r} is not a unit type (code table emp_type 单位类型)")
         if key.endswith(".tilt_classes"):
             for c in codes:
                 if c not in DIMENSIONS["class"]:
