@@ -27,7 +27,6 @@ from yibao.catalog import service as catalog
 from yibao.catalog.model import ClassifiedLine
 from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import bills, model
-from yibao.checkout import trace as trace_json
 from yibao.checkout.bills import Bill, CheckoutError, Priced, Settled
 from yibao.checkout.model import AmountMismatch
 from yibao.checkout.pricing import price_bill
@@ -41,6 +40,7 @@ from yibao.ledger import LedgerError, post_reversal, post_settlement, posting_fr
 from yibao.registry import accounts
 from yibao.registry import store as registry_store
 from yibao.settlement.engine import service_year
+from yibao.settlement.trace import to_json as trace_json
 
 __all__ = [
     "AmountMismatch",
@@ -156,7 +156,7 @@ def settle(
         msgid=msgid,
         setlinfo=info,
         setldetail=priced.setldetail,
-        trace=trace_json.of(priced.result),
+        trace=trace_json(priced.result),
         accumulator_deltas=priced.deltas,
         acc_year=priced.acc_year,
         setl_time=setl_time,

@@ -15,7 +15,6 @@ from typing import Any
 from yibao.catalog import statements as catalog_sql
 from yibao.catalog.model import ClassifiedLine
 from yibao.checkout import model
-from yibao.checkout import trace as trace_json
 from yibao.checkout.admission import insured_region
 from yibao.checkout.bills import Bill, Caller, Priced, Settled
 from yibao.checkout.fees import classified_or_refused
@@ -32,6 +31,7 @@ from yibao.encounter.records import business_day
 from yibao.filing import store as filing_store
 from yibao.registry import store as registry_store
 from yibao.settlement.engine import service_year
+from yibao.settlement.trace import to_json as trace_json
 
 W_INFO = "input.druginfo"
 
@@ -168,7 +168,7 @@ def settle_pharmacy(cmd: SettlePurchase) -> Flow[tuple[Settled, list[ClassifiedL
         sns=[ln.feedetl_sn for ln in p.lines],
         counters=counters,
         acct_balc=facts[3] if facts else 0,
-        trace=trace_json.of(done.priced.result),
+        trace=trace_json(done.priced.result),
         mdtrt_cert_type=p.mdtrt_cert_type,
         visit_writes=visit_writes,
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from yibao.checkout import trace as trace_json
 from yibao.checkout.bills import Bill, Caller, Priced
 from yibao.checkout.facts import VisitFacts, visit_facts
 from yibao.checkout.pricing import price_bill
 from yibao.checkout.record import Recorded, record, setl_id_for
 from yibao.db.flow import Flow
 from yibao.encounter.model import Encounter
+from yibao.settlement.trace import to_json as trace_json
 
 
 def read_visit(
@@ -70,7 +70,7 @@ def record_visit(
         sns=sns,
         counters=facts.counters,
         acct_balc=facts.acct_balc,
-        trace=trace_json.of(priced.result),
+        trace=trace_json(priced.result),
         claimed=claimed,
         mdtrt_cert_type=mdtrt_cert_type,
         chrg_bchno=chrg_bchno,

@@ -82,6 +82,10 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.INSTITUTIONS, "定点机构", "/console/institutions"),
     NavItem(Page.POLICY, "政策查询", "/console/policy"),
     NavItem(Page.RECONCILIATION, "对账与清算", "/console/reconciliation"),
+    NavItem(Page.PAYMENT, "支付方式改革", "/console/payment"),
+    NavItem(Page.FUNDS_UNITS, "单位缴费", "/console/funds/units"),
+    NavItem(Page.FUND_FLOWS, "基金收支", "/console/funds/flows"),
+    NavItem(Page.FUND_MONTHS, "可支付月数", "/console/funds/months"),
     NavItem(Page.AUDIT, "审计日志", "/console/audit"),
     NavItem(Page.SIMULATOR, "培训模拟器", "/console/sim"),
 )
