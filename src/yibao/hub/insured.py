@@ -4,7 +4,7 @@ The split is computed here with this deployment's registry, filings (备案), po
 accumulators — "就医地目录、参保地政策" (nhsa-interface.md §5.2): the items arrive already
 classified by the treatment place. The settlement is recorded like any other (encounter
 settlement row with ``insuplc_admdvs`` ≠ ``mdtrtarea_admvs``, accumulators, personal account,
-ledger chain via helper G's checkout) as a one-shot visit whose ``msgid`` is the ``relay_id``,
+ledger chain: checkout's flows, :mod:`yibao.checkout.settle_relayed`) as a one-shot visit whose ``msgid`` is the ``relay_id``,
 so this deployment's monthly clearing includes it.
 """
 
@@ -17,9 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from yibao.checkout import service as checkout
+from yibao.checkout.bills import Caller, CheckoutError, Priced, Settled
+from yibao.checkout.cancel import Cancel, cancel_settlement
+from yibao.checkout.settle_relayed import RelayedBill, price_relayed, settle_relayed
+from yibao.db import hot
+from yibao.db.flow import run as run_flow
 from yibao.encounter import service as encounters
-from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.hub import store
 from yibao.hub.model import (
     PRICED,
@@ -71,31 +74,41 @@ def settle(
     store.upsert(
         conn, store.inbound, req.relay_id, request_hash=digest, status=answer["status"],
         response=answer, psn_no=answer.get("psn_no", ""), setl_id=answer.get("insu_setl_id", ""),
-    )  # fmt: skip
+    )
     return answer
 
 
 @dataclass(frozen=True, slots=True)
 class _Computed:
-    """The insured side's split of a relayed request, not yet recorded."""
+    """The insured side's split of a relayed request (and its record, when settled)."""
 
     req: RelayRequest
     psn_no: str
-    filing: str
-    year: int
-    priced: checkout.Priced
-    person: Person
+    priced: Priced
+    settled: Settled | None = None
+
+    @property
+    def person(self) -> Person:
+        return self.priced.person
+
+
+def _relayed(req: RelayRequest, psn_no: str) -> RelayedBill:
+    return RelayedBill(
+        relay_id=req.relay_id, psn_no=psn_no, insutype=req.insutype,
+        insuplc_admdvs=req.insuplc_admdvs, mdtrtarea_admvs=req.mdtrtarea_admvs,
+        fixmedins_code=req.fixmedins_code, fixmedins_name=req.fixmedins_name,
+        hosp_lv=req.hosp_lv, med_type=req.med_type, begndate=req.begndate, items=req.items,
+        enddate=req.enddate, emergency=req.emergency, acct_used_flag=req.acct_used_flag,
+        dise_codg=req.dise_codg, mid_setl=req.mid_setl,
+    )
 
 
 def _compute(
-    conn: sa.Connection, req: RelayRequest, province: str, now: datetime, *, lock: bool
+    conn: sa.Connection, req: RelayRequest, province: str, now: datetime, *, settle: bool
 ) -> _Computed | dict[str, Any]:
-    """Split ``req`` with this province's registry, filings, policy, accumulators and account.
-
-    With ``lock`` the accumulator and account rows stay locked until the transaction ends (a
-    settlement); without it nothing is locked or written (a dry run, 预结算). A refusal is
-    returned as the answer dict.
-    """
+    """Split ``req`` with this province's registry, filings, policy, accumulators and account
+    (checkout's flows, in the caller's transaction); with ``settle`` also record it, else
+    nothing is written (a dry run, 预结算). A refusal is returned as the answer dict."""
     if province and req.insuplc_admdvs[:2] != province:
         return _refused(
             req.relay_id, f"insuplc_admdvs: {req.insuplc_admdvs} 不属于本省 ({province})"
@@ -103,23 +116,14 @@ def _compute(
     psn_no = registry.find_psn_no_by_cert(conn, req.psn_cert_type, req.certno)
     if psn_no is None:
         return _refused(req.relay_id, "certno: 参保地查无此人")
-    bill = checkout.Bill(
-        psn_no, req.insutype, req.insuplc_admdvs, req.med_type, req.begndate, req.items,
-        acct_used_flag=req.acct_used_flag, dise_codg=req.dise_codg, endtime=req.enddate,
-        emergency=req.emergency,
-    )  # fmt: skip
-    try:  # the same pricing as a local settlement, at the relayed treatment region and level
-        priced = checkout.price_at(
-            conn,
-            bill,
-            mdtrtarea_admvs=req.mdtrtarea_admvs,
-            hosp_lv=req.hosp_lv or checkout.PHARMACY_HOSP_LV,
-            lock=lock,
-            settle_date=max(encounters.business_day(now), req.enddate or req.begndate),
-        )
-    except checkout.CheckoutError as e:
+    bill = _relayed(req, psn_no)
+    try:
+        if settle:
+            priced, settled = run_flow(hot.driver(conn), settle_relayed(bill, now))
+            return _Computed(req, psn_no, priced, settled)
+        return _Computed(req, psn_no, run_flow(hot.driver(conn), price_relayed(bill, now)))
+    except CheckoutError as e:
         return _refused(req.relay_id, e.err_msg)
-    return _Computed(req, psn_no, priced.filing, priced.acc_year, priced, priced.person)
 
 
 def _person_json(c: _Computed) -> dict[str, str]:
@@ -143,8 +147,8 @@ def _answer(
         "status": status,
         "psn_no": c.psn_no,
         **extra,
-        "filing": c.filing,
-        "acc_year": c.year,
+        "filing": c.priced.filing,
+        "acc_year": c.priced.acc_year,
         "person": _person_json(c),
         "setlinfo": {k: (v if isinstance(v, int | str) else str(v)) for k, v in setlinfo.items()},
         "setldetail": [dict(d) for d in setldetail],
@@ -166,7 +170,7 @@ def price(
         req = RelayRequest.from_json(raw)
     except ValueError as e:
         return _refused(str(raw.get("relay_id", "")), str(e))
-    got = _compute(conn, req, province, now, lock=False)
+    got = _compute(conn, req, province, now, settle=False)
     if isinstance(got, dict):
         return got
     return _answer(got, PRICED, got.priced.setlinfo, got.priced.setldetail)
@@ -175,48 +179,12 @@ def price(
 def _compute_and_record(
     conn: sa.Connection, req: RelayRequest, province: str, now: datetime
 ) -> dict[str, Any]:
-    got = _compute(conn, req, province, now, lock=True)
+    got = _compute(conn, req, province, now, settle=True)
     if isinstance(got, dict):
         return got
-    result = got.priced.result
-    lines = [
-        FeeLine(
-            i.feedetl_sn, i.med_list_codg, i.med_list_codg, i.det_item_fee_sumamt, i.cnt, i.pric
-        )
-        for i in req.items
-    ]
-    splits = [
-        LineSplit(
-            s.feedetl_sn,
-            s.chrgitm_lv,
-            s.med_chrgitm_type,
-            s.fulamt_ownpay_amt,
-            s.overlmt_amt,
-            s.preselfpay_amt,
-            s.inscp_scp_amt,
-            s.selfpay_prop,
-            s.pric_uplmt_amt,
-        )
-        for s in result.items
-    ]
-    visit = encounters.open_pharmacy_sale(
-        conn, psn_no=got.psn_no, insutype=req.insutype, med_type=req.med_type,
-        fixmedins_code=req.fixmedins_code, insuplc_admdvs=req.insuplc_admdvs,
-        mdtrtarea_admvs=req.mdtrtarea_admvs, begntime=now, lines=lines, splits=splits,
-        msgid=req.relay_id,
-        info={"relay_id": req.relay_id, "relayed": True, "fixmedins_name": req.fixmedins_name,
-              "mid_setl": req.mid_setl},
-    )  # fmt: skip
-    try:
-        done = checkout.settle(
-            conn, visit, got.priced, msgid=req.relay_id, setl_time=now, mid_setl=req.mid_setl
-        )
-    except checkout.CheckoutError as e:
-        raise RuntimeError(e.err_msg) from e  # rolls the whole transaction back
-    return _answer(
-        got, SETTLED, done.record.setlinfo, done.record.setldetail,
-        insu_setl_id=done.record.setl_id,
-    )  # fmt: skip
+    assert got.settled is not None
+    rec = got.settled.record
+    return _answer(got, SETTLED, rec.setlinfo, rec.setldetail, insu_setl_id=rec.setl_id)
 
 
 def reverse(conn: sa.Connection, relay_id: str, *, now: datetime | None = None) -> dict[str, Any]:
@@ -231,15 +199,17 @@ def reverse(conn: sa.Connection, relay_id: str, *, now: datetime | None = None) 
     if row is not None and row["status"] == SETTLED:
         rec = encounters.settlement(conn, row["setl_id"])
         assert rec is not None
-        visit = encounters.load(conn, rec["mdtrt_id"])
-        done = checkout.cancel(conn, visit, row["setl_id"], msgid=f"{relay_id}.rev", setl_time=now)
-        cancel_id = done.record.setl_id
+        caller = Caller(rec["fixmedins_code"], "", rec["mdtrtarea_admvs"], "")
+        cmd = Cancel(
+            caller, rec["mdtrt_id"], rec["psn_no"], row["setl_id"], f"{relay_id}.rev", now
+        )
+        cancel_id = run_flow(hot.driver(conn), cancel_settlement(cmd)).record.setl_id
     answer = {"relay_id": relay_id, "status": REVERSED, "cancel_setl_id": cancel_id,
               "was": row["status"] if row else "unknown"}  # fmt: skip
     store.upsert(
         conn, store.inbound, relay_id, request_hash=row["request_hash"] if row else "",
         status=REVERSED, response=answer, cancel_setl_id=cancel_id,
-    )  # fmt: skip
+    )
     return answer
 
 

@@ -6,7 +6,7 @@ institution here scans it and calls its own ``/api/voucher/ec/query`` as always;
 (signed, readable) insured region belongs to another province, the scanned code goes through the
 hub to that province, which verifies it like a local exchange and issues the ecToken **bound to
 this institution** (``orgId``). The HIS then uses ``mdtrt_cert_type=01`` + that ecToken in
-1101/2201/2401/2101/2102, and :mod:`yibao.hub.gateway_relay` has the issuing province resolve it
+1101/2201/2401/2101/2102, and :mod:`yibao.api.nhsa.handlers._across` has the issuing province resolve it
 (institution binding included); ``/api/voucher/ec/identity`` with such a token is answered the same
 way (:func:`identity_elsewhere`). Nothing about the person is stored here.
 """

@@ -3,7 +3,7 @@ Guangzhou hospital, the HIS speaking only the national interface to the Guangdon
 
 Three Yibao server processes on loopback, each over its own PostgreSQL database: Guangdong
 (treatment side, YIBAO_PROVINCE=44, relays through the hub), Hubei (insured side, 42) and the hub.
-Guangdong's handlers hand the Hubei person to the hub (:mod:`yibao.hub.gateway_relay`): 1101 is
+Guangdong's handlers hand the Hubei person to the hub (:mod:`yibao.api.nhsa.handlers._across`): 1101 is
 answered by Hubei, 2207 is split by Hubei's policy and recorded on both sides under one relay id,
 2208 cancels on both sides; a second Guangdong process behind a hub with a 1-second hop timeout
 (Hubei answering late) shows a lost answer failing the settlement as a whole.

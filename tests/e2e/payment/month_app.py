@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 
 from yibao.api.app import app_from_env
-from yibao.api.nhsa.pipeline import Gateway
+from yibao.api.nhsa.frame import Gateway
 
 
 class ShiftedClock:

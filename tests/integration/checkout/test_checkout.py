@@ -1,5 +1,6 @@
-"""Checkout on PostgreSQL: pre-settlement writes nothing; a settlement and its cancellation
-mirror each other in the accumulators, the personal account and the ledger."""
+"""Checkout's flows on PostgreSQL (synchronous driver): pre-settlement writes nothing; a
+settlement and its cancellation mirror each other in the accumulators, the personal account and
+the ledger."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from yibao.api.nhsa.handlers._settle_common import splits_of
 from yibao.catalog import service as catalog
 from yibao.catalog.model import FeeLine
-from yibao.checkout import demo, service
+from yibao.checkout import demo
+from yibao.checkout.bills import Caller
+from yibao.checkout.cancel import Cancel, cancel_settlement
+from yibao.checkout.settle_visit import SettleVisit, VisitBill, price_visit, settle_visit
+from yibao.checkout.visits import splits_of
+from yibao.db import hot
+from yibao.db.flow import run
 from yibao.encounter import service as encounters
 from yibao.encounter.fees import FeeLine as EncounterLine
 from yibao.encounter.store import accumulator_mismatches
@@ -52,14 +58,8 @@ def test_pre_settlement_writes_nothing_and_cancel_mirrors_settle(engine: Engine)
             sa.text("SELECT med_list_codg FROM catalog_item WHERE list_type = '201' LIMIT 1")
         ).scalar_one()
         line = FeeLine("1", code, Decimal("12.50"), Decimal(4), 5000)
-        classified = service.classify(conn, inst.admdvs, day, [line])
-        items = tuple(c.item for c in classified)
-        bill = service.Bill(psn_no, "310", "440300", "11", day, items, acct_used_flag="1")
-        before = _counts(conn)
-        priced = service.price(conn, inst, bill, lock=False)
-        assert _counts(conn) == before  # 预结算 reserves nothing
-        assert priced.setlinfo["medfee_sumamt"] == 5000
-
+        classified = catalog.classify_or_raise(conn, inst.admdvs, day, [line])
+        caller = Caller(inst.fixmedins_code, inst.fixmedins_name, inst.admdvs, inst.hosp_lv)
         enc = encounters.register_outpatient(
             conn, psn_no=psn_no, insutype="310", fixmedins_code=inst.fixmedins_code,
             insuplc_admdvs="440300", mdtrtarea_admvs=inst.admdvs, begntime=when,
@@ -73,13 +73,20 @@ def test_pre_settlement_writes_nothing_and_cancel_mirrors_settle(engine: Engine)
             chrg_bchno="B1", lines=[EncounterLine("1", code, "", 5000, Decimal(4), Decimal("12.50"), chrg_bchno="B1")],
             splits=splits_of(classified), msgid="M1",
         )  # fmt: skip
-        locked = service.price(conn, inst, bill, lock=True)
-        assert locked.setlinfo == priced.setlinfo
-        settled = service.settle(conn, enc, locked, msgid="M2", setl_time=when)
+        bill = VisitBill(enc.mdtrt_id, psn_no, "11", "310", "1", "01", None, "440300")
+        before = _counts(conn)
+        priced = run(hot.driver(conn), price_visit(caller, bill, when))
+        assert _counts(conn) == before  # 预结算 reserves nothing
+        assert priced.setlinfo["medfee_sumamt"] == 5000
+
+        settled = run(
+            hot.driver(conn), settle_visit(SettleVisit(caller, bill, {}, "02", "M2", when))
+        )
+        assert settled.record.setlinfo["medfee_sumamt"] == priced.setlinfo["medfee_sumamt"]
         acct = int(str(settled.record.setlinfo["acct_pay"]))
         assert settled.balc == balance - acct
-        enc = encounters.load(conn, enc.mdtrt_id)
-        cancelled = service.cancel(conn, enc, settled.record.setl_id, msgid="M3", setl_time=when)
+        cancel = Cancel(caller, enc.mdtrt_id, psn_no, settled.record.setl_id, "M3", when)
+        cancelled = run(hot.driver(conn), cancel_settlement(cancel))
         assert cancelled.record.setl_id != settled.record.setl_id
         assert cancelled.balc == balance
         assert int(str(cancelled.record.setlinfo["medfee_sumamt"])) == -5000

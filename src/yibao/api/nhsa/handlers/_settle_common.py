@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, Request
 from yibao.api.nhsa.fields import InputError
+from yibao.catalog import service as catalog_service
 from yibao.catalog.model import ClassifiedLine
 from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
-from yibao.checkout import service as checkout_service
 from yibao.checkout.bills import Caller, CheckoutError, CheckoutInputError, Priced, Settled
 from yibao.checkout.cancel import Cancel, cancel_settlement
 from yibao.db.flow import Flow
@@ -145,7 +145,7 @@ def read_lines(
 
 
 def catalog_lines(lines: Sequence[FeeLine]) -> list[CatalogLine]:
-    """The catalogue's view of fee lines (for :func:`yibao.checkout.service.classify`)."""
+    """The catalogue's view of fee lines (for :func:`classify`)."""
     return [
         CatalogLine(
             feedetl_sn=ln.feedetl_sn,
@@ -251,7 +251,12 @@ def same_visit(rows: Sequence[dict[str, Any]], mdtrt_id: str, psn_no: str, where
 
 def classify(ctx: Context, day: date, lines: Sequence[FeeLine]) -> list[ClassifiedLine]:
     """Classify fee lines by the treatment place's catalogue (就医地目录): the caller's region."""
-    return checkout_service.classify(ctx.conn, ctx.institution.admdvs, day, catalog_lines(lines))
+    try:
+        return catalog_service.classify_or_raise(
+            ctx.conn, ctx.institution.admdvs, day, catalog_lines(lines)
+        )
+    except catalog_service.ClassificationRefused as exc:
+        raise CheckoutError(exc.refusals[0].message) from exc
 
 
 def service_day(ctx: Context, mdtrt_id: str) -> tuple[date, date | None, dict[str, Any]]:

@@ -13,10 +13,11 @@ from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, Request, transaction
 from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
+from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.api.nhsa.handlers import _settle_common as common
+from yibao.checkout import bills as checkout
 from yibao.checkout import fees as checkout_fees
 from yibao.checkout import model as checkout_model
-from yibao.checkout import service as checkout
 from yibao.checkout import settle_visit as checkout_visits
 from yibao.checkout.admission import RegisterVisit, register_visit
 from yibao.checkout.fees import UploadFees
@@ -26,7 +27,6 @@ from yibao.encounter import flows as visit_flows
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter, EncounterError
-from yibao.hub import gateway_relay
 
 
 def visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:

@@ -21,7 +21,7 @@ from typing import Any
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
-from yibao.hub import gateway_relay
+from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.institutions.service import business_day
 from yibao.registry import service as registry
 from yibao.voucher.model import EcError

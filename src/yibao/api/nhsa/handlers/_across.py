@@ -1,4 +1,4 @@
-"""National-interface glue for cross-province patients (跨省异地就医 over the gateway).
+"""National-interface handlers' glue for cross-province patients (跨省异地就医 over the gateway).
 
 The settlement handlers call these small hooks when the envelope's or the visit's
 ``insuplc_admdvs`` belongs to another province (:func:`applies`): the person then lives in the
@@ -16,8 +16,8 @@ insured province's deployment, reached through the hub (:mod:`yibao.hub.client`)
   request's one transaction. 2304 with ``mid_setl_flag=1`` (中途结算) is relayed the same way and
   the stay goes on. A refusal or a hop timeout (after the client's reversal) fails the request
   as a whole;
-- 2208/2305/2103/2601 → :func:`cancel` (via :func:`yibao.checkout.service.cancel`): reversed on
-  the insured side through the hub first, then the local negative settlement.
+- 2208/2305/2103/2601 are checkout's cancellation flow, which reverses a relayed settlement on
+  the insured side through :class:`yibao.checkout.ports.HubPort` first.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from yibao.api.nhsa.dispatcher import BusinessError, Context
 from yibao.api.nhsa.fields import InputError
 from yibao.checkout import model as checkout_model
-from yibao.checkout.service import Bill, Settled
+from yibao.checkout.bills import Bill, Settled
 from yibao.encounter import store as encounter_store
 from yibao.encounter.model import Encounter
 from yibao.hub import client
@@ -40,7 +40,6 @@ from yibao.hub.model import RelayError, RelayRequest
 
 __all__ = [
     "applies",
-    "cancel",
     "insured_region",
     "person_info",
     "pharmacy",
@@ -304,31 +303,6 @@ def settle(
     out = common.settlement_output(ctx, Settled(rec, balc, None), mdtrt_cert_type=mdtrt_cert_type)
     out["setlinfo"]["relay_id"] = result.relay_id
     return _with_person(out, person, result.raw.get("person"))
-
-
-def relay_id_of(conn: sa.Connection, setl_id: str) -> str | None:
-    """The ``relay_id`` of a settlement recorded from the hub, or None (a local settlement)."""
-    rec = encounter_store.load_settlement(conn, setl_id)
-    if rec is None:
-        return None
-    value = (rec.get("setlinfo") or {}).get("relay_id")
-    return str(value) if value else None
-
-
-def cancel(
-    conn: sa.Connection, enc: Encounter, setl_id: str, relay_id: str, *, msgid: str, now: Any
-) -> Settled:
-    """撤销/冲正 of a relayed settlement: reversed through the hub, then recorded here."""
-    from yibao.checkout.service import CheckoutError
-
-    try:
-        rec = client.cancel_relayed(
-            conn, enc, setl_id, relay_id=relay_id, msgid=msgid, setl_time=now
-        )
-    except RelayError as e:
-        raise CheckoutError(f"跨省异地就医：参保地冲正未完成：{e.message}") from None
-    balc = int(str(rec.setlinfo.get("balc", 0) or 0))
-    return Settled(rec, balc, None)
 
 
 def _certificate_person(info: Mapping[str, Any], cert_type: str) -> dict[str, str]:
