@@ -14,7 +14,12 @@ import typer
 
 from yibao.config import get_settings
 
-app = typer.Typer(help="Yibao 医保平台 command line", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Yibao 医保平台 command line",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback must never print secrets or persons
+)
 db_app = typer.Typer(help="Database (数据库) commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -84,9 +89,7 @@ def serve(
     from yibao.db.engine import make_engine
     from yibao.db.migrate import upgrade
     from yibao.db.runtime import database_url
-    from yibao.logging import configure
 
-    configure()
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
@@ -110,6 +113,7 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="warning",
+                log_config=None,  # yibao.logging owns the handlers (redaction, no locals)
             )
 
 
@@ -117,6 +121,9 @@ _register_subcommands()
 
 
 def main() -> None:
+    from yibao.logging import configure
+
+    configure()
     app()
 
 

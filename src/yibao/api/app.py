@@ -79,6 +79,9 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Factory used by uvicorn workers: the database URL comes from ``YIBAO_DATABASE_URL``."""
+    from yibao.logging import configure
+
+    configure()
     url = os.environ["YIBAO_DATABASE_URL"]
     return create_app(make_engine(url), get_settings())
 
