@@ -288,6 +288,26 @@ def add_identity(
     return {"psn_no": psn_no, "psn_idet_type": body.psn_idet_type}
 
 
+class CardIn(BaseModel):
+    card_no: str = Field(description="社会保障卡卡号 (mdtrt_cert_no of mdtrt_cert_type 03)")
+    card_sn: str = Field("", description="卡识别码 (card_sn)")
+
+
+@router.post("/persons/{psn_no}/cards")
+def issue_card(
+    psn_no: str,
+    body: CardIn,
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
+) -> dict[str, str]:
+    """Register a social security card (社会保障卡) of the person, for mdtrt_cert_type 03."""
+    with engine.begin() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
+        service.issue_card(conn, psn_no, body.card_no, body.card_sn)
+        audit(conn, staff.actor, "registry.card.issue", psn_no)
+    return {"psn_no": psn_no, "card_no": body.card_no}
+
+
 @router.post("/households")
 def create_household(
     body: HouseholdIn, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
