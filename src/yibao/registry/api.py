@@ -402,18 +402,29 @@ def import_file(
 def export(
     fmt: str = Query("csv", alias="format", pattern="^(csv|xlsx)$"),
     admdvs: str | None = None,
+    purpose: str = Query("", max_length=200, description="用途 (audited; required)"),
+    disclose: bool = Query(False, description="unmasked certno, name, phone (own permission)"),
     staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> FileResponse:
-    """Export persons × enrolments with masked certificate numbers.
+    """Export persons × enrolments (an administrator's action): certificate numbers, names and
+    phones masked unless ``disclose`` (a separate permission); every export is audited with its
+    ``purpose``, region, row count and whether it disclosed.
 
     Users who do not see the whole province export their own region unless ``admdvs`` names
     another region inside their scope.
     """
     staff.require(Capability.BULK_EXPORT)
     admdvs = staff.default_admdvs(admdvs)
+    if disclose:
+        staff.require(Capability.EXPORT_DISCLOSE)
+    if not purpose.strip():
+        raise service.RegistryError(
+            "PURPOSE_REQUIRED", "导出参保数据须填写用途(purpose)，用途记入审计日志", "purpose"
+        )
     tmp = Path(tempfile.mkdtemp()) / f"registry.{fmt}"
-    bulk.export_file(engine, tmp, admdvs=admdvs, actor=staff.actor)
+    bulk.export_file(engine, tmp, full_certno=disclose, actor=staff.actor, reason=purpose.strip(),
+                     admdvs=admdvs)  # fmt: skip
     return FileResponse(
         tmp,
         filename=f"registry.{fmt}",
