@@ -76,11 +76,20 @@ def db_url() -> None:
             signal.pause()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="listen address (default YIBAO_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default YIBAO_PORT or 8000)"),
-    demo: bool = typer.Option(True, "--demo/--no-demo", help="load demo data if not yet loaded"),
+    demo: bool = typer.Option(
+        False,
+        "--demo/--no-demo",
+        help="load the demo province (institutions and users with PUBLIC credentials); "
+        "`python3 dev.py start` asks for it, a deployment must not",
+    ),
     workers: int = typer.Option(1, help="uvicorn worker processes"),
 ) -> None:
     """Start Yibao: database, migrations, demo data, then the API and console."""
@@ -93,8 +102,10 @@ def serve(
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    # SIGTERM behaves like Ctrl-C so the embedded PostgreSQL is stopped cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM and SIGHUP behave like Ctrl-C: the embedded PostgreSQL is stopped cleanly (uvicorn
+    # takes SIGINT/SIGTERM over while it runs and raises them again after its shutdown).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     with database_url(settings) as url:
         upgrade(url)
         if demo:
