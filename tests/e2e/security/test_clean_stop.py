@@ -3,6 +3,8 @@
 - After a ``kill -9`` of ``yibao serve``, ``pgdata/.handle_pids.json`` kept the dead PID and every
   later clean stop left PostgreSQL running (7 of 7 runs). Now: kill -9, start again, one SIGTERM
   — the postmaster is gone, twice in a row.
+- ``yibao serve`` loaded the demo province (public credentials) unless told not to; now only
+  with ``--demo`` (finding 10), which ``dev.py start`` passes.
 - ``python3 dev.py start`` did not pass SIGTERM on. Now one SIGTERM (and one SIGINT, as Ctrl-C
   sends) to dev.py stops ``yibao serve`` and its PostgreSQL.
 
@@ -46,6 +48,18 @@ def wait_gone(pid: int, timeout: float = 60) -> bool:
     return False
 
 
+def demo_login_works(port: int) -> bool:
+    """Whether the public demo account (admin / Yibao2026demo) signs in."""
+    from yibao.console.demo import DEMO_PASSWORD
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        form = http.get("/console/login").text
+        token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        r = http.post("/console/login", data={"username": "admin", "password": DEMO_PASSWORD,
+                                              "csrf_token": token}, follow_redirects=False)  # fmt: skip
+        return r.status_code == 303
+
+
 class Deployment:
     """A data folder and port for ``yibao serve`` / ``dev.py start`` runs."""
 
@@ -77,8 +91,8 @@ class Deployment:
             time.sleep(0.2)
         raise TimeoutError(f"{cmd} did not become healthy")
 
-    def serve(self) -> subprocess.Popen[bytes]:
-        return self.start(sys.executable, "-m", "yibao.cli", "serve", "--no-demo")
+    def serve(self, *flags: str) -> subprocess.Popen[bytes]:
+        return self.start(sys.executable, "-m", "yibao.cli", "serve", *flags)
 
     def postmaster(self) -> int:
         return int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
@@ -109,13 +123,14 @@ def deployment() -> Iterator[Deployment]:
 
 
 def test_sigterm_after_an_earlier_kill_9_stops_postgresql(deployment: Deployment) -> None:
-    first = deployment.serve()
+    first = deployment.serve("--no-demo")
     postmaster = deployment.postmaster()
     first.kill()  # kill -9: no cleanup, its PID stays in .handle_pids.json
     first.wait()
     assert alive(postmaster) and first.pid in deployment.handles()
     for _ in range(2):
-        server = deployment.serve()
+        server = deployment.serve()  # no flag: no demo data (finding 10)
+        assert not demo_login_works(deployment.port)
         postmaster = deployment.postmaster()
         server.send_signal(signal.SIGTERM)
         assert server.wait(60) == 0
