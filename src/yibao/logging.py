@@ -106,6 +106,7 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter
     for name in UVICORN_LOGGERS:  # uvicorn installs its own handlers: hand them to ours
         lg = logging.getLogger(name)
         for old in list(lg.handlers):
