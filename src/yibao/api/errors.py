@@ -83,3 +83,31 @@ def install(app: FastAPI) -> None:
     for kind in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError):
         app.add_exception_handler(kind, database_down)
     app.add_exception_handler(sa_exc.DataError, bad_value)
+    _refusals(app)
+
+
+def _refusals(app: FastAPI) -> None:
+    """Refusals a router forgot to map (e.g. a channel signature checked in a dependency of a
+    router without the e-voucher's route class) answer like the routers that map them."""
+    from yibao.api.institution_auth import InstitutionAuthError
+    from yibao.api.staff_auth import StaffAuthError
+    from yibao.voucher.model import EcError
+
+    async def ec_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, EcError)
+        body = {"code": exc.code, "error": exc.key, "message": exc.message}
+        return JSONResponse(body, exc.http_status)
+
+    async def institution_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InstitutionAuthError)
+        body = {"code": exc.code, "error": exc.key, "message": exc.message}
+        return JSONResponse(body, exc.status)
+
+    async def staff_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StaffAuthError)
+        body = {"code": exc.status, "error": exc.key, "field": "", "message": exc.message}
+        return JSONResponse(body, exc.status)
+
+    app.add_exception_handler(EcError, ec_error)
+    app.add_exception_handler(InstitutionAuthError, institution_error)
+    app.add_exception_handler(StaffAuthError, staff_error)

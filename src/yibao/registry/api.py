@@ -383,7 +383,11 @@ def import_file(
     """
     staff.require(Capability.BULK_IMPORT)
     data = file.file.read()
-    checked = rows.check_rows(bulk.read_rows_bytes(file.filename or "upload.csv", data))
+    try:
+        read = bulk.read_rows_bytes(file.filename or "upload.csv", data)
+    except bulk.UnreadableFile as e:
+        raise service.RegistryError("FILE_UNREADABLE", str(e), "file") from None
+    checked = rows.check_rows(read)
     foreign = [r.row for r in checked.good if not staff.allows_region(r.insuplc_admdvs)]
     if foreign:
         shown = "、".join(str(n) for n in foreign[:10]) + ("…" if len(foreign) > 10 else "")

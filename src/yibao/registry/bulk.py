@@ -76,12 +76,28 @@ def read_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
             yield from _read_csv(f)
 
 
-def read_rows_bytes(name: str, data: bytes) -> Iterator[tuple[int, Mapping[str, object]]]:
-    """Like :func:`read_rows` for an uploaded file."""
+class UnreadableFile(ValueError):
+    """An upload that is not a UTF-8 CSV or an XLSX workbook (Chinese reason)."""
+
+
+def read_rows_bytes(name: str, data: bytes) -> list[tuple[int, Mapping[str, object]]]:
+    """Like :func:`read_rows` for an uploaded file, read at once; :class:`UnreadableFile` when it
+    is not a UTF-8 CSV or a readable XLSX."""
+    from python_calamine import CalamineError
+
     if name.lower().endswith((".xlsx", ".xlsm")):
-        yield from _read_xlsx(io.BytesIO(data))
-    else:
-        yield from _read_csv(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        try:
+            return list(_read_xlsx(io.BytesIO(data)))
+        except (CalamineError, ValueError, OSError) as e:
+            raise UnreadableFile("文件不是可读取的XLSX工作簿（已损坏或加密）") from e
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UnreadableFile(f"CSV文件须为UTF-8编码（第{e.start + 1}个字节无法按UTF-8读取）") from e
+    try:
+        return list(_read_csv(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise UnreadableFile(f"CSV文件格式错误：{e}") from e
 
 
 def _read_csv(f: io.TextIOBase | Any) -> Iterator[tuple[int, Mapping[str, object]]]:
