@@ -65,6 +65,33 @@ def db_upgrade() -> None:
         typer.echo("schema at: " + ", ".join(current_heads(url)))
 
 
+@db_app.command("reseal")
+def db_reseal(
+    old_key_file: str = typer.Option(..., help="file holding the previous platform secret"),
+) -> None:
+    """Re-seal every stored secret under the current platform secret (key rotation)."""
+    from pathlib import Path
+
+    from yibao.db.engine import make_engine
+    from yibao.db.runtime import database_url
+    from yibao.institutions.sealing import SealError
+    from yibao.platform_secret import secret_key
+    from yibao.secret_rotation import reseal_all
+
+    old = Path(old_key_file).read_text(encoding="utf-8").strip()
+    with database_url(get_settings()) as url:
+        engine = make_engine(url, pool_size=1)
+        try:
+            with engine.begin() as conn:
+                counts = reseal_all(conn, old_key=old, new_key=secret_key())
+        except SealError as e:
+            typer.echo(f"未轮换（没有任何改动）: {e}", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+    typer.echo("已用新平台密钥重新加密: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+
+
 @db_app.command("url")
 def db_url() -> None:
     """Start the embedded PostgreSQL (if no URL) and print its URL until interrupted."""
