@@ -163,9 +163,7 @@ def check_csrf_header(request: Request, csrf_token: str) -> None:
     if request.method in SAFE_METHODS:
         return
     given = request.headers.get(CSRF_HEADER, "")
-    if not (
-        csrf_token and given and hmac.compare_digest(csrf_token.encode(), given.encode())
-    ):
+    if not (csrf_token and given and hmac.compare_digest(csrf_token.encode(), given.encode())):
         raise StaffAuthError(
             403,
             "CSRF_FAILED",
