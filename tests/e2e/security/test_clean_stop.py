@@ -69,6 +69,7 @@ class Deployment:
         env = {k: v for k, v in os.environ.items() if k != "YIBAO_DATABASE_URL"}
         self.env = dict(env, YIBAO_DATA_DIR=str(self.data), YIBAO_PORT=str(self.port))
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.descendants: set[int] = set()  # e.g. yibao serve under dev.py: cleaned up too
 
     @property
     def pgdata(self) -> Path:
@@ -85,6 +86,8 @@ class Deployment:
             assert proc.poll() is None, f"{cmd} exited with {proc.returncode}"
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    kids = psutil.Process(proc.pid).children(recursive=True)
+                    self.descendants |= {k.pid for k in kids}
                     return proc
             except httpx.HTTPError:
                 pass
@@ -105,6 +108,9 @@ class Deployment:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        for pid in self.descendants:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
         pid_file = self.pgdata / "postmaster.pid"
         if pid_file.exists():
             pid = self.postmaster()
