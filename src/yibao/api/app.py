@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from yibao import __version__
 from yibao.config import Settings, get_settings
@@ -69,19 +69,19 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings or get_settings()
+    from yibao.api import errors, health
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
-
+    app.include_router(health.router)  # /healthz (liveness), /readyz (database, migrations)
+    errors.install(app)  # database down → 503, unstorable values / control characters → 400
     _include_routers(app)
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory used by uvicorn workers: the database URL comes from ``YIBAO_DATABASE_URL``."""
+    from yibao.logging import configure
+
+    configure()
     url = os.environ["YIBAO_DATABASE_URL"]
     return create_app(make_engine(url), get_settings())
 

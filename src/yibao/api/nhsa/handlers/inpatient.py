@@ -12,6 +12,7 @@ from typing import Any
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, transaction
 from yibao.api.nhsa.fields import InputError
+from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
 from yibao.checkout import model as checkout_model
@@ -34,6 +35,7 @@ def admit(ctx: Context) -> dict[str, Any]:
     fields.text(info, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     med_type = fields.code(info, "med_type", w, "med_type", required=True)
     ipt_no = fields.text(info, "ipt_no", w, required=True, max_len=30, label="住院号")
+    _presence.require(ctx, info, w)  # 就诊凭证核验: the credential names this person (issue 10)
     dise = ctx.rows("diseinfo", required=False)
     relayed: dict[str, Any] = {}
     if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the person is the hub's
@@ -207,6 +209,7 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     mid = _mid(data, w)
     claims = common.claimed(data, w, required=False)
     claims["medfee_sumamt"] = fields.amount(data, "medfee_sumamt", w, required=True)
@@ -229,6 +232,7 @@ def settle(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     mid = _mid(data, w)
     claims = common.claimed(data, w, required=False)
     claims["medfee_sumamt"] = fields.amount(data, "medfee_sumamt", w, required=True)

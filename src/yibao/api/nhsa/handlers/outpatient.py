@@ -12,6 +12,7 @@ from typing import Any
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, transaction
 from yibao.api.nhsa.fields import InputError
+from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import model as checkout_model
 from yibao.checkout import service as checkout
@@ -42,6 +43,7 @@ def register(ctx: Context) -> dict[str, Any]:
     fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
+    _presence.require(ctx, data, w)  # 就诊凭证核验: the credential names this person (issue 10)
     relayed: dict[str, Any] = {}
     if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the person is the hub's
         region, relayed[gateway_relay.PERSON_KEY] = gateway_relay.insured_region(
@@ -188,6 +190,7 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     chrg = _chrg(data, w)
     with common.refusals():
         enc_model.pre_settle_outpatient(enc, chrg)  # the state check; nothing is saved
@@ -209,6 +212,7 @@ def settle(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     chrg = _chrg(data, w)
     claims = common.claimed(data, w, required=True)
     fields.text(data, "invono", w, max_len=20, label="发票号")

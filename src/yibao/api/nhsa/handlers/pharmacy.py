@@ -11,6 +11,7 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, transaction
+from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
 from yibao.checkout import model as checkout_model
@@ -64,6 +65,7 @@ def _purchase(
 
 @transaction("2101", "药店预结算")
 def pre_settle(ctx: Context) -> dict[str, Any]:
+    _presence.require(ctx, ctx.node("druginfo"), "input.druginfo")  # 就诊凭证核验 (issue 10)
     if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: the hub's person
         return gateway_relay.pharmacy(ctx, settle_now=False)
     info, _, classified, priced = _purchase(ctx, lock=False)
@@ -74,6 +76,7 @@ def pre_settle(ctx: Context) -> dict[str, Any]:
 
 @transaction("2102", "药店结算")
 def settle(ctx: Context) -> dict[str, Any]:
+    _presence.require(ctx, ctx.node("druginfo"), "input.druginfo")  # 就诊凭证核验 (issue 10)
     if gateway_relay.applies(ctx.envelope.insuplc_admdvs):  # 跨省: split by the insured side
         return gateway_relay.pharmacy(ctx, settle_now=True)
     info, lines, classified, priced = _purchase(ctx, lock=True)
