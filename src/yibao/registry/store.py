@@ -33,7 +33,7 @@ person = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
-social_security_card = sa.Table(  # 社会保障卡 (registry_0002): mdtrt_cert_type 03
+social_security_card = sa.Table(  # 社会保障卡 (registry_0004): mdtrt_cert_type 03
     "social_security_card",
     metadata,
     sa.Column("card_no", sa.Text, primary_key=True),

@@ -5,14 +5,14 @@ A settling call with ``mdtrt_cert_type`` 03 proves the patient's presence with t
 register (docs/registry.md "Social security cards"). A person may hold several cards over the
 years (replacement); only valid ones count.
 
-Revision ID: registry_0002
+Revision ID: registry_0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "registry_0002"
-down_revision = "registry_0001"
+revision = "registry_0004"
+down_revision = "registry_0003"
 branch_labels = None
 depends_on = None
 
