@@ -2,6 +2,7 @@
 """The project's two commands, on a machine with only Python 3.11+.
 
     python3 dev.py start   # start Yibao: embedded PostgreSQL, migrations, demo data, API + console
+                           # (one Ctrl-C or SIGTERM stops the server and its PostgreSQL)
     python3 dev.py test    # lint (ruff), type-check (mypy), then the whole test suite (pytest)
 
 Both first make sure the locked environment exists: a bootstrap venv with a pinned ``uv``
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +38,25 @@ def uv() -> Path:
         run(sys.executable, "-m", "venv", TOOLS)
         run(TOOLS / BIN / "python", "-m", "pip", "install", "-q", f"uv=={UV_VERSION}")
     return exe
+
+
+def serve(*cmd: str | Path, env: dict[str, str]) -> int:
+    """Run ``yibao serve`` until it exits; SIGTERM, SIGINT (Ctrl-C) and SIGHUP sent to this
+    process are passed on once, so one signal stops the server and its embedded PostgreSQL.
+
+    The server runs in its own session: Ctrl-C at the terminal reaches only this process, which
+    forwards it (a second copy from the terminal would make uvicorn skip its graceful shutdown).
+    """
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, env=env, start_new_session=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    return proc.wait()
 
 
 def sync() -> dict[str, str]:
@@ -71,7 +92,7 @@ def main(argv: list[str]) -> int:
     env = sync()
     py = VENV / BIN / "python"
     if cmd == "start":
-        return run(VENV / BIN / "yibao", "serve", *rest, env=env, check=False)
+        return serve(VENV / BIN / "yibao", "serve", "--demo", *rest, env=env)
     ensure_browser()
     for step in (
         [py, "-m", "ruff", "check", "src", "tests", "bench", "dev.py"],

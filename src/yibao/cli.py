@@ -14,7 +14,12 @@ import typer
 
 from yibao.config import get_settings
 
-app = typer.Typer(help="Yibao 医保平台 command line", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Yibao 医保平台 command line",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback must never print secrets or persons
+)
 db_app = typer.Typer(help="Database (数据库) commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -66,6 +71,33 @@ def db_upgrade() -> None:
         typer.echo("schema at: " + ", ".join(current_heads(url)))
 
 
+@db_app.command("reseal")
+def db_reseal(
+    old_key_file: str = typer.Option(..., help="file holding the previous platform secret"),
+) -> None:
+    """Re-seal every stored secret under the current platform secret (key rotation)."""
+    from pathlib import Path
+
+    from yibao.db.engine import make_engine
+    from yibao.db.runtime import database_url
+    from yibao.institutions.sealing import SealError
+    from yibao.platform_secret import secret_key
+    from yibao.secret_rotation import reseal_all
+
+    old = Path(old_key_file).read_text(encoding="utf-8").strip()
+    with database_url(get_settings()) as url:
+        engine = make_engine(url, pool_size=1)
+        try:
+            with engine.begin() as conn:
+                counts = reseal_all(conn, old_key=old, new_key=secret_key())
+        except SealError as e:
+            typer.echo(f"未轮换（没有任何改动）: {e}", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+    typer.echo("已用新平台密钥重新加密: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+
+
 @db_app.command("url")
 def db_url() -> None:
     """Start the embedded PostgreSQL (if no URL) and print its URL until interrupted."""
@@ -77,11 +109,20 @@ def db_url() -> None:
             signal.pause()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="listen address (default YIBAO_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default YIBAO_PORT or 8000)"),
-    demo: bool = typer.Option(True, "--demo/--no-demo", help="load demo data if not yet loaded"),
+    demo: bool = typer.Option(
+        False,
+        "--demo/--no-demo",
+        help="load the demo province (institutions and users with PUBLIC credentials); "
+        "`python3 dev.py start` asks for it, a deployment must not",
+    ),
     workers: int = typer.Option(1, help="uvicorn worker processes"),
 ) -> None:
     """Start Yibao: database, migrations, demo data, then the API and console."""
@@ -90,14 +131,14 @@ def serve(
     from yibao.db.engine import make_engine
     from yibao.db.migrate import upgrade
     from yibao.db.runtime import database_url
-    from yibao.logging import configure
 
-    configure()
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    # SIGTERM behaves like Ctrl-C so the embedded PostgreSQL is stopped cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # SIGTERM and SIGHUP behave like Ctrl-C: the embedded PostgreSQL is stopped cleanly (uvicorn
+    # takes SIGINT/SIGTERM over while it runs and raises them again after its shutdown).
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     with database_url(settings) as url:
         upgrade(url)
         if demo:
@@ -116,6 +157,7 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="warning",
+                log_config=None,  # yibao.logging owns the handlers (redaction, no locals)
             )
 
 
@@ -123,6 +165,9 @@ _register_subcommands()
 
 
 def main() -> None:
+    from yibao.logging import configure
+
+    configure()
     app()
 
 

@@ -20,6 +20,11 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("YIBAO_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: int(os.environ.get("YIBAO_PORT", "8000")))
     secret_key: str = field(default_factory=lambda: os.environ.get("YIBAO_SECRET_KEY", ""))
+    #: the platform secret's file when it must live outside the data folder (a copy of the data
+    #: folder alone then does not decrypt the stored keys); empty: ``<data_dir>/secret.key``
+    secret_key_file: str = field(
+        default_factory=lambda: os.environ.get("YIBAO_SECRET_KEY_FILE", "")
+    )
 
     @property
     def pgdata(self) -> Path:

@@ -166,8 +166,8 @@ def test_city_admin_reaches_only_its_region(world: World) -> None:
     r = sz.post(f"/api/voucher/admin/passwords/{world.gz_psn_no}/unlock")
     assert r.status_code == 403
     # its own export holds only its region; importing another region's rows is refused
-    export = sz.get("/api/registry/export").text
-    assert world.sz_person["psn_name"] in export and world.gz_person["psn_name"] not in export
+    export = sz.get("/api/registry/export", params={"purpose": "核对本市参保"}).text
+    assert world.sz_psn_no in export and world.gz_psn_no not in export
     other = dict(
         world.gz_person,
         certno=synth_certno(world.gz_person["certno"]),
@@ -195,23 +195,55 @@ def synth_certno(certno: str) -> str:
     return compose_id18(certno[:6], date(1990, 1, 2), 77)
 
 
-def test_analyst_reads_masked_data_only(world: World) -> None:
+def test_analyst_never_sees_a_person(world: World) -> None:
+    """Issue 10, finding 3: the analyst sees aggregates only — no person, no export."""
     an = login(world.base, "analyst1")
-    view = an.get(f"/api/registry/persons/{world.gz_psn_no}")
-    assert view.status_code == 200 and world.gz_person["certno"] not in view.text
     for path in (
+        f"/api/registry/persons/{world.gz_psn_no}",
+        f"/api/registry/persons/{world.gz_psn_no}/account",
         f"/api/registry/persons/{world.gz_psn_no}/certno?reason=测算",
         f"/api/registry/persons/{world.gz_psn_no}/1101",
+        f"/api/registry/persons?certno={world.gz_person['certno']}",
+        "/api/registry/export?purpose=测算",
     ):
         r = an.get(path)
         assert (r.status_code, r.json()["error"]) == (403, "FORBIDDEN"), path
-        assert "政策分析员" in r.json()["message"]
+        assert "政策分析员" in r.json()["message"] and world.gz_person["psn_name"] not in r.text
+    r = an.post("/api/registry/persons/search", json={"certno": world.gz_person["certno"]})
+    assert r.status_code == 403 and world.gz_person["psn_name"] not in r.text
     r = an.post("/api/registry/import", files={"file": ("p.csv", _csv([world.gz_person]))})
     assert r.status_code == 403
     r = an.post(f"/api/voucher/admin/vouchers/{world.gz_psn_no}/revoke", json={"reason": "x"})
     assert r.status_code == 403
     assert an.get("/api/voucher/admin/activation-rates").status_code == 200
     an.close()
+
+
+def test_export_is_scoped_audited_with_a_purpose_and_masked_unless_disclosed(
+    world: World,
+) -> None:
+    """Issue 10, finding 3: an administrator's export names its purpose (audited with the rows
+    it wrote), masks ID numbers, names and phones; unmasked only with the disclose permission."""
+    sz = login(world.base, "sz_admin")
+    r = sz.get("/api/registry/export")
+    assert (r.status_code, r.json()["field"]) == (400, "purpose")
+    r = sz.get("/api/registry/export", params={"purpose": "核对", "disclose": "true"})
+    assert (r.status_code, r.json()["error"]) == (403, "FORBIDDEN")
+    r = sz.get("/api/registry/export", params={"purpose": "单位参保核对"})
+    assert r.status_code == 200 and world.sz_psn_no in r.text
+    person = world.sz_person
+    for value in (person["certno"], person["psn_name"], person["tel"]):
+        assert value and value not in r.text
+    assert person["tel"][:3] + "****" + person["tel"][-4:] in r.text
+    (actor, detail), *_ = _audit(world.db_url, "registry.export", SZ)[-1:]
+    assert actor == "sz_admin" and detail["purpose"] == "单位参保核对"
+    assert detail["rows"] == 1 and detail["disclosed"] is False
+    full = world.province.get(
+        "/api/registry/export", params={"purpose": "数据迁移", "disclose": "true", "admdvs": SZ}
+    )
+    assert full.status_code == 200 and person["certno"] in full.text and person["tel"] in full.text
+    assert _audit(world.db_url, "registry.export", SZ)[-1][1]["disclosed"] is True
+    sz.close()
 
 
 def test_institution_operator_gets_the_counter_view_only(world: World) -> None:

@@ -66,7 +66,7 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     assert r.status_code == 200 and r.json()["persons_inserted"] == 5
 
     # bureau views and exports are masked; the full number needs a reason and is audited
-    r = staff.get("/api/registry/export", params={"format": "csv"})
+    r = staff.get("/api/registry/export", params={"format": "csv", "purpose": "参保核对"})
     assert r.status_code == 200 and people[1]["certno"] not in r.text
     assert people[1]["certno"][:6] + "********" + people[1]["certno"][-4:] in r.text
     view = staff.get("/api/registry/persons", params={"certno": people[1]["certno"]}).json()

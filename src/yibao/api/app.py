@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 
 from yibao import __version__
@@ -106,19 +106,19 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings or get_settings()
+    from yibao.api import errors, health
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
-
+    app.include_router(health.router)  # /healthz (liveness), /readyz (database, migrations)
+    errors.install(app)  # database down → 503, unstorable values / control characters → 400
     _include_routers(app)
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory used by uvicorn workers: the database URL comes from ``YIBAO_DATABASE_URL``."""
+    from yibao.logging import configure
+
+    configure()
     url = os.environ["YIBAO_DATABASE_URL"]
     return create_app(make_engine(url), get_settings())
 

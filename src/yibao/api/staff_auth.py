@@ -62,7 +62,8 @@ class Capability(enum.StrEnum):
     CERTNO_REVEAL = "certno_reveal"  # 查看完整证件号码（须事由，审计）
     ACCOUNT_POST = "account_post"  # 个人账户划入/支出
     BULK_IMPORT = "bulk_import"  # 批量导入
-    BULK_EXPORT = "bulk_export"  # 批量导出（脱敏）
+    BULK_EXPORT = "bulk_export"  # 批量导出（脱敏，须填用途，审计）
+    EXPORT_DISCLOSE = "export_disclose"  # 导出未脱敏的证件号码、姓名、电话（审计）
     VOUCHER_ADMIN = "voucher_admin"  # 注销电子凭证、解锁密码
     CHANNEL_ADMIN = "channel_admin"  # 登记渠道（全省）
     CHANNEL_READ = "channel_read"  # 查看渠道
@@ -87,6 +88,7 @@ _LABELS: dict[Capability, str] = {
     Capability.ACCOUNT_POST: "个人账户记账",
     Capability.BULK_IMPORT: "批量导入参保数据",
     Capability.BULK_EXPORT: "批量导出参保数据",
+    Capability.EXPORT_DISCLOSE: "导出未脱敏的个人信息",
     Capability.VOUCHER_ADMIN: "管理医保电子凭证",
     Capability.CHANNEL_ADMIN: "登记渠道",
     Capability.CHANNEL_READ: "查看渠道",
@@ -99,18 +101,17 @@ _LABELS: dict[Capability, str] = {
     Capability.FUNDS_WRITE: "办理缴费核定与征收",
 }
 
-_ADMIN = frozenset(Capability) - {Capability.CHANNEL_ADMIN}
+_ADMIN = frozenset(Capability) - {Capability.CHANNEL_ADMIN, Capability.EXPORT_DISCLOSE}
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.PROVINCE_ADMIN: frozenset(Capability),
-    Role.CITY_ADMIN: _ADMIN,  # channels are province-wide: registered by the province only
+    # channels are province-wide: registered by the province only; an unmasked export is the
+    # province's decision (a separate permission, issue 10)
+    Role.CITY_ADMIN: _ADMIN,
     # the counter identifies a person by certificate (masked answer); nothing else of the registry
     Role.INSTITUTION_OPERATOR: frozenset({Capability.PERSON_LOOKUP}),
-    # read-only, never a full ID number
+    # aggregates only, never a person (issue 10): statistics, channels, clearing totals
     Role.ANALYST: frozenset(
         {
-            Capability.PERSON_READ,
-            Capability.PERSON_LOOKUP,
-            Capability.BULK_EXPORT,
             Capability.CHANNEL_READ,
             Capability.STATS_READ,
             Capability.CLEARING_READ,
@@ -169,7 +170,7 @@ def check_csrf_header(request: Request, csrf_token: str) -> None:
     if request.method in SAFE_METHODS:
         return
     given = request.headers.get(CSRF_HEADER, "")
-    if not (csrf_token and given and hmac.compare_digest(csrf_token, given)):
+    if not (csrf_token and given and hmac.compare_digest(csrf_token.encode(), given.encode())):
         raise StaffAuthError(
             403,
             "CSRF_FAILED",

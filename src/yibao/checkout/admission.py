@@ -19,6 +19,8 @@ from yibao.encounter.model import Encounter, Kind
 from yibao.encounter.records import business_day
 from yibao.registry import store as registry_store
 from yibao.registry.store import SettlementFacts
+from yibao.voucher import presence
+from yibao.voucher.presence import Presented
 
 
 def insured_region(
@@ -53,13 +55,38 @@ class RegisterVisit:
     insuplc_admdvs: str  # the envelope's (may be empty)
     msgid: str
     info: dict[str, Any]
+    presented: Presented | None = None  # the credential shown (就诊凭证), checked first
+
+
+def _read_person(
+    caller: Caller, psn_no: str, presented: Presented | None, now: datetime, where: str
+) -> Flow[tuple[SettlementFacts | None, int]]:
+    """The person's registry facts and a ``mdtrt_id`` sequence value, the presented credential
+    checked before anything about the person is used (an unknown ``psn_no`` and a wrong
+    credential get the same answer)."""
+    qs = [registry_store.settlement_facts_q(psn_no), encounter_sql.MDTRT_SEQ]
+    if presented is not None:
+        qs.append(presence.facts_q(psn_no, presented))
+    res = yield Read(*qs)
+    if presented is not None:
+        presence.check(
+            presented,
+            presence.facts_of_json(res[2]),
+            psn_no=psn_no,
+            fixmedins_code=caller.fixmedins_code,
+            now=now,
+            where=where,
+        )
+    return registry_store.facts_of_json(res[0]), int(res[1])
 
 
 def register_visit(cmd: RegisterVisit) -> Flow[Encounter]:
     """Create the outpatient visit (state 已挂号)."""
-    facts, seq = yield Read(registry_store.settlement_facts_q(cmd.psn_no), encounter_sql.MDTRT_SEQ)
+    facts, seq = yield from _read_person(
+        cmd.caller, cmd.psn_no, cmd.presented, cmd.begntime, "input.mdtrtinfo"
+    )
     region = insured_region(
-        registry_store.facts_of_json(facts),
+        facts,
         cmd.psn_no,
         cmd.insutype,
         cmd.begntime.date(),
@@ -100,13 +127,16 @@ class AdmitStay:
     dise_codg: str
     dise_name: str
     info: dict[str, Any]
+    presented: Presented | None = None  # the credential shown (就诊凭证), checked first
 
 
 def admit_stay(cmd: AdmitStay) -> Flow[Encounter]:
     """Create the stay (state 在院)."""
-    facts, seq = yield Read(registry_store.settlement_facts_q(cmd.psn_no), encounter_sql.MDTRT_SEQ)
+    facts, seq = yield from _read_person(
+        cmd.caller, cmd.psn_no, cmd.presented, cmd.begntime, "input.mdtrtinfo"
+    )
     region = insured_region(
-        registry_store.facts_of_json(facts),
+        facts,
         cmd.psn_no,
         cmd.insutype,
         cmd.begntime.date(),

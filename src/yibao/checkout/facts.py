@@ -2,7 +2,8 @@
 
 The visit, its unsettled fee lines, the person's year counters, the registry facts (with the
 personal account's balance), a ``setl_id`` sequence value when settling and, for care outside
-the insured region, the person's cross-region filings (备案). Nothing is locked: the writes check
+the insured region, the person's cross-region filings (备案) and what the presented credential
+names (就诊凭证核验). Nothing is locked: the writes check
 that the visit, the counters and the balance are still as read (a conflict runs the flow again).
 """
 
@@ -19,6 +20,9 @@ from yibao.filing import store as filing_store
 from yibao.filing.model import Filing
 from yibao.registry import store as registry_store
 from yibao.registry.store import SettlementFacts
+from yibao.voucher import presence
+from yibao.voucher.presence import Facts as PresenceFacts
+from yibao.voucher.presence import Presented
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class VisitFacts:
     person: SettlementFacts | None
     filings: list[Filing]
     setl_seq: int | None  # drawn when settling
+    presence: PresenceFacts | None = None  # what the presented credential names (when given)
 
     @property
     def acct_balc(self) -> int:
@@ -45,6 +50,7 @@ def visit_facts(
     fixmedins_code: str,
     settle: bool,
     cross_region: bool,
+    presented: Presented | None = None,
 ) -> Flow[VisitFacts]:
     """Read the facts of visit ``mdtrt_id`` of ``psn_no`` at ``fixmedins_code`` (one statement;
     a second only when the stored visit turns out to be 异地 although the request said local)."""
@@ -56,6 +62,8 @@ def visit_facts(
     ]
     if settle:
         qs.append(encounter_sql.SETL_SEQ)
+    if presented is not None:
+        qs.append(presence.facts_q(psn_no, presented))
     if cross_region:
         qs.append(filing_store.cross_region_filings(psn_no))
     res: list[Any] = yield Read(*qs)
@@ -70,4 +78,22 @@ def visit_facts(
         person=registry_store.facts_of_json(res[3]),
         filings=filing_store.filings_of(filings or []),
         setl_seq=int(res[4]) if settle else None,
+        presence=presence.facts_of_json(res[5 if settle else 4]) if presented else None,
+    )
+
+
+def check_presence(
+    facts: VisitFacts, presented: Presented | None, *, fixmedins_code: str, now: Any, where: str
+) -> None:
+    """The presented credential names the visit's person at this counter (issue 10: every
+    settling call proves the patient's presence); :class:`PresenceRefused` otherwise."""
+    if presented is None or facts.presence is None:
+        return
+    presence.check(
+        presented,
+        facts.presence,
+        psn_no=facts.visit.encounter.psn_no,
+        fixmedins_code=fixmedins_code,
+        now=now,
+        where=where,
     )

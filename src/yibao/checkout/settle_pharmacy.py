@@ -32,6 +32,8 @@ from yibao.filing import store as filing_store
 from yibao.registry import store as registry_store
 from yibao.settlement.engine import service_year
 from yibao.settlement.trace import to_json as trace_json
+from yibao.voucher import presence
+from yibao.voucher.presence import Presented
 
 W_INFO = "input.druginfo"
 
@@ -51,6 +53,7 @@ class Purchase:
     insuplc_admdvs: str  # the envelope's (may be empty)
     mdtrt_cert_type: str
     info: dict[str, Any]
+    presented: Presented | None = None  # the credential shown (就诊凭证), checked first
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,9 @@ class Priced2101:
     classified: list[ClassifiedLine]
 
 
-def _price(caller: Caller, p: Purchase, *, settle: bool) -> Flow[tuple[Priced2101, Any]]:
+def _price(
+    caller: Caller, p: Purchase, now: datetime, *, settle: bool
+) -> Flow[tuple[Priced2101, Any]]:
     day = p.begntime.date()
     year = service_year(day)
     lines = catalog_lines(p.lines)
@@ -76,7 +81,18 @@ def _price(caller: Caller, p: Purchase, *, settle: bool) -> Flow[tuple[Priced210
         qs.append(filing_store.cross_region_filings(p.psn_no))
     if settle:
         qs += [encounter_sql.SETL_SEQ, encounter_sql.MDTRT_SEQ]
+    if p.presented is not None:
+        qs.append(presence.facts_q(p.psn_no, p.presented))
     res: list[Any] = yield Read(*qs)
+    if p.presented is not None:
+        presence.check(
+            p.presented,
+            presence.facts_of_json(res.pop()),
+            psn_no=p.psn_no,
+            fixmedins_code=caller.fixmedins_code,
+            now=now,
+            where=W_INFO,
+        )
     facts = registry_store.facts_of_json(res[0])
     region = insured_region(facts, p.psn_no, p.insutype, day, given, W_INFO)
     result = yield from catalog_sql.classify_read(caller.admdvs, day, lines, res[1:4])
@@ -114,9 +130,9 @@ def _price(caller: Caller, p: Purchase, *, settle: bool) -> Flow[tuple[Priced210
     return Priced2101(priced, classified), (counters, res[at:], facts)
 
 
-def price_pharmacy(caller: Caller, p: Purchase) -> Flow[Priced2101]:
+def price_pharmacy(caller: Caller, p: Purchase, now: datetime) -> Flow[Priced2101]:
     """2101 药店预结算: the split the purchase would get now; writes nothing."""
-    done, _ = yield from _price(caller, p, settle=False)
+    done, _ = yield from _price(caller, p, now, settle=False)
     return done
 
 
@@ -133,7 +149,7 @@ class SettlePurchase:
 def settle_pharmacy(cmd: SettlePurchase) -> Flow[tuple[Settled, list[ClassifiedLine]]]:
     """2102 药店结算: the visit is created settled, with its lines, in the same write."""
     p, caller = cmd.purchase, cmd.caller
-    done, (counters, seqs, facts) = yield from _price(caller, p, settle=True)
+    done, (counters, seqs, facts) = yield from _price(caller, p, cmd.now, settle=True)
     setl_seq, mdtrt_seq = int(seqs[0]), int(seqs[1])
     splits = check_lines(p.lines, splits_of(done.classified))
     mdtrt_id = format_id(

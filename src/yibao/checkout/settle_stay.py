@@ -20,6 +20,7 @@ from yibao.checkout.visits import china_date, is_emergency, items_of, stored_exp
 from yibao.db.flow import Flow, Write
 from yibao.encounter import model as enc_model
 from yibao.encounter.model import Encounter
+from yibao.voucher.presence import Presented
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class StayBill:
     mid_setl: bool  # 中途结算
     insuplc_admdvs: str  # the envelope's (参保地)
     exp_content: Any = None
+    presented: Presented | None = None  # the credential shown (就诊凭证), checked first
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,13 @@ def _bill(req: StayBill, facts: VisitFacts, now: datetime) -> tuple[Bill, list[s
 def price_stay(caller: Caller, req: StayBill, now: datetime) -> Flow[Priced]:
     """2303 住院预结算: the split the stay's unsettled fees would get now; writes nothing."""
     facts = yield from steps.read_visit(
-        caller, req.mdtrt_id, req.psn_no, req.insuplc_admdvs, settle=False
+        caller,
+        req.mdtrt_id,
+        req.psn_no,
+        req.insuplc_admdvs,
+        settle=False,
+        presented=req.presented,
+        now=now,
     )
     enc_model.pre_settle_inpatient(facts.visit.encounter, req.mid_setl)
     bill, _ = _bill(req, facts, now)
@@ -91,7 +99,13 @@ def settle_stay(cmd: SettleStay) -> Flow[Settled]:
     """2304 住院结算 (出院结算, or 中途结算)."""
     req = cmd.bill
     facts = yield from steps.read_visit(
-        cmd.caller, req.mdtrt_id, req.psn_no, req.insuplc_admdvs, settle=True
+        cmd.caller,
+        req.mdtrt_id,
+        req.psn_no,
+        req.insuplc_admdvs,
+        settle=True,
+        presented=req.presented,
+        now=cmd.now,
     )
     enc_model.settle_inpatient(facts.visit.encounter, "", req.mid_setl)  # the state check
     bill, sns = _bill(req, facts, cmd.now)

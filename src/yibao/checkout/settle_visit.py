@@ -20,6 +20,7 @@ from yibao.checkout.visits import china_date, is_emergency, items_of, stored_exp
 from yibao.db.flow import Flow, Write
 from yibao.encounter import model as enc_model
 from yibao.encounter.model import Encounter
+from yibao.voucher.presence import Presented
 
 W = "input.data"
 
@@ -37,6 +38,7 @@ class VisitBill:
     chrg_bchno: str | None  # None: every unsettled batch ("0000")
     insuplc_admdvs: str  # the envelope's (参保地)
     exp_content: Any = None
+    presented: Presented | None = None  # the credential shown (就诊凭证), checked first
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,13 @@ def _bill(req: VisitBill, facts: VisitFacts, infno: str, now: datetime) -> tuple
 def price_visit(caller: Caller, req: VisitBill, now: datetime) -> Flow[Priced]:
     """2206 门诊预结算: the split the visit's unsettled fees would get now; writes nothing."""
     facts = yield from steps.read_visit(
-        caller, req.mdtrt_id, req.psn_no, req.insuplc_admdvs, settle=False
+        caller,
+        req.mdtrt_id,
+        req.psn_no,
+        req.insuplc_admdvs,
+        settle=False,
+        presented=req.presented,
+        now=now,
     )
     enc_model.pre_settle_outpatient(facts.visit.encounter, req.chrg_bchno)
     bill, _ = _bill(req, facts, "2206", now)
@@ -96,7 +104,13 @@ def settle_visit(cmd: SettleVisit) -> Flow[Settled]:
     """2207 门诊结算."""
     req = cmd.bill
     facts = yield from steps.read_visit(
-        cmd.caller, req.mdtrt_id, req.psn_no, req.insuplc_admdvs, settle=True
+        cmd.caller,
+        req.mdtrt_id,
+        req.psn_no,
+        req.insuplc_admdvs,
+        settle=True,
+        presented=req.presented,
+        now=cmd.now,
     )
     enc_model.settle_outpatient(facts.visit.encounter, req.chrg_bchno, "", 0)  # the state check
     bill, sns = _bill(req, facts, "2207", cmd.now)

@@ -10,25 +10,39 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from yibao.checkout.bills import Bill, Caller, Priced
-from yibao.checkout.facts import VisitFacts, visit_facts
+from yibao.checkout.facts import VisitFacts, check_presence, visit_facts
 from yibao.checkout.pricing import price_bill
 from yibao.checkout.record import Recorded, record, setl_id_for
 from yibao.db.flow import Flow
 from yibao.encounter.model import Encounter
 from yibao.settlement.trace import to_json as trace_json
+from yibao.voucher.presence import Presented
 
 
 def read_visit(
-    caller: Caller, mdtrt_id: str, psn_no: str, insuplc_admdvs: str, *, settle: bool
+    caller: Caller,
+    mdtrt_id: str,
+    psn_no: str,
+    insuplc_admdvs: str,
+    *,
+    settle: bool,
+    presented: Presented | None,
+    now: datetime,
 ) -> Flow[VisitFacts]:
-    """The visit's facts (filings read at once when the request says 异地)."""
-    return visit_facts(
+    """The visit's facts (filings read at once when the request says 异地), its person's
+    presence checked first (就诊凭证核验)."""
+    facts = yield from visit_facts(
         mdtrt_id,
         psn_no,
         fixmedins_code=caller.fixmedins_code,
         settle=settle,
         cross_region=bool(insuplc_admdvs) and insuplc_admdvs != caller.admdvs,
+        presented=presented,
     )
+    check_presence(
+        facts, presented, fixmedins_code=caller.fixmedins_code, now=now, where="input.data"
+    )
+    return facts
 
 
 def price(caller: Caller, bill: Bill, facts: VisitFacts) -> Priced:

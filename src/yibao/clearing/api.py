@@ -132,9 +132,12 @@ def show(stmt_id: str, request: Request, staff: Staff = Depends(staff_of)) -> An
         with request.app.state.engine.connect() as conn:
             _allow_statement(conn, staff, stmt_id, write=False)
             stmt = service.get(conn, stmt_id)
-            rows = service.lines(conn, stmt_id)
+            # the lines name persons (psn_no): an analyst sees the statement's totals only
+            rows = service.lines(conn, stmt_id) if staff.scope.person_data else None
     except ClearingError as e:
         return _error(e)
+    if rows is None:
+        return _ok(stmt.to_json())
     return _ok(
         {
             **stmt.to_json(),
@@ -195,6 +198,8 @@ def export(stmt_id: str, request: Request, staff: Staff = Depends(staff_of)) -> 
     try:
         with request.app.state.engine.connect() as conn:
             _allow_statement(conn, staff, stmt_id, write=False)
+            if not staff.scope.person_data:
+                raise forbidden("清算单明细含参保人信息：政策分析员只能查看清算单汇总")
             content = statement_xlsx(service.get(conn, stmt_id), service.lines(conn, stmt_id))
     except ClearingError as e:
         return _error(e)

@@ -15,11 +15,14 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5  # consecutive failures before the account locks (账户锁定)
 LOCKOUT = timedelta(minutes=15)
+ADDRESS_MAX_FAILURES = 20  # failed logins from one address within ADDRESS_WINDOW (登录限流)
+ADDRESS_WINDOW = timedelta(minutes=10)
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
 SESSION_IDLE = timedelta(minutes=30)  # 会话空闲超时
 SESSION_MAX = timedelta(hours=8)  # absolute session lifetime (一个工作日)
 
@@ -202,6 +205,43 @@ class LoginState:
         if failures >= MAX_FAILED_LOGINS:
             return LoginState(0, now + LOCKOUT)
         return LoginState(failures, self.locked_until)
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """Failed logins of one key (a user name or a client address) and until when it is blocked.
+
+    - per user name (:meth:`after_user_failure`): like :class:`LoginState`, the 5th consecutive
+      failure blocks the name for :data:`LOCKOUT` — kept for every name tried, registered or not;
+    - per address (:meth:`after_address_failure`): :data:`ADDRESS_MAX_FAILURES` failures within
+      :data:`ADDRESS_WINDOW` block the address until the window ends.
+    """
+
+    failures: int = 0
+    window_start: datetime | None = None
+    blocked_until: datetime | None = None
+
+    def is_blocked(self, now: datetime) -> bool:
+        return self.blocked_until is not None and now < self.blocked_until
+
+    def after_user_failure(self, now: datetime) -> Throttle:
+        failures = self.failures + 1
+        if failures >= MAX_FAILED_LOGINS:
+            return Throttle(0, now, now + LOCKOUT)
+        return Throttle(failures, self.window_start or now, self.blocked_until)
+
+    def after_address_failure(self, now: datetime) -> Throttle:
+        if self.window_start is None or now >= self.window_start + ADDRESS_WINDOW:
+            return Throttle(1, now, None)
+        failures = self.failures + 1
+        blocked = self.window_start + ADDRESS_WINDOW if failures >= ADDRESS_MAX_FAILURES else None
+        return Throttle(failures, self.window_start, blocked or self.blocked_until)
+
+
+def beijing(moment: datetime) -> str:
+    """A moment as people in the province read it: ``10月23日 14:05（北京时间）``."""
+    local = moment.astimezone(BEIJING)
+    return f"{local.month}月{local.day}日 {local:%H:%M}（北京时间）"
 
 
 def session_expiry(created_at: datetime, now: datetime) -> datetime:

@@ -17,8 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from yibao.console import store
 from yibao.console.model import (
+    LoginState,
     Principal,
     Role,
+    Throttle,
+    beijing,
     password_problems,
     region_prefix,
     session_expiry,
@@ -125,51 +128,75 @@ def create_user(
     return user_id
 
 
+GENERIC_FAILURE = "用户名或密码错误"
+
+
 def authenticate(
     engine: sa.Engine, username: str, password: str, *, ip: str = "", now: datetime | None = None
 ) -> LoginResult:
-    """Check a username and password, with lockout after repeated failures (登录与锁定)."""
+    """Check a username and password (登录), throttled per user name and per address.
+
+    Every refusal reads the same whether the user exists, is disabled, is locked or mistyped the
+    password (usernames cannot be enumerated): "用户名或密码错误", plus — once the *name* has
+    failed 5 times in a row, registered or not — until when it is blocked, in Beijing time. An
+    address with :data:`~yibao.console.model.ADDRESS_MAX_FAILURES` failures within
+    :data:`~yibao.console.model.ADDRESS_WINDOW` is refused until the window ends. Every attempt
+    costs one argon2 verification, so timing does not tell either.
+    """
     now = now or utcnow()
-    generic = "用户名或密码错误"
+    name = username.strip()
+    ukey, akey = "user:" + name.lower()[:100], "addr:" + (ip or "-")
     with engine.begin() as conn:
-        user = store.user_by_name(conn, username.strip(), for_update=True)
-        if user is None:
+        throttles = store.lock_throttles(conn, [ukey, akey])
+        by_name, by_addr = throttles[ukey], throttles[akey]
+        if by_addr.is_blocked(now):
             _verify(_DUMMY_HASH, password)
-            audit(
-                conn,
-                username[:100],
-                "console.login_failed",
-                username[:100],
-                ip=ip,
-                reason="unknown_user",
+            audit(conn, name[:100], "console.login_failed", name[:100], ip=ip, reason="address")
+            assert by_addr.blocked_until is not None
+            return LoginResult(
+                None, f"该地址登录失败次数过多，请于 {beijing(by_addr.blocked_until)} 后再试"
             )
-            return LoginResult(None, generic)
-        if user.disabled:
-            audit(conn, username, "console.login_failed", username, ip=ip, reason="disabled")
-            return LoginResult(None, "该账户已停用，请联系管理员")
-        if user.login.is_locked(now):
-            audit(conn, username, "console.login_failed", username, ip=ip, reason="locked")
-            return LoginResult(None, _locked_message(user.login.locked_until))
-        if not _verify(user.password_hash, password):
-            state = user.login.after_failure(now)
-            store.save_login_state(conn, user.principal.user_id, state)
-            audit(conn, username, "console.login_failed", username, ip=ip, reason="bad_password")
-            if state.is_locked(now):
-                audit(
-                    conn, username, "console.locked", username, ip=ip, until=str(state.locked_until)
-                )
-                return LoginResult(None, _locked_message(state.locked_until))
-            return LoginResult(None, generic)
-        store.record_login(conn, user.principal.user_id, now)
-        if _hasher.check_needs_rehash(user.password_hash):
-            store.set_password_hash(conn, user.principal.user_id, hash_password(password), now)
-        audit(conn, username, "console.login", username, ip=ip)
-        return LoginResult(user.principal)
+        user = store.user_by_name(conn, name, for_update=True)
+        usable = user is not None and not user.disabled and not by_name.is_blocked(now)
+        password_ok = False
+        if user is not None and usable:
+            password_ok = _verify(user.password_hash, password)
+        else:
+            _verify(_DUMMY_HASH, password)  # the same cost as a real check
+        if user is not None and usable and password_ok:
+            store.save_throttle(conn, ukey, Throttle())
+            store.record_login(conn, user.principal.user_id, now)
+            if _hasher.check_needs_rehash(user.password_hash):
+                store.set_password_hash(conn, user.principal.user_id, hash_password(password), now)
+            audit(conn, name, "console.login", name, ip=ip)
+            return LoginResult(user.principal)
+        reason = (
+            "unknown_user" if user is None else "disabled" if user.disabled
+            else "locked" if by_name.is_blocked(now) else "bad_password"
+        )  # fmt: skip
+        if not by_name.is_blocked(now):  # a refusal while blocked does not extend the block
+            by_name = by_name.after_user_failure(now)
+            store.save_throttle(conn, ukey, by_name)
+            if by_name.is_blocked(now):
+                audit(conn, name[:100], "console.locked", name[:100], ip=ip,
+                      until=str(by_name.blocked_until))  # fmt: skip
+        store.save_throttle(conn, akey, by_addr.after_address_failure(now))
+        if user is not None:  # the account shows the same state to administrators
+            store.save_login_state(
+                conn, user.principal.user_id, LoginState(by_name.failures, by_name.blocked_until)
+            )
+        audit(conn, name[:100], "console.login_failed", name[:100], ip=ip, reason=reason)
+        return LoginResult(None, _failure_message(by_name, now))
 
 
-def _locked_message(until: datetime | None) -> str:
-    when = until.astimezone().strftime("%H:%M") if until else ""
-    return f"连续登录失败次数过多，账户已锁定，请于 {when} 后重试或联系管理员"
+def _failure_message(by_name: Throttle, now: datetime) -> str:
+    if by_name.is_blocked(now):
+        assert by_name.blocked_until is not None
+        return (
+            f"{GENERIC_FAILURE}；连续失败次数过多，请于 {beijing(by_name.blocked_until)} "
+            "后再试，或联系管理员"
+        )
+    return GENERIC_FAILURE
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from yibao.console.model import LoginState, Principal, Role
+from yibao.console.model import LoginState, Principal, Role, Throttle
 
 metadata = sa.MetaData()
 
@@ -27,6 +27,15 @@ console_user = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("password_changed_at", sa.DateTime(timezone=True)),
     sa.Column("last_login_at", sa.DateTime(timezone=True)),
+)
+
+console_login_throttle = sa.Table(
+    "console_login_throttle",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer),
+    sa.Column("window_start", sa.DateTime(timezone=True)),
+    sa.Column("blocked_until", sa.DateTime(timezone=True)),
 )
 
 console_session = sa.Table(
@@ -108,6 +117,33 @@ def insert_user(
             )
             .returning(console_user.c.id)
         ).scalar_one()
+    )
+
+
+def lock_throttles(conn: sa.Connection, keys: list[str]) -> dict[str, Throttle]:
+    """The throttle rows of ``keys`` (created when missing), locked until the transaction ends."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    t = console_login_throttle
+    conn.execute(
+        insert(t).values([{"key": k, "failures": 0} for k in keys]).on_conflict_do_nothing()
+    )
+    rows = conn.execute(
+        sa.select(t).where(t.c.key.in_(keys)).order_by(t.c.key).with_for_update()
+    ).mappings()
+    return {r["key"]: Throttle(r["failures"], r["window_start"], r["blocked_until"]) for r in rows}
+
+
+def save_throttle(conn: sa.Connection, key: str, state: Throttle) -> None:
+    t = console_login_throttle
+    conn.execute(
+        t.update()
+        .where(t.c.key == key)
+        .values(
+            failures=state.failures,
+            window_start=state.window_start,
+            blocked_until=state.blocked_until,
+        )
     )
 
 

@@ -7,6 +7,7 @@ The server listens on a unix socket only; it is stopped when the last handle is 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -52,6 +53,42 @@ def socket_dir_of(uri: str) -> str | None:
     return host[0] if host else None
 
 
+HANDLES_FILE = ".handle_pids.json"  # pgserver's list of the processes holding the server
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def forget_dead_handles(pgdata: Path) -> list[int]:
+    """Drop the processes that died without releasing the server (kill -9, OOM) from pgserver's
+    handle list; return them.
+
+    pgserver stops PostgreSQL when its *last* handle is released, and it counts handles by PID in
+    ``<pgdata>/.handle_pids.json``. A holder killed with ``-9`` never removes its PID, so every
+    later clean stop believed another holder remained and left PostgreSQL running (issue 10).
+    """
+    from pgserver.postgres_server import PostgresServer
+
+    path = pgdata / HANDLES_FILE
+    with PostgresServer._lock:
+        if not path.exists():
+            return []
+        try:
+            pids = [int(p) for p in json.loads(path.read_text() or "[]")]
+        except (ValueError, TypeError):
+            pids = []
+        dead = [p for p in pids if p != os.getpid() and not _alive(p)]
+        if dead:
+            path.write_text(json.dumps([p for p in pids if p not in dead]))
+    return dead
+
+
 class EmbeddedPostgres:
     """A private PostgreSQL server in a data folder (pgserver)."""
 
@@ -60,6 +97,7 @@ class EmbeddedPostgres:
         import pgserver  # imported lazily: only the embedded mode needs it
 
         pgdata.mkdir(parents=True, exist_ok=True)
+        forget_dead_handles(pgdata)
         self.pgdata = pgdata
         self._server: Any = pgserver.get_server(  # type: ignore[attr-defined]
             pgdata, cleanup_mode="delete" if delete_on_stop else "stop"
@@ -85,6 +123,7 @@ class EmbeddedPostgres:
         """Stop the server (and delete its folder when created with ``delete_on_stop``)."""
         if not self._stopped:
             self._stopped = True
+            forget_dead_handles(self.pgdata)  # a holder that died since we started
             self._server.cleanup()
 
     def __enter__(self) -> EmbeddedPostgres:

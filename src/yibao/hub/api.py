@@ -1,6 +1,7 @@
 """Cross-province relay HTTP (跨省中转). Every call is signed by the calling node
 (``X-Yibao-Hub-Node``, ``X-Yibao-Hub-Timestamp``, ``X-Yibao-Hub-Signature``; see
-:func:`yibao.hub.model.signature`) with the network's ``YIBAO_HUB_SECRET``; unset: HTTP 503.
+:func:`yibao.hub.model.signature`) with the network's ``YIBAO_HUB_SECRET``; unset: HTTP 404
+(the deployment takes no part in the relay: for it the routes are not there, not broken).
 
 Hub role (``YIBAO_HUB_PEERS`` set):
   POST /api/hub/relay/settle · POST /api/hub/relay/reverse · GET /api/hub/relay/{relay_id}
@@ -46,7 +47,7 @@ def _err(status: int, message: str, **extra: Any) -> JSONResponse:
 async def _signed(request: Request) -> tuple[HubSettings, str, dict[str, Any]] | JSONResponse:
     cfg = _cfg(request)
     if not cfg.secret:
-        return _err(503, "跨省中转未配置 (YIBAO_HUB_SECRET)")
+        return _err(404, "本平台未启用跨省中转（未配置 YIBAO_HUB_SECRET）")
     body = await request.body()
     ok = signature_ok(
         cfg.secret, request.method, request.url.path, request.headers.get(HEADER_TIME, ""), body,

@@ -80,7 +80,8 @@ def signature_ok(
         return False
     if abs(now - ts) > MAX_SKEW_SECONDS:
         return False
-    return hmac.compare_digest(signature(secret, method, path, timestamp, body), given)
+    expected = signature(secret, method, path, timestamp, body)
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 def item_to_json(i: Item) -> dict[str, Any]:

@@ -92,3 +92,50 @@ def balances_cmd(
             f"{b.account_code:<32}{fen_str(b.debits):>16}{fen_str(b.credits):>16}"
             f"{fen_str(b.balance):>16}"
         )
+
+
+@app.command("archive")
+def archive_cmd(
+    keep: int = typer.Option(None, help="months kept live (default YIBAO_LEDGER_RETENTION_MONTHS)"),
+    operator: str = typer.Option("cli", help="operator recorded in the catalogue"),
+) -> None:
+    """Move transfers older than the retention period to archive.ledger_transfer_<yyyymm>
+    (账务明细归档; balances and chain heads stay; docs/operations.md "Retention")."""
+    from datetime import UTC, datetime
+
+    from yibao.db.retention import RetentionError
+    from yibao.ledger import retention
+
+    with _engine() as engine:
+        try:
+            done = retention.archive_due(
+                engine, today=date.today(), actor=operator, now=datetime.now(UTC), keep=keep
+            )
+        except RetentionError as e:
+            typer.echo(f"错误: {e}", err=True)
+            raise typer.Exit(1) from None
+    for a in done:
+        typer.echo(f"已归档 {a.period}: {a.rows} 笔 → archive.{a.table_name} (md5 {a.checksum})")
+    if not done:
+        typer.echo("没有到期的月份")
+
+
+@app.command("drop-archive")
+def drop_archive_cmd(
+    month: str = typer.Option(..., help="YYYYMM of an archived month"),
+    note: str = typer.Option(..., help="where its pg_dump is kept (required)"),
+    operator: str = typer.Option("cli", help="operator recorded in the catalogue"),
+) -> None:
+    """Drop an archived month after `pg_dump -t archive.ledger_transfer_<yyyymm>` was stored."""
+    from datetime import UTC, datetime
+
+    from yibao.db.retention import RetentionError
+    from yibao.ledger import retention
+
+    with _engine() as engine, engine.begin() as conn:
+        try:
+            retention.drop_month(conn, month, actor=operator, now=datetime.now(UTC), note=note)
+        except RetentionError as e:
+            typer.echo(f"错误: {e}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"已删除归档表 archive.ledger_transfer_{month}（导出副本：{note}）")

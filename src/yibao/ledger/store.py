@@ -293,6 +293,11 @@ def load_chain(conn: sa.Connection, chain_id: str) -> Chain | None:
         .where(ledger_transfer.c.chain_id == chain_id)
         .order_by(ledger_transfer.c.seq)
     ).all()
+    if len(rows) < head.transfer_count:  # an archived month (yibao.ledger.retention)
+        rows = conn.execute(
+            sa.text("SELECT * FROM ledger_transfer_all WHERE chain_id = :c ORDER BY seq"),
+            {"c": chain_id},
+        ).all()
     codes = {r.debit_account for r in rows} | {r.credit_account for r in rows}
     accounts = {
         a.code: a
@@ -608,12 +613,28 @@ class VerifyReport:
         )
 
 
+def _dropped_periods(conn: sa.Connection) -> list[str]:
+    """Months of transfers archived, dumped and dropped (see :mod:`yibao.ledger.retention`)."""
+    return [
+        str(p)
+        for p in conn.execute(
+            sa.text(
+                "SELECT period FROM retention_archive "
+                "WHERE source = 'ledger_transfer' AND dropped_at IS NOT NULL"
+            )
+        ).scalars()
+    ]
+
+
 def verify(conn: sa.Connection) -> VerifyReport:
     """Zero-sum, chain completeness, mirror and roll-up consistency checks."""
     rep = VerifyReport()
+    # the whole history: live transfers and archived months still in the database; months whose
+    # archive was dumped and dropped are left out of the checks that need their transfers
+    gone = {"gone": _dropped_periods(conn)}
     rep.transfers, rep.chains = conn.execute(
         sa.text(
-            "SELECT (SELECT COUNT(*) FROM ledger_transfer), (SELECT COUNT(*) FROM ledger_chain)"
+            "SELECT (SELECT COUNT(*) FROM ledger_transfer_all), (SELECT COUNT(*) FROM ledger_chain)"
         )
     ).one()
     rep.entry_sum = int(
@@ -629,25 +650,32 @@ def verify(conn: sa.Connection) -> VerifyReport:
             sa.text(
                 """
                 SELECT c.chain_id FROM ledger_chain c
-                  LEFT JOIN ledger_transfer t ON t.chain_id = c.chain_id
+                  LEFT JOIN ledger_transfer_all t ON t.chain_id = c.chain_id
+                 WHERE to_char(c.value_date, 'YYYYMM') <> ALL(CAST(:gone AS text[]))
                  GROUP BY c.chain_id, c.transfer_count, c.total
                 HAVING COUNT(t.id) <> c.transfer_count OR COALESCE(SUM(t.amount), 0) <> c.total
                 """
-            )
+            ),
+            gone,
         ).scalars()
     )
     rep.bad_reversals = list(
         conn.execute(
             sa.text(
                 """
-                SELECT r.id FROM ledger_transfer r
-                  LEFT JOIN ledger_transfer o ON o.id = r.reverses
+                SELECT r.id FROM ledger_transfer_all r
+                  JOIN ledger_chain rc ON rc.chain_id = r.chain_id
+                  LEFT JOIN ledger_chain oc ON oc.chain_id = rc.reverses
+                  LEFT JOIN ledger_transfer_all o ON o.id = r.reverses
                  WHERE r.reverses IS NOT NULL
                    AND (o.id IS NULL OR o.amount <> r.amount
                         OR o.debit_account <> r.credit_account
                         OR o.credit_account <> r.debit_account)
+                   AND (o.id IS NOT NULL OR oc.value_date IS NULL
+                        OR to_char(oc.value_date, 'YYYYMM') <> ALL(CAST(:gone AS text[])))
                 """
-            )
+            ),
+            gone,
         ).scalars()
     )
     rep.unknown_accounts = list(
@@ -679,9 +707,12 @@ def verify(conn: sa.Connection) -> VerifyReport:
                        a.d AS actual_d, a.c AS actual_c
                   FROM actual a FULL JOIN ledger_balance_daily b
                     ON a.account_code = b.account_code AND a.value_date = b.value_date
-                 WHERE a.d IS DISTINCT FROM b.debits OR a.c IS DISTINCT FROM b.credits
+                 WHERE (a.d IS DISTINCT FROM b.debits OR a.c IS DISTINCT FROM b.credits)
+                   AND to_char(COALESCE(a.value_date, b.value_date), 'YYYYMM')
+                       <> ALL(CAST(:gone AS text[]))
                 """
-            )
+            ),
+            gone,
         )
     ]
     rep.limit_violations = [

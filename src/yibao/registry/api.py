@@ -289,6 +289,26 @@ def add_identity(
     return {"psn_no": psn_no, "psn_idet_type": body.psn_idet_type}
 
 
+class CardIn(BaseModel):
+    card_no: str = Field(description="社会保障卡卡号 (mdtrt_cert_no of mdtrt_cert_type 03)")
+    card_sn: str = Field("", description="卡识别码 (card_sn)")
+
+
+@router.post("/persons/{psn_no}/cards")
+def issue_card(
+    psn_no: str,
+    body: CardIn,
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
+) -> dict[str, str]:
+    """Register a social security card (社会保障卡) of the person, for mdtrt_cert_type 03."""
+    with engine.begin() as conn:
+        reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
+        service.issue_card(conn, psn_no, body.card_no, body.card_sn)
+        audit(conn, staff.actor, "registry.card.issue", psn_no)
+    return {"psn_no": psn_no, "card_no": body.card_no}
+
+
 @router.post("/households")
 def create_household(
     body: HouseholdIn, staff: Staff = Depends(staff_of), engine: Engine = Depends(engine_of)
@@ -364,7 +384,11 @@ def import_file(
     """
     staff.require(Capability.BULK_IMPORT)
     data = file.file.read()
-    checked = rows.check_rows(bulk.read_rows_bytes(file.filename or "upload.csv", data))
+    try:
+        read = bulk.read_rows_bytes(file.filename or "upload.csv", data)
+    except bulk.UnreadableFile as e:
+        raise service.RegistryError("FILE_UNREADABLE", str(e), "file") from None
+    checked = rows.check_rows(read)
     foreign = [r.row for r in checked.good if not staff.allows_region(r.insuplc_admdvs)]
     if foreign:
         shown = "、".join(str(n) for n in foreign[:10]) + ("…" if len(foreign) > 10 else "")
@@ -383,18 +407,29 @@ def import_file(
 def export(
     fmt: str = Query("csv", alias="format", pattern="^(csv|xlsx)$"),
     admdvs: str | None = None,
+    purpose: str = Query("", max_length=200, description="用途 (audited; required)"),
+    disclose: bool = Query(False, description="unmasked certno, name, phone (own permission)"),
     staff: Staff = Depends(staff_of),
     engine: Engine = Depends(engine_of),
 ) -> FileResponse:
-    """Export persons × enrolments with masked certificate numbers.
+    """Export persons × enrolments (an administrator's action): certificate numbers, names and
+    phones masked unless ``disclose`` (a separate permission); every export is audited with its
+    ``purpose``, region, row count and whether it disclosed.
 
     Users who do not see the whole province export their own region unless ``admdvs`` names
     another region inside their scope.
     """
     staff.require(Capability.BULK_EXPORT)
     admdvs = staff.default_admdvs(admdvs)
+    if disclose:
+        staff.require(Capability.EXPORT_DISCLOSE)
+    if not purpose.strip():
+        raise service.RegistryError(
+            "PURPOSE_REQUIRED", "导出参保数据须填写用途(purpose)，用途记入审计日志", "purpose"
+        )
     tmp = Path(tempfile.mkdtemp()) / f"registry.{fmt}"
-    bulk.export_file(engine, tmp, admdvs=admdvs, actor=staff.actor)
+    bulk.export_file(engine, tmp, full_certno=disclose, actor=staff.actor, reason=purpose.strip(),
+                     admdvs=admdvs)  # fmt: skip
     return FileResponse(
         tmp,
         filename=f"registry.{fmt}",

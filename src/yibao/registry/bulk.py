@@ -76,12 +76,28 @@ def read_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object]]]:
             yield from _read_csv(f)
 
 
-def read_rows_bytes(name: str, data: bytes) -> Iterator[tuple[int, Mapping[str, object]]]:
-    """Like :func:`read_rows` for an uploaded file."""
+class UnreadableFile(ValueError):
+    """An upload that is not a UTF-8 CSV or an XLSX workbook (Chinese reason)."""
+
+
+def read_rows_bytes(name: str, data: bytes) -> list[tuple[int, Mapping[str, object]]]:
+    """Like :func:`read_rows` for an uploaded file, read at once; :class:`UnreadableFile` when it
+    is not a UTF-8 CSV or a readable XLSX."""
+    from python_calamine import CalamineError
+
     if name.lower().endswith((".xlsx", ".xlsm")):
-        yield from _read_xlsx(io.BytesIO(data))
-    else:
-        yield from _read_csv(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        try:
+            return list(_read_xlsx(io.BytesIO(data)))
+        except (CalamineError, ValueError, OSError) as e:
+            raise UnreadableFile("文件不是可读取的XLSX工作簿（已损坏或加密）") from e
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UnreadableFile(f"CSV文件须为UTF-8编码（第{e.start + 1}个字节无法按UTF-8读取）") from e
+    try:
+        return list(_read_csv(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise UnreadableFile(f"CSV文件格式错误：{e}") from e
 
 
 def _read_csv(f: io.TextIOBase | Any) -> Iterator[tuple[int, Mapping[str, object]]]:
@@ -284,17 +300,32 @@ ORDER BY p.psn_no, e.insutype
 def export_rows(
     conn: sa.Connection, *, full_certno: bool, admdvs: str | None = None
 ) -> Iterator[list[object]]:
-    """Export rows in :data:`COLUMNS` order; ``certno`` masked unless ``full_certno``."""
-    result = conn.execution_options(stream_results=True, yield_per=5000).execute(
-        sa.text(_EXPORT_SQL), {"admdvs": admdvs}
+    """Export rows in :data:`COLUMNS` order; unless ``full_certno`` (a disclosure), the
+    certificate number, the name and the phone are masked (脱敏)."""
+    result = conn.execute(  # streamed for this statement only (the audit row follows)
+        sa.text(_EXPORT_SQL),
+        {"admdvs": admdvs},
+        execution_options={"stream_results": True, "yield_per": 5000},
     )
     for r in result:
         row: list[object] = list(r)
         if not full_certno:
             row[2] = certs.mask(str(row[2]))
+            row[3] = mask_name(str(row[3]))
+            row[7] = mask_tel(str(row[7] or ""))
         row[17] = "1" if row[17] else "0"
         row[18] = "1" if row[18] else "0"
         yield row
+
+
+def mask_name(name: str) -> str:
+    """A name with only its first character: ``张三丰`` → ``张**``."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def mask_tel(tel: str) -> str:
+    """A phone with its first 3 and last 4 digits: ``139****6781``."""
+    return tel[:3] + "*" * (len(tel) - 7) + tel[-4:] if len(tel) > 7 else "*" * len(tel)
 
 
 def export_file(
@@ -306,7 +337,9 @@ def export_file(
     reason: str = "",
     admdvs: str | None = None,
 ) -> int:
-    """Write persons × enrolments to CSV or XLSX; full numbers only with an audited reason."""
+    """Write persons × enrolments to CSV or XLSX, masked unless ``full_certno`` (then a reason is
+    required). Every export is audited (``registry.export``: who, why, which region, how many
+    rows, disclosed or not); a disclosure also as ``registry.certno.export``."""
     if full_certno and not reason:
         raise ValueError("导出完整证件号码须说明事由(--reason)")
     n = 0
@@ -331,4 +364,6 @@ def export_file(
                 for row in rows:
                     w.writerow(["" if v is None else v for v in row])
                     n += 1
+        audit(conn, actor, "registry.export", admdvs or "全省", purpose=reason, rows=n,
+              disclosed=full_certno, file=path.name)  # fmt: skip
     return n

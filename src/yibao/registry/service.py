@@ -10,6 +10,7 @@ Public API (stable for other capabilities):
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -179,6 +180,27 @@ def find_psn_no_by_cert(conn: sa.Connection, psn_cert_type: str, certno: str) ->
         return store.psn_no_by_cert(conn, psn_cert_type, n)
     found = store.psn_nos_by_certno(conn, n)
     return found[0] if len(found) == 1 else None
+
+
+def find_psn_no_by_card(conn: sa.Connection, card_no: str) -> str | None:
+    """``psn_no`` of the holder of a valid social security card (社会保障卡号), or None."""
+    return store.card_holder(conn, "".join(card_no.split()).upper())
+
+
+def issue_card(conn: sa.Connection, psn_no: str, card_no: str, card_sn: str = "") -> None:
+    """Register a person's social security card (社会保障卡): ``card_no`` 卡号 (the
+    ``mdtrt_cert_no`` of ``mdtrt_cert_type`` 03) and ``card_sn`` 卡识别码. A card already
+    registered to another person is refused."""
+    _person(conn, psn_no)
+    card_no = "".join(card_no.split()).upper()
+    if not re.fullmatch(r"[0-9A-Z]{6,20}", card_no):
+        raise RegistryError("CARD_INVALID", "社会保障卡号应为6至20位字母或数字", "card_no")
+    if card_sn and not re.fullmatch(r"[0-9A-Fa-f]{8,64}", card_sn):
+        raise RegistryError("CARD_SN_INVALID", "卡识别码应为8至64位十六进制字符", "card_sn")
+    holder = store.card_owner(conn, card_no)
+    if holder is not None and holder != psn_no:
+        raise RegistryError("CARD_TAKEN", "该社会保障卡号已登记给其他人员", "card_no")
+    store.upsert_card(conn, card_no, psn_no, card_sn.upper())
 
 
 def snapshot_for_settlement(

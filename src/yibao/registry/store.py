@@ -35,6 +35,16 @@ person = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
+social_security_card = sa.Table(  # 社会保障卡 (registry_0004): mdtrt_cert_type 03
+    "social_security_card",
+    metadata,
+    sa.Column("card_no", sa.Text, primary_key=True),
+    sa.Column("psn_no", sa.Text),
+    sa.Column("card_sn", sa.Text),
+    sa.Column("valid", sa.Boolean),
+    sa.Column("issued_at", sa.DateTime(timezone=True)),
+)
+
 enrolment = sa.Table(
     "enrolment",
     metadata,
@@ -181,6 +191,31 @@ def psn_no_by_cert(conn: sa.Connection, cert_type: str, certno: str) -> str | No
             person.c.psn_cert_type == cert_type, person.c.certno == certno
         )
     ).scalar()
+
+
+def card_holder(conn: sa.Connection, card_no: str) -> str | None:
+    """``psn_no`` of the holder of a valid social security card (社会保障卡), or None."""
+    t = social_security_card
+    return conn.execute(
+        sa.select(t.c.psn_no).where(t.c.card_no == card_no, t.c.valid.is_(True))
+    ).scalar()
+
+
+def card_owner(conn: sa.Connection, card_no: str) -> str | None:
+    """``psn_no`` a card number is registered to (valid or not), or None."""
+    t = social_security_card
+    return conn.execute(sa.select(t.c.psn_no).where(t.c.card_no == card_no)).scalar()
+
+
+def upsert_card(conn: sa.Connection, card_no: str, psn_no: str, card_sn: str) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    t = social_security_card
+    conn.execute(
+        insert(t)
+        .values(card_no=card_no, psn_no=psn_no, card_sn=card_sn, valid=True)
+        .on_conflict_do_update(index_elements=["card_no"], set_={"card_sn": card_sn, "valid": True})
+    )
 
 
 def psn_nos_by_certno(conn: sa.Connection, certno: str) -> list[str]:

@@ -9,7 +9,7 @@ are merged). Re-importing the same file changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ class TableImportRefused(ValueError):
 
 
 def _renamed(
-    rows: Iterator[tuple[int, Mapping[str, object]]], normalize: Any
+    rows: Iterable[tuple[int, Mapping[str, object]]], normalize: Any
 ) -> Iterator[tuple[int, dict[str, object]]]:
     """Rows read by :mod:`yibao.registry.bulk` (person aliases applied) re-keyed for this file."""
     for n, raw in rows:

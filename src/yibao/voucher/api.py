@@ -400,7 +400,10 @@ def ec_password_verify(
 
 
 @router.get("/qr")
-def qr(code: str, fmt: str = Query("svg", alias="format", pattern="^(svg|png)$")) -> Response:
+def qr(
+    code: str = Query(max_length=1024, description="the dynamic code (about 200 characters)"),
+    fmt: str = Query("svg", alias="format", pattern="^(svg|png)$"),
+) -> Response:
     """Render a code as an SVG or PNG image (for the web demo)."""
     if fmt == "svg":
         return Response(qr_image(code, "svg"), media_type="image/svg+xml")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -98,6 +101,16 @@ ec_token = sa.Table(
     sa.Column("pwd_verified_at", TS),
 )
 
+ec_presence = sa.Table(  # voucher_0003: who proved their presence to which institution, until
+    "ec_presence",
+    metadata,
+    sa.Column("fixmedins_code", sa.Text, primary_key=True),
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("mdtrt_cert_type", sa.Text),
+    sa.Column("seen_at", TS),
+    sa.Column("expires_at", TS),
+)
+
 ec_password = sa.Table(
     "ec_password",
     metadata,
@@ -177,3 +190,45 @@ SELECT coalesce(b.key, a.key) AS key, b.label, coalesce(b.insured, 0) AS insured
 FROM base b FULL JOIN activated a ON a.key = b.key
 ORDER BY 1
 """
+
+
+# ---- presence (yibao.voucher.presence): one statement each ------------------------------------
+
+_PRESENCE_FACTS = sa.text(
+    """
+SELECT p.psn_no, p.psn_cert_type, p.certno, p.psn_name,
+       t.psn_no AS token_psn_no, t.org_id AS token_org_id, t.expires_at AS token_expires_at,
+       coalesce(v.status = 'active', false) AS voucher_active,
+       c.psn_no AS card_psn_no, c.card_sn, coalesce(c.valid, false) AS card_valid
+FROM (SELECT 1) AS one
+LEFT JOIN person p ON p.psn_no = :psn_no
+LEFT JOIN ec_token t ON :cert_type = '01' AND t.ec_token = :cert_no
+LEFT JOIN ec_voucher v ON v.psn_no = t.psn_no
+LEFT JOIN social_security_card c ON :cert_type = '03' AND c.card_no = :cert_no
+"""
+)
+
+
+def presence_facts(
+    conn: sa.Connection, psn_no: str, cert_type: str, cert_no: str
+) -> dict[str, Any]:
+    """The person, and the presented ecToken (01) or card (03), in one row (nulls: none)."""
+    params = {"psn_no": psn_no, "cert_type": cert_type, "cert_no": cert_no}
+    return dict(conn.execute(_PRESENCE_FACTS, params).mappings().one())
+
+
+_HAS_PRESENCE = sa.text(
+    """
+SELECT EXISTS (SELECT 1 FROM encounter
+               WHERE psn_no = :psn_no AND fixmedins_code = :org)
+    OR EXISTS (SELECT 1 FROM ec_token
+               WHERE psn_no = :psn_no AND org_id = :org AND expires_at > :now)
+    OR EXISTS (SELECT 1 FROM ec_presence
+               WHERE psn_no = :psn_no AND fixmedins_code = :org AND expires_at > :now)
+"""
+)
+
+
+def has_presence(conn: sa.Connection, psn_no: str, org: str, now: datetime) -> bool:
+    """A visit of ``psn_no`` at ``org``, a live ecToken for it, or a live presence record."""
+    return bool(conn.execute(_HAS_PRESENCE, {"psn_no": psn_no, "org": org, "now": now}).scalar())

@@ -80,7 +80,12 @@ def require(console: Console, page: Page) -> None:
 
 
 def tokens_match(expected: str, given: str | None) -> bool:
-    return bool(expected) and bool(given) and hmac.compare_digest(expected, given or "")
+    # bytes: compare_digest refuses non-ASCII str (a forged token must get a 403, not a 500)
+    return (
+        bool(expected)
+        and bool(given)
+        and hmac.compare_digest(expected.encode("utf-8"), (given or "").encode("utf-8"))
+    )
 
 
 async def check_csrf(request: Request, console: Console) -> None:

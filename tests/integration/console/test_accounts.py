@@ -58,10 +58,10 @@ def test_login_lockout_and_unlock_after_timeout(engine: Engine) -> None:
         r = service.authenticate(engine, "gz", "wrong-pass-1", now=T0 + timedelta(seconds=i))
         assert r.message == "用户名或密码错误"
     r = service.authenticate(engine, "gz", "wrong-pass-1", now=T0 + timedelta(seconds=5))
-    assert "账户已锁定" in r.message
+    assert "连续失败次数过多" in r.message and "16:15（北京时间）" in r.message
     # even the right password is refused while locked
     r = service.authenticate(engine, "gz", DEMO_PASSWORD, now=T0 + timedelta(minutes=1))
-    assert not r.ok and "账户已锁定" in r.message
+    assert not r.ok and "连续失败次数过多" in r.message
     r = service.authenticate(engine, "gz", DEMO_PASSWORD, now=T0 + LOCKOUT + timedelta(seconds=6))
     assert r.ok and r.principal is not None and r.principal.admdvs == "440100"
     acts = actions(engine)
@@ -73,6 +73,42 @@ def test_unknown_user_gets_the_same_message_and_is_audited(engine: Engine) -> No
     r = service.authenticate(engine, "nobody", "whatever123")
     assert r.message == "用户名或密码错误"
     assert actions(engine) == ["console.login_failed"]
+
+
+def test_locked_and_unknown_users_read_the_same_in_beijing_time(engine: Engine) -> None:
+    """Issue 10, finding 8: a locked real user and an unknown user see the same message, with
+    the time the name unblocks in Beijing time (T0 08:00 UTC + 15 min = 16:15 北京时间)."""
+    service.create_user(engine, username="real", password=DEMO_PASSWORD, role=Role.ANALYST)
+    seen: dict[str, list[str]] = {"real": [], "ghost": []}
+    for name in seen:
+        for i in range(7):
+            at = T0 + timedelta(seconds=i)
+            seen[name].append(service.authenticate(engine, name, "wrong-pass-1", now=at).message)
+    assert seen["real"] == seen["ghost"]
+    assert (
+        seen["real"][-1].startswith("用户名或密码错误") and "16:15（北京时间）" in seen["real"][-1]
+    )
+    assert "UTC" not in seen["real"][-1] and "08:15" not in seen["real"][-1]
+
+
+def test_one_address_is_throttled_across_user_names(engine: Engine) -> None:
+    """Issue 10, finding 8: 20 failures from one address within 10 minutes block the address
+    (whatever names it tries); another address is not affected."""
+    service.create_user(engine, username="victim", password=DEMO_PASSWORD, role=Role.ANALYST)
+    for i in range(20):
+        at = T0 + timedelta(seconds=i)
+        r = service.authenticate(engine, f"guess{i}", "x-1234567", ip="10.0.0.9", now=at)
+        assert r.message == "用户名或密码错误"
+    r = service.authenticate(
+        engine, "victim", DEMO_PASSWORD, ip="10.0.0.9", now=T0 + timedelta(minutes=1)
+    )
+    assert not r.ok and "该地址" in r.message and "16:10（北京时间）" in r.message
+    ok = service.authenticate(
+        engine, "victim", DEMO_PASSWORD, ip="10.0.0.10", now=T0 + timedelta(minutes=1)
+    )
+    assert ok.ok
+    later = T0 + timedelta(minutes=10, seconds=1)
+    assert service.authenticate(engine, "victim", DEMO_PASSWORD, ip="10.0.0.9", now=later).ok
 
 
 def test_session_expires_when_idle_and_ends_on_logout(engine: Engine) -> None:

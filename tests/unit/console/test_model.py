@@ -109,3 +109,17 @@ def test_masking() -> None:
     assert mask_id("44010619900101123X") == "440106********123X"
     assert mask_id("") == ""
     assert mask_phone("13812345678") == "138****5678"
+
+
+def test_address_throttle_window_and_beijing_time() -> None:
+    from yibao.console.model import ADDRESS_MAX_FAILURES, ADDRESS_WINDOW, Throttle, beijing
+
+    t = Throttle()
+    for i in range(ADDRESS_MAX_FAILURES - 1):
+        t = t.after_address_failure(T0 + timedelta(seconds=i))
+        assert not t.is_blocked(T0 + timedelta(seconds=i))
+    t = t.after_address_failure(T0 + timedelta(minutes=1))
+    assert t.is_blocked(T0 + timedelta(minutes=1)) and t.blocked_until == T0 + ADDRESS_WINDOW
+    fresh = t.after_address_failure(T0 + ADDRESS_WINDOW)  # a new window starts
+    assert fresh.failures == 1 and not fresh.is_blocked(T0 + ADDRESS_WINDOW)
+    assert beijing(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == "1月1日 00:30（北京时间）"

@@ -131,6 +131,9 @@ def insured_region(
         raise BusinessError("psn_no: 与参保地【1101】返回的人员编号不符")
     if certno and certno.upper() != str(base.get("certno", "")).upper():
         raise BusinessError("certno: 证件号码与参保地【1101】返回的不符")
+    name = str(data.get("psn_name") or "")  # a given name must match (issue 10, finding 2)
+    if name and name != base.get("psn_name"):
+        raise BusinessError("psn_name: 人员姓名与参保地【1101】返回的不符")
     if not any(
         r.get("insutype") == insutype and r.get("insuplc_admdvs") == region
         for r in out.get("insuinfo") or []

@@ -33,6 +33,7 @@ from yibao.encounter.store import EncounterConflict, StoredFeeLine
 from yibao.hub.port import HUB
 from yibao.registry import store as registry_store
 from yibao.settlement.model import Item
+from yibao.voucher.presence import PresenceRefused
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -60,6 +61,8 @@ def refusals(where: str = "input.data") -> Iterator[None]:
     except model.AmountMismatch as exc:
         raise InputError(f"{where}.{exc.field}", str(exc).partition(": ")[2]) from exc
     except CheckoutInputError as exc:
+        raise InputError(exc.field, exc.rule) from exc
+    except PresenceRefused as exc:  # 就诊凭证核验: bad input, nothing written (issue 10)
         raise InputError(exc.field, exc.rule) from exc
     except EncounterConflict as exc:
         raise InputError("mdtrt_id", exc.err_msg) from exc

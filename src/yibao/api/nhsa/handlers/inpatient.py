@@ -14,6 +14,7 @@ from yibao.api.nhsa.dispatcher import Context, Request, transaction
 from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
+from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.api.nhsa.handlers.outpatient import visit
 from yibao.checkout import bills as checkout
@@ -45,6 +46,7 @@ def _admit_across(ctx: Context) -> dict[str, Any]:
     fields.text(info, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     med_type = fields.code(info, "med_type", w, "med_type", required=True)
     ipt_no = fields.text(info, "ipt_no", w, required=True, max_len=30, label="住院号")
+    _presence.require(ctx, info, w)  # 就诊凭证核验: the credential names this person (issue 10)
     dise = ctx.rows("diseinfo", required=False)
     region, person = gateway_relay.insured_region(
         ctx, info, psn_no=psn_no, insutype=insutype, on=begntime.date()
@@ -107,6 +109,7 @@ def admit(req: Request) -> Flow[dict[str, Any]]:
         dise_codg=dise_codg,
         dise_name=dise_name,
         info={"mdtrtinfo": common.jsonable(info), "diseinfo": common.jsonable(dise)},
+        presented=_presence.presented(info, w),  # 就诊凭证核验 (issue 10)
     )
     with common.refusals():
         enc = yield from admit_stay(cmd)
@@ -252,6 +255,7 @@ def _stay_bill(req: Request, data: dict[str, Any], w: str) -> StayBill:
         mid_setl=_mid(data, w),
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         exp_content=data.get("exp_content"),
+        presented=_presence.presented(data, w),  # 就诊凭证核验 (issue 10)
     )
 
 
@@ -266,6 +270,7 @@ def _pre_settle_across(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     mid = _mid(data, w)
     claims = _claims(data, w)
     with common.refusals():
@@ -294,6 +299,7 @@ def _settle_across(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     mid = _mid(data, w)
     claims = _claims(data, w)
     fields.text(data, "invono", w, max_len=20, label="发票号")

@@ -14,6 +14,7 @@ from yibao.api.nhsa.dispatcher import Context, Request, transaction
 from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
+from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import bills as checkout
 from yibao.checkout import fees as checkout_fees
@@ -49,6 +50,7 @@ def _register_across(ctx: Context) -> dict[str, Any]:
     fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
     fields.text(data, "mdtrt_cert_no", w, required=True, max_len=600, label="就诊凭证编号")
     ipt_otp_no = fields.text(data, "ipt_otp_no", w, required=True, max_len=30, label="院内流水号")
+    _presence.require(ctx, data, w)  # 就诊凭证核验: the credential names this person (issue 10)
     region, person = gateway_relay.insured_region(
         ctx, data, psn_no=psn_no, insutype=insutype, on=begntime.date()
     )
@@ -105,6 +107,7 @@ def register(req: Request) -> Flow[dict[str, Any]]:
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         msgid=req.msgid,
         info={"reg": common.jsonable(data)},
+        presented=_presence.presented(data, w),  # 就诊凭证核验 (issue 10)
     )
     with common.refusals():
         enc = yield from register_visit(cmd)
@@ -232,6 +235,7 @@ def _visit_bill(req: Request, data: dict[str, Any], w: str) -> VisitBill:
         chrg_bchno=_chrg(data, w),
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         exp_content=data.get("exp_content"),
+        presented=_presence.presented(data, w),  # 就诊凭证核验 (issue 10)
     )
 
 
@@ -240,6 +244,7 @@ def _pre_settle_across(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     chrg = _chrg(data, w)
     with common.refusals():
         enc_model.pre_settle_outpatient(enc, chrg)  # the state check; nothing is saved
@@ -268,6 +273,7 @@ def _settle_across(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     enc = visit(ctx, data, w)
     cert_type = fields.code(data, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True)
+    _presence.require_for_visit(ctx, data, w, enc)  # 就诊凭证核验 (issue 10)
     chrg = _chrg(data, w)
     claims = common.claimed(data, w, required=True)
     fields.text(data, "invono", w, max_len=20, label="发票号")

@@ -7,8 +7,13 @@ psn_name}`` → ``baseinfo{}``, ``insuinfo[]`` (one row per 险种), ``idetinfo[
 - ``01`` 医保电子凭证: ``mdtrt_cert_no`` is the ecToken, valid only for the institution it was
   issued to (:func:`yibao.voucher.service.resolve_ec_token`, ``orgId`` = fixmedins_code);
 - ``02`` 居民身份证: ``mdtrt_cert_no`` is the ID number;
-- ``03`` 社会保障卡: ``card_sn`` required; Yibao keeps no card register, so the person is found by
-  ``certno`` (社会保障号码, which the card reader returns, §4.2).
+- ``03`` 社会保障卡: ``mdtrt_cert_no`` is the card number (卡号), found in the card register
+  (``social_security_card``); ``card_sn`` (卡识别码) required and, when registered, checked.
+
+The credential, a given ``certno`` and a given ``psn_name`` are checked by
+:func:`yibao.voucher.presence.verify` before anything is disclosed; a successful local 1101 is
+recorded as a proof of presence (:func:`yibao.voucher.presence.record`), which lets the
+institution query the person (5201–5206) while it lasts.
 
 "异地就医必填": when ``insuplc_admdvs`` ≠ ``mdtrtarea_admvs``, ``psn_cert_type``, ``certno`` and
 ``psn_name`` are required. A given ``psn_name`` must match the registry.
@@ -16,6 +21,7 @@ psn_name}`` → ``baseinfo{}``, ``insuinfo[]`` (one row per 险种), ``idetinfo[
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from yibao.api.nhsa import fields
@@ -24,24 +30,25 @@ from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.institutions.service import business_day
 from yibao.registry import service as registry
+from yibao.voucher import presence
+from yibao.voucher.base import VoucherSettings
 from yibao.voucher.model import EcError
+from yibao.voucher.presence import Presented
 from yibao.voucher.service import resolve_ec_token
 
 WHERE = "input.data"
 
 
-def _find(ctx: Context, cert_type: str, cert_no: str, psn_cert_type: str, certno: str) -> str:
+def _find(ctx: Context, cert_type: str, cert_no: str) -> str:
     if cert_type == "01":
         try:
             return resolve_ec_token(ctx.conn, cert_no, ctx.institution.fixmedins_code, ctx.now)
         except EcError as exc:
             raise BusinessError(f"mdtrt_cert_no: {exc.message}") from exc
-    number = cert_no if cert_type == "02" else certno
-    if cert_type == "03" and not number:
-        raise InputError(f"{WHERE}.certno", "社会保障卡就诊须传社会保障号码(certno)")
-    psn_no = registry.find_psn_no_by_cert(
-        ctx.conn, "01" if cert_type == "02" else psn_cert_type, number
-    )
+    if cert_type == "02":
+        psn_no = registry.find_psn_no_by_cert(ctx.conn, "01", cert_no)
+    else:
+        psn_no = registry.find_psn_no_by_card(ctx.conn, cert_no)
     if psn_no is None:
         raise BusinessError(f"未查询到参保人员信息 (就诊凭证类型{cert_type})")
     return psn_no
@@ -70,16 +77,19 @@ def person_info(ctx: Context) -> dict[str, Any]:
             ctx, certno=certno, psn_cert_type=psn_cert_type, psn_name=psn_name, on=on,
             mdtrt_cert_type=cert_type, mdtrt_cert_no=cert_no,
         )  # fmt: skip
-    psn_no = _find(ctx, cert_type, cert_no, psn_cert_type, certno)
-    actor = f"nhsa:{ctx.institution.fixmedins_code}/{ctx.operator.opter_no}"
+    psn_no = _find(ctx, cert_type, cert_no)
+    org = ctx.institution.fixmedins_code
+    try:  # the card's chip id, a given certno and name: checked before anything is disclosed
+        presence.verify(ctx.conn, Presented(cert_type, cert_no, psn_name, card_sn, certno),
+                        psn_no=psn_no, fixmedins_code=org, now=ctx.now, where=WHERE)  # fmt: skip
+    except presence.PresenceRefused as exc:
+        raise BusinessError(str(exc)) from exc
+    actor = f"nhsa:{org}/{ctx.operator.opter_no}"
     try:
         out = registry.person_info_1101(ctx.conn, psn_no, on, actor=actor)
     except registry.PersonNotFound as exc:
         raise BusinessError(str(exc)) from exc
-    base = out["baseinfo"]
-    assert isinstance(base, dict)
-    if psn_name and psn_name != base["psn_name"]:
-        raise BusinessError(f"{WHERE}.psn_name: 人员姓名与参保登记不符")
-    if certno and cert_type != "03" and certno.upper() != str(base["certno"]).upper():
-        raise BusinessError(f"{WHERE}.certno: 证件号码与就诊凭证不符")
+    # the person proved their presence here: 5201–5206 about them may be answered (issue 10)
+    presence.record(ctx.conn, fixmedins_code=org, psn_no=psn_no, mdtrt_cert_type=cert_type,
+                    now=ctx.now, ttl=timedelta(seconds=VoucherSettings().token_ttl))  # fmt: skip
     return out

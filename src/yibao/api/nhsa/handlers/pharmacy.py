@@ -13,6 +13,7 @@ from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, Request, transaction
 from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.handlers import _across as gateway_relay
+from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import model as checkout_model
 from yibao.checkout import settle_pharmacy as checkout_pharmacy
@@ -39,6 +40,7 @@ def _purchase_of(req: Request) -> Purchase:
         dise_codg=fields.text(info, "dise_codg", w, max_len=30) or None,
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         info={"druginfo": common.jsonable(info)},
+        presented=_presence.presented(info, w),  # 就诊凭证核验 (issue 10)
     )
     return purchase
 
@@ -49,10 +51,12 @@ def _across_provinces(env: Envelope) -> bool:
 
 
 def _pre_settle_across(ctx: Context) -> dict[str, Any]:
+    _presence.require(ctx, ctx.node("druginfo"), "input.druginfo")  # 就诊凭证核验 (issue 10)
     return gateway_relay.pharmacy(ctx, settle_now=False)
 
 
 def _settle_across(ctx: Context) -> dict[str, Any]:
+    _presence.require(ctx, ctx.node("druginfo"), "input.druginfo")  # 就诊凭证核验 (issue 10)
     return gateway_relay.pharmacy(ctx, settle_now=True)
 
 
@@ -60,7 +64,7 @@ def _settle_across(ctx: Context) -> dict[str, Any]:
 def pre_settle(req: Request) -> Flow[dict[str, Any]]:
     purchase = _purchase_of(req)
     with common.refusals("input.druginfo"):
-        done = yield from checkout_pharmacy.price_pharmacy(common.caller(req), purchase)
+        done = yield from checkout_pharmacy.price_pharmacy(common.caller(req), purchase, req.now)
     out = common.priced_output(
         req, done.priced, mdtrt_id="", mdtrt_cert_type=purchase.mdtrt_cert_type
     )

@@ -7,6 +7,9 @@
 - 5205 人员慢特病用药记录查询 ``data{psn_no, begntime, endtime}`` → ``feedetail[]`` drug lines of
   门诊慢特病 visits (med_type 14, 9901, 990101, 18);
 - 5206 人员累计信息查询 ``data{psn_no, cum_ym}`` → ``cuminfo[]`` year-to-date accumulators.
+
+A query by ``psn_no`` (5201, 5205, 5206) is answered only when the institution has a visit with
+the person or a live proof of their presence (issue 10): ``psn_no`` is not an authorisation.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from yibao.encounter import store as es
 from yibao.money import fen_to_yuan
 from yibao.registry import store as registry_store
 from yibao.registry.model import age_on
+from yibao.voucher import presence
 
 CHRONIC_MED_TYPES = ("14", "9901", "990101", "18")
 DRUG_LIST_TYPES = ("101", "102", "103", "104", "105", "106")
@@ -47,9 +51,17 @@ def _range(data: dict[str, Any], w: str, a: str, b: str) -> tuple[datetime, date
 
 
 def _person(ctx: Context, psn_no: str, w: str) -> Any:
-    p = registry_store.get_person(ctx.conn, psn_no)
+    """The person, if this institution may learn about them: a visit here or a live proof of
+    presence (:func:`yibao.voucher.presence.may_query`). An unknown ``psn_no`` gets the same
+    answer as a person the institution has no business with, so guessing learns nothing."""
+    org = ctx.institution.fixmedins_code
+    p = None
+    if presence.may_query(ctx.conn, psn_no=psn_no, fixmedins_code=org, now=ctx.now):
+        p = registry_store.get_person(ctx.conn, psn_no)
     if p is None:
-        raise BusinessError(f"{w}.psn_no: 人员编号 {psn_no} 不存在")
+        raise BusinessError(
+            f"{w}.psn_no: 本机构无人员 {psn_no} 的就诊记录或有效就诊凭证（请先以【1101】核验身份）"
+        )
     return p
 
 

@@ -5,13 +5,13 @@ that must stop the transaction is a statement that raises: ``SELECT yibao_refuse
 <the problem>``. It raises ``P0001`` (raise_exception) with the message given; the caller rolls
 back and answers with that message. No business rule lives here.
 
-Revision ID: core_0002
+Revision ID: core_0003
 """
 
 from alembic import op
 
-revision = "core_0002"
-down_revision = "core_0001"
+revision = "core_0003"
+down_revision = "core_0002"
 branch_labels = None
 depends_on = None
 
