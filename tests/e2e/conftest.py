@@ -41,7 +41,7 @@ class ServerProcess:
         self.env = dict(os.environ, YIBAO_DATABASE_URL=db_url, **(extra_env or {}))
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 120) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         log = open(ARTIFACTS / f"server-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -94,7 +94,7 @@ def server_factory(pg: EmbeddedPostgres, template_url: str) -> Iterator[type[Ser
     started: list[ServerProcess] = []
 
     class _Tracked(ServerProcess):
-        def start(self, timeout: float = 30) -> None:
+        def start(self, timeout: float = 120) -> None:
             started.append(self)
             super().start(timeout)
 
