@@ -52,6 +52,9 @@ def _register_subcommands() -> None:
     from yibao.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger")  # yibao ledger rollup|verify|balances
+    from yibao.gateway.cli import app as gateway_app
+
+    app.add_typer(gateway_app, name="gateway")  # yibao gateway archive
     from yibao.payment.cli import app as payment_app
 
     app.add_typer(payment_app, name="payment")  # yibao payment tables|group|advance|year-end|…

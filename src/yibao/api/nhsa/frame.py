@@ -53,6 +53,7 @@ from yibao.gateway import aio
 from yibao.gateway import service as gateway
 from yibao.institutions import service as institutions
 from yibao.institutions.model import Institution, Operator
+from yibao.institutions.service import CHINA
 
 log = structlog.get_logger(__name__)
 
@@ -267,6 +268,13 @@ class Gateway:
         except jsonio.JsonError as exc:
             raise EnvelopeError("报文", str(exc)) from exc
         env = envelope.parse_envelope(raw)
+        sent = env.inf_time.replace(tzinfo=CHINA)
+        if (self.clock() - sent).days > self.settings.message_window_days:
+            raise EnvelopeError(
+                "inf_time",
+                f"交易时间 {env.inf_time:%Y-%m-%d} 早于报文受理期限"
+                f"（{self.settings.message_window_days}天），请以新的报文重新办理",
+            )
         if path_infno and path_infno != env.infno:
             raise EnvelopeError(
                 "infno", f"报文交易编号{env.infno}与请求路径的交易编号{path_infno}不符"

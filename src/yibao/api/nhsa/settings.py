@@ -26,6 +26,8 @@ class GatewaySettings:
     - ``YIBAO_NHSA_REQUIRE_SIGN_IN`` (default on): every transaction but 9001 needs a valid sign_no.
     - ``YIBAO_NHSA_MAX_BODY`` bytes (default 8 MiB).
     - ``YIBAO_NHSA_POOL`` database connections of the lean gateway per worker (default 16).
+    - ``YIBAO_NHSA_MESSAGE_WINDOW_DAYS`` (default 60): an envelope whose ``inf_time`` is older is
+      refused, so a msgid can only arrive while its message-log row is live (retention).
     """
 
     timestamp_window_s: int = field(
@@ -39,6 +41,9 @@ class GatewaySettings:
     credential_cache_s: float = 10.0
     pool_size: int = field(default_factory=lambda: int(os.environ.get("YIBAO_NHSA_POOL", "16")))
     pool_timeout_s: float = 5.0
+    message_window_days: int = field(
+        default_factory=lambda: int(os.environ.get("YIBAO_NHSA_MESSAGE_WINDOW_DAYS", "60"))
+    )
 
     @property
     def nonce_ttl_s(self) -> int:
