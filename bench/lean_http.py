@@ -27,12 +27,28 @@ class RawHttp:
     """One keep-alive connection: send bytes, read one response (Content-Length framed)."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.sock = socket.create_connection((host, port))
+        self.address = (host, port)
+        self._connect()
+
+    def _connect(self) -> None:
+        self.sock = socket.create_connection(self.address)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buf = b""
 
     def request(self, raw: bytes) -> tuple[int, str, bytes]:
-        """(status, content type, body) of the answer to ``raw``."""
+        """(status, content type, body) of the answer to ``raw``; a connection the server
+        closed while idle (keep-alive timeout) is opened again and the request sent once more
+        (nothing of it was read: it never arrived)."""
+        try:
+            return self._request(raw)
+        except (ConnectionError, BrokenPipeError):
+            if self._buf:
+                raise
+            self.sock.close()
+            self._connect()
+            return self._request(raw)
+
+    def _request(self, raw: bytes) -> tuple[int, str, bytes]:
         self.sock.sendall(raw)
         buf = self._buf
         while b"\r\n\r\n" not in buf:
@@ -40,6 +56,7 @@ class RawHttp:
             if not chunk:
                 raise ConnectionError("server closed the connection")
             buf += chunk
+            self._buf = buf
         head, _, rest = buf.partition(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         status = int(lines[0].split()[1])

@@ -115,7 +115,10 @@ def assess_residents(
 class ExportIn(BaseModel):
     admdvs: str
     to: str = ""
-    file_id: str | None = None
+    file_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        description="a known file id to replay (letters, digits, '-' or '_'); it names the download",
+    )  # fmt: skip
 
 
 @router.post("/tax/export")

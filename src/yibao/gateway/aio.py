@@ -1,11 +1,12 @@
 """Exactly once on the lean gateway (一次且仅一次, asynchronous): two statements per request.
 
-A flow's request costs two statements, each its own transaction (autocommit; ADR 0006):
+A flow's request costs three statements, each its own transaction (autocommit; ADR 0010):
 
-1. the *check-in* and the flow's reads, in one ``SELECT``: record the header set's one-time
-   value (UNLOGGED: no WAL flush), read the crash floor and the sentinel, look the ``msgid`` up in
-   the message log, and read what the flow needs. A known ``msgid`` is answered from the log.
-2. the flow's writes and the message-log row, as the data-modifying CTEs of one statement. The
+1. the *check-in*: record the header set's one-time value (UNLOGGED: no WAL flush), read the
+   crash floor and the sentinel, look the ``msgid`` up in the message log. A known ``msgid`` is
+   answered from the log here — a retry costs this one statement;
+2. the flow's reads, in one ``SELECT`` of scalar subqueries;
+3. the flow's writes and the message-log row, as the data-modifying CTEs of one statement. The
    writes carry their optimistic checks (``version = …``); if one fails nothing is applied and
    the flow runs again from its reads.
 
@@ -25,7 +26,7 @@ from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool
 
 from yibao.db import flow as db_flow
-from yibao.db.flow import Flow, Q, Read, W
+from yibao.db.flow import Flow, Q, W
 from yibao.gateway import store
 from yibao.gateway.service import CLOSED_PREFIX, Answer, MessageKey
 
@@ -174,11 +175,6 @@ async def record(pool: AsyncConnectionPool[Any], key: MessageKey, answer: Answer
             raise Duplicate() from exc
 
 
-class _Stop(Exception):
-    def __init__(self, found: CheckIn) -> None:
-        self.found = found
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How a flow's request ended: answered now, or stopped at its check-in."""
@@ -203,34 +199,16 @@ async def run_flow(
     statement) into an answer (``record`` says whether it is logged) and re-raises anything
     unexpected. Raises :class:`Duplicate` when a concurrent request with the same msgid won.
     """
-    checked: CheckIn | None = None
+    checked = await check_in(pool, once)
+    if not checked.proceed:
+        return Outcome(check_in=checked)
     for attempt in range(attempts):
         async with pool.connection() as conn:
-
-            async def first(read: Read, conn: psycopg.AsyncConnection[Any] = conn) -> list[Any]:
-                nonlocal checked
-                ws, qs = _check_in_parts(once)
-                values = await db_flow.execute_async(conn, ws, [*qs, *read.qs])
-                checked = _check_in_of(values[: len(qs)], once)
-                if not checked.proceed:
-                    raise _Stop(checked)
-                return values[len(qs) :]
-
             try:
-                drive = await db_flow.run_async(
-                    conn, make_flow(), first=first if checked is None else None
-                )
-                if checked is None:  # the flow read nothing: check in before writing
-                    checked = _check_in_of(
-                        await db_flow.execute_async(conn, *_check_in_parts(once)), once
-                    )
-                    if not checked.proceed:
-                        return Outcome(check_in=checked)
+                drive = await db_flow.run_async(conn, make_flow())
                 answer = on_value(drive.value)
                 await db_flow.execute_async(conn, [*drive.pending, message_write(key, answer)])
                 return Outcome(answer=answer)
-            except _Stop as stop:
-                return Outcome(check_in=stop.found)
             except db_flow.Conflict:
                 if attempt == attempts - 1:
                     raise
@@ -246,10 +224,6 @@ async def run_flow(
             except psycopg.Error:
                 raise
             except Exception as exc:
-                if checked is None:  # refused before reading: the check-in still decides first
-                    checked = await check_in(pool, once)
-                    if not checked.proceed:
-                        return Outcome(check_in=checked)
                 answer = on_error(exc)
                 if answer.record:
                     await record(pool, key, answer)

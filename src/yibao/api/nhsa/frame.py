@@ -60,6 +60,17 @@ log = structlog.get_logger(__name__)
 #: seconds every request is answered "unavailable" after the database failed one
 DOWN_SECONDS = 1.0
 
+#: The lean gateway's connections: autocommit (each statement is its own transaction), statements
+#: prepared on first use, and generic plans (ADR 0010): the gateway's statements are lookups by
+#: key whose plan does not depend on the values, and planning a read of a dozen subqueries costs
+#: more than executing it. PostgreSQL replans when ANALYZE changes a table's statistics.
+POOL_CONNECTION = {
+    "autocommit": True,
+    "connect_timeout": 3,
+    "prepare_threshold": 0,
+    "options": "-c plan_cache_mode=force_generic_plan",
+}
+
 
 class Gateway:
     """The request pipeline over one database; one instance per app (per worker process).
@@ -98,7 +109,7 @@ class Gateway:
                         min_size=2,
                         max_size=self.settings.pool_size,
                         timeout=self.settings.pool_timeout_s,
-                        kwargs={"autocommit": True, "connect_timeout": 3},
+                        kwargs=POOL_CONNECTION,
                         open=False,
                         name="nhsa-gateway",
                     )
