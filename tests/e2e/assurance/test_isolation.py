@@ -233,11 +233,6 @@ def test_1101_ec_token_is_checked_against_the_caller_not_the_token(
     refused(_by_token(b, token))  # and B still may not, after A did
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 finding 2 (another helper): 2201/2401/2101/2102 do not yet check the "
-    "ecToken; remove this marker when they do",
-)
 @pytest.mark.parametrize("infno", ["2201", "2401", "2101", "2102"])
 def test_visit_opening_and_settling_refuse_another_institutions_ec_token(
     client: ClientFactory, token_of_a: tuple[Insured, str], infno: str
