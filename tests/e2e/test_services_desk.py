@@ -102,7 +102,9 @@ def test_campaign_claim_and_qa(engine: Engine, db_url: str, server_factory: type
     seed_world(engine)
     today = date.today()
     with engine.begin() as conn:
-        campaigns.load_text(conn, _campaign(today), source_file="e2e.yaml", actor="e2e", now=campaigns.now())
+        campaigns.load_text(
+            conn, _campaign(today), source_file="e2e.yaml", actor="e2e", now=campaigns.now()
+        )
     VoucherService(engine).register_channel("wechat", "微信", "wechat", SECRET)
     server = server_factory(db_url)
     server.start()
@@ -156,13 +158,26 @@ def test_campaign_claim_and_qa(engine: Engine, db_url: str, server_factory: type
     page = _act(approver, claim_no, "pay")
     assert 'data-testid="claim-status">已支付' in page
     with engine.connect() as conn:
-        c = conn.execute(sa.text("SELECT * FROM claim WHERE claim_no = :n"), {"n": claim_no}).mappings().one()
+        c = (
+            conn.execute(sa.text("SELECT * FROM claim WHERE claim_no = :n"), {"n": claim_no})
+            .mappings()
+            .one()
+        )
         assert c["reviewed_by"] == "rev_a" and c["approved_by"] == "rev_b"
         assert c["reimburse_amt"] == _fen(direct["fund_pay_sumamt"])
-        for k in ("medfee_sumamt", "fulamt_ownpay_amt", "inscp_scp_amt", "hifp_pay", "act_pay_dedc",
-                  "fund_pay_sumamt", "psn_part_amt"):
+        for k in (
+            "medfee_sumamt",
+            "fulamt_ownpay_amt",
+            "inscp_scp_amt",
+            "hifp_pay",
+            "act_pay_dedc",
+            "fund_pay_sumamt",
+            "psn_part_amt",
+        ):
             assert int(c["setlinfo"][k]) == _fen(direct[k]), k
-        assert conn.execute(sa.text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entry")).scalar() == 0
+        assert (
+            conn.execute(sa.text("SELECT COALESCE(SUM(amount), 0) FROM ledger_entry")).scalar() == 0
+        )
         owed, credited = conn.execute(
             sa.text("SELECT COALESCE(SUM(amount), 0), COALESCE(SUM(-amount) FILTER (WHERE amount < 0), 0)"
                     " FROM ledger_entry WHERE account_code = :a"), {"a": f"RMB:{c['psn_no']}"}).one()  # fmt: skip
@@ -186,9 +201,13 @@ def test_campaign_claim_and_qa(engine: Engine, db_url: str, server_factory: type
                                       "detItemFeeSumamt": "10.00", "valiFlag": "1"}],
     })  # fmt: skip
     assert up.infcode == 0, up.err_msg
-    rec = his.call("4262", {"mdtrtId": "ZF0001", "fixmedinsCode": HOSPITAL, "totalFeeSumamt": "10.00"})
+    rec = his.call(
+        "4262", {"mdtrtId": "ZF0001", "fixmedinsCode": HOSPITAL, "totalFeeSumamt": "10.00"}
+    )
     assert flows.ok(rec)["data"]["stmtResult"] == "1"
-    r = _apply(chan, "e2e-claimant", "req-4", fees, "0000000003", b"invoice-image-3", mdtrtId="ZF0001")
+    r = _apply(
+        chan, "e2e-claimant", "req-4", fees, "0000000003", b"invoice-image-3", mdtrtId="ZF0001"
+    )
     assert r.status_code == 200, r.text
     q = flows.ok(his.call("4263", {"fixmedinsCode": HOSPITAL, "pageNum": 1, "pageSize": 10}))
     assert q["recordCounts"] == 1 and q["data"][0]["zeroClaimNo"] == r.json()["data"]["claimNo"]
@@ -204,7 +223,9 @@ def test_campaign_claim_and_qa(engine: Engine, db_url: str, server_factory: type
                                                         "admdvs": "440300"}).json()["data"]  # fmt: skip
     assert ans["found"] and "358号" in ans["source"]["doc_no"]
     assert any(p["key"] == "employee.inpatient.deductible" for p in ans["parameters"])
-    none = httpx.post(f"{base}/api/services/ask", json={"question": "今天天气怎么样？"}).json()["data"]
+    none = httpx.post(f"{base}/api/services/ask", json={"question": "今天天气怎么样？"}).json()[
+        "data"
+    ]
     assert not none["found"] and "未找到依据" in none["message"]
     page = httpx.get(f"{base}/services").text
     assert "医疗费用零星报销申请" in page and "/api/claims/channel/apply" in page

@@ -285,9 +285,18 @@ def approval_chain(claim_no: str, psn_no: str, region: str, funds: Mapping[str, 
 
 
 def payment_chain(claim_no: str, psn_no: str, region: str, amount: int, day: date) -> Chain:
-    """支付: the payable is paid from the region's fund bank account."""
-    t = Transfer(f"rmbpay:{claim_no}/1", claimant_account(psn_no, region), bank_account(region),
-                 amount, "claim_pay")  # fmt: skip
-    return Chain(
-        f"rmbpay:{claim_no}", "other", day, (t,) if amount > 0 else (), memo={"claim_no": claim_no}
+    """支付: the payable is paid from the region's fund bank account (nothing for a 0 claim)."""
+    transfers = (
+        (
+            Transfer(
+                f"rmbpay:{claim_no}/1",
+                claimant_account(psn_no, region),
+                bank_account(region),
+                amount,
+                "claim_pay",
+            ),
+        )
+        if amount > 0
+        else ()
     )
+    return Chain(f"rmbpay:{claim_no}", "other", day, transfers, memo={"claim_no": claim_no})
