@@ -137,7 +137,7 @@ def compute(plan: Plan, cohorts: Iterable[Cohort], as_of: date) -> Progress:
         _add(overall, c, since)
         if c.day is not None:
             by_channel[c.chnl_id] += c.n
-            if plan.start <= c.day <= as_of:
+            if plan.start <= c.day <= min(as_of, plan.end):
                 by_day[c.day][c.chnl_id] += c.n
         cat = category_of(plan, c)
         if cat is None:
