@@ -136,7 +136,6 @@ def test_claim_workflow_two_people(page: Page, console_url: str, zhang: str) -> 
     expect(page.locator("[data-testid=claim-status]")).to_have_text("已支付")
     expect(page.locator("[data-testid=events]")).to_contain_text("gz_admin")
     expect(page.locator("[data-testid=files]")).to_contain_text("发票.png")
-    assert page.locator("[data-testid=claim-amount]").inner_text() != "0.00元"
     shot(page, "65-claim-paid")
     page.goto(console_url + "/console/claims?status=")
     expect(page.locator("[data-testid=claims-table]")).to_contain_text("已支付")
