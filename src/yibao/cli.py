@@ -61,6 +61,13 @@ def _register_subcommands() -> None:
     from yibao.funds.cli import app as funds_app
 
     app.add_typer(funds_app, name="funds")  # yibao funds assess|export|import|position …
+    from yibao.campaigns.cli import app as campaigns_app
+    from yibao.claims.cli import app as claims_app
+    from yibao.services.cli import app as services_app
+
+    app.add_typer(campaigns_app, name="campaigns")  # yibao campaigns load|list|progress|report
+    app.add_typer(claims_app, name="claims")  # yibao claims list|overdue (零星报销)
+    app.add_typer(services_app, name="services")  # yibao services catalogue|ask|qa-eval (边问边办)
 
 
 @db_app.command("upgrade")

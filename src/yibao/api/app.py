@@ -83,6 +83,11 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.funds.api import router as funds_router
 
     app.include_router(funds_router)  # contributions and fund position (缴费与基金) /api/funds/…
+    from yibao.claims.api import router as claims_router
+    from yibao.services.api import router as services_router
+
+    app.include_router(claims_router)  # 零星报销 channel API /api/claims/channel/…
+    app.include_router(services_router)  # service catalogue and policy Q&A /api/services/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:

@@ -63,6 +63,8 @@ class Page(enum.StrEnum):
     FUNDS_UNITS = "funds_units"  # 单位缴费
     FUND_FLOWS = "fund_flows"  # 基金收支
     FUND_MONTHS = "fund_months"  # 可支付月数
+    CAMPAIGNS = "campaigns"  # 激活推广专项 (issue 16)
+    CLAIMS = "claims"  # 零星报销 (issue 16)
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -81,7 +83,8 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
     ),
     # aggregates only: the funds pages show the analyst totals, never a unit or a person
     Role.ANALYST: frozenset(
-        {Page.OVERVIEW, Page.POLICY, Page.PAYMENT, Page.FUNDS_UNITS, Page.FUND_FLOWS, Page.FUND_MONTHS}
+        {Page.OVERVIEW, Page.POLICY, Page.PAYMENT, Page.FUNDS_UNITS, Page.FUND_FLOWS, Page.FUND_MONTHS,
+         Page.CAMPAIGNS}
     ),
 }
 

@@ -17,6 +17,7 @@ Seeder = Callable[[Engine], None]
 
 def seeders() -> list[tuple[str, Seeder]]:
     """The seeders in the order they must run (registry before vouchers before settlements)."""
+    from yibao.campaigns import demo as campaigns_demo
     from yibao.catalog.service import seed_demo as catalog_seed
     from yibao.console import demo as console_demo
     from yibao.demo import settlements as settlements_demo
@@ -37,6 +38,7 @@ def seeders() -> list[tuple[str, Seeder]]:
         ("funds", funds_demo.seed),  # a year of contributions before the settlements spend
         ("settlements", settlements_demo.seed),  # plays encounters over all of the above
         ("payment", payment_demo.seed),  # settlement lists of the demo stays, 医共体, budgets
+        ("campaigns", campaigns_demo.seed),  # the 广水 2021 e-voucher plan (campaigns/*.yaml)
     ]
 
 

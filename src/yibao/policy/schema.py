@@ -194,6 +194,8 @@ def _build() -> dict[str, ParamSpec]:
     from yibao.policy.schema_funds import FUNDS_SPECS  # funding keys (issue 13)
 
     specs.update(FUNDS_SPECS)
+    # 零星报销 (issue 16): the promised time from application to payment (承诺办结时限)
+    specs["claims.time_limit_days"] = _p("int", "零星报销承诺办结时限(自申请至支付, 自然日)", default=None)
     return specs
 
 

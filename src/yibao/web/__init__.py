@@ -73,7 +73,16 @@ class SecurityHeaders:
 
 def install(app: FastAPI) -> None:
     """Add the console to the app (called from ``yibao.api.app._include_routers``)."""
-    from yibao.web import routes_auth, routes_funds, routes_pages, routes_payment, routes_sim
+    from yibao.web import (
+        routes_auth,
+        routes_campaigns,
+        routes_claims,
+        routes_funds,
+        routes_pages,
+        routes_payment,
+        routes_public,
+        routes_sim,
+    )
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
@@ -81,6 +90,9 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_sim.router)
     app.include_router(routes_payment.router)  # 支付方式改革 /console/payment
     app.include_router(routes_funds.router)  # 单位缴费, 基金收支, 可支付月数
+    app.include_router(routes_campaigns.router)  # 激活推广 /console/campaigns (issue 16)
+    app.include_router(routes_claims.router)  # 零星报销 /console/claims (issue 16)
+    app.include_router(routes_public.router)  # 网上服务大厅 /services: 服务目录, 边问边办 (public)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

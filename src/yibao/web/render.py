@@ -86,6 +86,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.FUNDS_UNITS, "单位缴费", "/console/funds/units"),
     NavItem(Page.FUND_FLOWS, "基金收支", "/console/funds/flows"),
     NavItem(Page.FUND_MONTHS, "可支付月数", "/console/funds/months"),
+    NavItem(Page.CAMPAIGNS, "激活推广", "/console/campaigns"),
+    NavItem(Page.CLAIMS, "零星报销", "/console/claims"),
     NavItem(Page.AUDIT, "审计日志", "/console/audit"),
     NavItem(Page.SIMULATOR, "培训模拟器", "/console/sim"),
 )
