@@ -118,8 +118,6 @@ def _cap_or_none(cap: Arr, on: Arr) -> Arr:
 
 def run_stages(r: Rows, pv: Provider) -> dict[str, Arr]:
     """Settle a batch of rows (see the module docstring); returns the setlinfo columns."""
-    n = len(r.tot)
-    zero = np.zeros(n, np.int64)
     line = r.line == 1
     setting = np.where(line, r.setting, -1)
     cov = r.covered == 1
@@ -211,6 +209,16 @@ def run_stages(r: Rows, pv: Provider) -> dict[str, Arr]:
     acct = k.account(r, fund_sum, r.acct_open - own_before, r.mulaid_open - mul_before)
     pv.add("own", acct.own, own_on)
     pv.add("mul", acct.mulaid, mul_on)
+    # which caps bound on this bill (for coverage reports and tests): 1 pooled cap or disease
+    # limit, 2 大病 cap, 4 公务员 cap, 8 救助 cap, 16 倾斜救助 cap, 32 account balance used up
+    hit = (
+        (cov & (p.hifp < unc)).astype(np.int64)
+        | ((s_on & (serious < unc_s)).astype(np.int64) << 1)
+        | ((c_on & (cvl < unc_c)).astype(np.int64) << 2)
+        | ((a_on & (maf1 < unc1)).astype(np.int64) << 3)
+        | ((t_on & (maf2 < unc2)).astype(np.int64) << 4)
+        | ((own_on & (acct.own < pay)).astype(np.int64) << 5)
+    )
     fpt = r.s_fpt
     hifmi = np.where(s_on & ((fpt == 0) | (fpt == 3)), serious, 0)
     hifob = np.where(s_on & (fpt == 1), serious, 0)
@@ -222,7 +230,7 @@ def run_stages(r: Rows, pv: Provider) -> dict[str, Arr]:
         "fund_pay_sumamt": fund_sum, "psn_part_amt": acct.psn_part,
         "acct_pay": acct.own + acct.mulaid, "psn_cash_pay": acct.cash,
         "acct_mulaid_pay": acct.mulaid, "balc": r.acct_open - own_before - acct.own,
-        "serious_pay": serious, "zero": zero,
+        "serious_pay": serious, "cap_hit": hit,
     }  # fmt: skip
 
 

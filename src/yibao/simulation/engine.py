@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from yibao.policy.model import PolicyError
 from yibao.settlement.model import SettlementError
@@ -162,13 +163,21 @@ def run_partition(
     items: pa.Table,
     scenarios: Sequence[Scenario],
     opening: Mapping[int, Any] | None = None,
+    mode: str = "auto",
 ) -> tuple[Prepared, list[Outcome]]:
     """Settle every bill of one partition under each scenario.
 
     ``opening`` (optional, case files): accumulators per group index at the start of the year.
+    ``mode``: ``auto`` (closed form, checked, failed person-years rank by rank), ``sequential``
+    (every person-year rank by rank; for tests of the fallback itself).
     """
-    codes = sorted({str(v) for v in bills["insuplc_admdvs"].to_pylist()})
+    if mode not in ("auto", "sequential"):
+        raise ValueError(f"mode: {mode!r} is not auto or sequential")
+    codes = sorted({str(v) for v in pc.unique(bills["insuplc_admdvs"]).to_pylist()})
     prep = prepare(bills, items, calendars(scenarios, codes))
+    if prep.n == 0:
+        names = (*k.OUTPUTS, "serious_pay", "cap_hit")
+        return prep, [Outcome(sc.id, {n: np.zeros(0, np.int64) for n in names}) for sc in scenarios]
     init = _init_for(prep, opening)
     outcomes = []
     last: tuple[Arr, Arr, dict[str, Arr]] | None = None
@@ -195,7 +204,7 @@ def run_partition(
         rows = k.Rows(data)
         cf = ClosedForm(prep.groups, init)
         cols = run_stages(rows, cf)
-        bad = cf.bad_groups()
+        bad = cf.bad_groups() if mode == "auto" else np.ones(prep.groups.count, bool)
         n_bad = int(bad.sum())
         if n_bad:
             idx = np.nonzero(bad[prep.groups.gid])[0]

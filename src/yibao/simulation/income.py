@@ -42,15 +42,14 @@ FUND_SPECS: dict[str, ParamSpec] = {
         ("funds.employee.relief_share", "ratio", "单位缴费减征比例(减半=0.5)", 0),
         ("funds.employee.relief_eligible_share", "ratio", "可享受减征的缴费基数占比", 1),
         ("funds.employee.retiree_credit_monthly", "amount", "退休人员个人账户月划入额", 0),
-        ("funds.employee.opening_balance", "amount", "职工统筹基金期初累计结存", None),
+        ("funds.employee.opening_months", "amount", "职工统筹基金期初可支付月数", None),
         ("funds.resident.insured", "int", "居民医保参保人数", None),
         ("funds.resident.personal_annual", "amount", "居民个人年缴费", None),
         ("funds.resident.subsidy_annual", "amount", "居民人均财政补助", None),
-        ("funds.resident.opening_balance", "amount", "居民医保基金期初累计结存", None),
+        ("funds.resident.opening_months", "amount", "居民医保基金期初可支付月数", None),
         ("funds.growth.wage", "ratio", "缴费基数年增长率", 0),
         ("funds.growth.insured", "ratio", "参保人数年增长率", 0),
         ("funds.growth.spending", "ratio", "基金支出年增长率", 0),
-        ("funds.bills_scale", "int", "每条测算账单代表的实际账单数", 1),
     )
 }
 SCHEMES = ("employee", "resident")
