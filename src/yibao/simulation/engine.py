@@ -78,23 +78,48 @@ def calendars(scenarios: Sequence[Scenario], regions: Sequence[str]) -> dict[str
     return out
 
 
-def _gather(prep: Prepared, res: Resolver) -> dict[str, Arr]:
-    out: dict[str, Arr] = {}
-    enrol = prep.cols["enrol"]
+TABLES = ("region", "basic", "serious", "civil", "assist")
+_PREFIX = {"region": "", "basic": "", "serious": "s_", "civil": "c_", "assist": "a_"}
 
-    def add(name: str, rows: list[dict[str, Any]], prefix: str) -> None:
-        inv = prep.keyed[name].inv
-        cols = table(rows)
+
+def _rule_rows(prep: Prepared, res: Resolver) -> dict[str, list[dict[str, Any]]]:
+    """The rule row of every distinct key of the partition, per table."""
+    keyed = prep.keyed
+    try:
+        return {
+            "region": [res.region_row(*key) for key in keyed["region"].keys],  # type: ignore[arg-type]
+            "basic": [res.basic_row(*key) for key in keyed["basic"].keys],  # type: ignore[arg-type]
+            "serious": [res.serious_row(*key) for key in keyed["serious"].keys],  # type: ignore[arg-type]
+            "civil": [res.civil_row(*key) for key in keyed["civil"].keys],  # type: ignore[arg-type]
+            "assist": [
+                dict(ASSIST_OFF) if key[3] is None else res.assistance_row(*key)  # type: ignore[arg-type]
+                for key in keyed["assist"].keys
+            ],
+        }
+    except (PolicyError, SettlementError) as exc:
+        raise SimulationError(f"{res.scenario.id}: {exc}") from exc
+
+
+def _gather(
+    prep: Prepared, rows: dict[str, list[dict[str, Any]]], idx: Arr | None
+) -> dict[str, Arr]:
+    """Rule columns for the bills ``idx`` (all when None); caps resolved by enrolment months."""
+    out: dict[str, Arr] = {}
+    enrol = prep.cols["enrol"] if idx is None else prep.cols["enrol"][idx]
+    for name in TABLES:
+        prefix = _PREFIX[name]
+        inv = prep.keyed[name].inv if idx is None else prep.keyed[name].inv[idx]
+        cols = table(rows[name])
         for col, values in cols.items():
             full = prefix + col
             if col.endswith("_n") and col[:-2] + "_m" in cols:  # cap steps → the cap of the row
                 base = col[:-2]
-                steps = cols[base + "_m"], cols[base + "_a"]
+                months, amounts = cols[base + "_m"], cols[base + "_a"]
                 n = values[inv]
-                cap = np.where(n > 0, steps[1][inv, 0], k.INF)
-                for s in range(1, int(values.max(initial=0))):
-                    take = (n > s) & (steps[0][inv, s] <= enrol)
-                    cap = np.where(take, steps[1][inv, s], cap)
+                cap = np.where(n > 0, amounts[inv, 0], k.INF)
+                for st in range(1, int(values.max(initial=0))):
+                    take = (n > st) & (months[inv, st] <= enrol)
+                    cap = np.where(take, amounts[inv, st], cap)
                 out[prefix + base] = cap
             elif col.endswith(("_m", "_a")) and col[:-2] + "_n" in cols:
                 continue
@@ -102,24 +127,18 @@ def _gather(prep: Prepared, res: Resolver) -> dict[str, Arr]:
                 kk = max(int(cols[col.rsplit("_", 1)[0] + "_k"].max(initial=1)), 1)
                 out[full] = values[:, :kk][inv]
             else:
-                out[full] = values[inv].astype(np.int8 if full in _FLAGS else np.int64)
+                out[full] = values.astype(np.int8 if full in _FLAGS else np.int64)[inv]
+    return out
 
-    try:
-        keyed = prep.keyed
-        add("region", [res.region_row(*key) for key in keyed["region"].keys], "")  # type: ignore[arg-type]
-        add("basic", [res.basic_row(*key) for key in keyed["basic"].keys], "")  # type: ignore[arg-type]
-        add("serious", [res.serious_row(*key) for key in keyed["serious"].keys], "s_")  # type: ignore[arg-type]
-        add("civil", [res.civil_row(*key) for key in keyed["civil"].keys], "c_")  # type: ignore[arg-type]
-        add(
-            "assist",
-            [
-                dict(ASSIST_OFF) if key[3] is None else res.assistance_row(*key)  # type: ignore[arg-type]
-                for key in keyed["assist"].keys
-            ],
-            "a_",
-        )
-    except (PolicyError, SettlementError) as exc:
-        raise SimulationError(f"{res.scenario.id}: {exc}") from exc
+
+def _changed_rows(prep: Prepared, rows: dict[str, list[dict[str, Any]]],
+                  base: dict[str, list[dict[str, Any]]]) -> Arr:  # fmt: skip
+    """Bills whose rule rows differ from the baseline's (any table)."""
+    out = np.zeros(prep.n, bool)
+    for name in TABLES:
+        diff = np.asarray([a != b for a, b in zip(rows[name], base[name], strict=True)], bool)
+        if diff.any():
+            out |= diff[prep.keyed[name].inv]
     return out
 
 
@@ -179,42 +198,80 @@ def run_partition(
         names = (*k.OUTPUTS, "serious_pay", "cap_hit")
         return prep, [Outcome(sc.id, {n: np.zeros(0, np.int64) for n in names}) for sc in scenarios]
     init = _init_for(prep, opening)
-    outcomes = []
-    last: tuple[Arr, Arr, dict[str, Arr]] | None = None
+    outcomes: list[Outcome] = []
+    base_rows: dict[str, list[dict[str, Any]]] | None = None
+    splits: list[tuple[Arr, Arr, dict[str, Arr]]] = []
     for sc in scenarios:
-        rules = _gather(prep, _RESOLVERS.get(sc))
-        fp, ex = rules["first_pay"], rules["extra_fp"]
-        if last is not None and np.array_equal(last[0], fp) and np.array_equal(last[1], ex):
-            parts = last[2]  # same first-pay defaults and extra first-pay: the same split
+        trows = _rule_rows(prep, _RESOLVERS.get(sc))
+        idx: Arr | None = None
+        if base_rows is not None:
+            touched = np.zeros(prep.groups.count, bool)
+            touched[prep.groups.gid[_changed_rows(prep, trows, base_rows)]] = True
+            if not touched.any():  # nothing this scenario changes reaches these bills
+                outcomes.append(Outcome(sc.id, outcomes[0].cols, 0, prep.groups.count))
+                continue
+            idx = np.nonzero(touched[prep.groups.gid])[0]
         else:
-            parts = split(prep, fp, ex)
-            last = (fp, ex, parts)
-        data = {**rules, **parts}
-        for name in (
-            "days",
-            "admission_no",
-            "enrol",
-            "cvl",
-            "acct_flag",
-            "acct_open",
-            "mulaid_open",
-        ):
-            data[name] = prep.cols[name]
-        data["dis_idx"] = prep.cols["dise"]
-        rows = k.Rows(data)
-        cf = ClosedForm(prep.groups, init)
-        cols = run_stages(rows, cf)
-        bad = cf.bad_groups() if mode == "auto" else np.ones(prep.groups.count, bool)
-        n_bad = int(bad.sum())
-        if n_bad:
-            idx = np.nonzero(bad[prep.groups.gid])[0]
-            starts = np.zeros(len(idx), bool)
-            gsub = prep.groups.gid[idx]
-            starts[0] = True
-            starts[1:] = gsub[1:] != gsub[:-1]
-            sub_init = None if init is None else {n: v[np.nonzero(bad)[0]] for n, v in init.items()}
-            seq = sequential(rows.take(idx), Groups.from_starts(starts), sub_init)
-            for name, col in seq.items():
-                cols[name][idx] = col
+            base_rows = trows
+        rules = _gather(prep, trows, idx)
+        parts = _split_for(prep, trows, idx, splits)
+        cols, n_bad = _settle(prep, {**rules, **parts}, idx, init, mode)
+        if idx is not None:
+            merged = {name: col.copy() for name, col in outcomes[0].cols.items()}
+            for name, col in cols.items():
+                merged[name][idx] = col
+            cols = merged
         outcomes.append(Outcome(sc.id, cols, n_bad, prep.groups.count))
     return prep, outcomes
+
+
+def _split_for(
+    prep: Prepared,
+    trows: dict[str, list[dict[str, Any]]],
+    idx: Arr | None,
+    cache: list[tuple[Arr, Arr, dict[str, Arr]]],
+) -> dict[str, Arr]:
+    """The item split for the bills ``idx``, shared between scenarios with the same inputs
+    (the region's default 乙类 first-pay and a cross-region extra first-pay)."""
+    fp = np.asarray([r["first_pay"] for r in trows["region"]], np.int64)[prep.keyed["region"].inv]
+    ex = np.asarray([r["extra_fp"] for r in trows["basic"]], np.int64)[prep.keyed["basic"].inv]
+    found = next(
+        (p for cfp, cex, p in cache if np.array_equal(cfp, fp) and np.array_equal(cex, ex)), None
+    )
+    if found is None:
+        found = split(prep, fp, ex)
+        cache.append((fp, ex, found))
+    return found if idx is None else {n: v[idx] for n, v in found.items()}
+
+
+def _settle(prep: Prepared, data: dict[str, Arr], idx: Arr | None,
+            init: dict[str, Arr] | None, mode: str) -> tuple[dict[str, Arr], int]:  # fmt: skip
+    """Closed form, check, rank-by-rank fallback for the bills ``idx`` (whole person-years)."""
+    bill_cols = ("days", "admission_no", "enrol", "cvl", "acct_flag", "acct_open", "mulaid_open")
+    for name in bill_cols:
+        data[name] = prep.cols[name] if idx is None else prep.cols[name][idx]
+    data["dis_idx"] = prep.cols["dise"] if idx is None else prep.cols["dise"][idx]
+    if idx is None:
+        groups, ginit = prep.groups, init
+    else:
+        groups = _subgroups(prep.groups.gid[idx])
+        chosen = np.unique(prep.groups.gid[idx])
+        ginit = None if init is None else {n: v[chosen] for n, v in init.items()}
+    rows = k.Rows(data)
+    cf = ClosedForm(groups, ginit)
+    cols = run_stages(rows, cf)
+    bad = cf.bad_groups() if mode == "auto" else np.ones(groups.count, bool)
+    n_bad = int(bad.sum())
+    if n_bad:
+        sel = np.nonzero(bad[groups.gid])[0]
+        sub_init = None if ginit is None else {n: v[np.nonzero(bad)[0]] for n, v in ginit.items()}
+        seq = sequential(rows.take(sel), _subgroups(groups.gid[sel]), sub_init)
+        for name, col in seq.items():
+            cols[name][sel] = col
+    return cols, n_bad
+
+
+def _subgroups(gid: Arr) -> Groups:
+    starts = np.ones(len(gid), bool)
+    starts[1:] = gid[1:] != gid[:-1]
+    return Groups.from_starts(starts)

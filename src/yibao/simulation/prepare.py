@@ -182,17 +182,21 @@ def _pack(parts: Sequence[tuple[Arr, int]]) -> Arr:
     return key
 
 
-def _keyed(parts: Sequence[tuple[Arr, int]], decode: object) -> Keyed:
+def _unpack(packed: Arr, widths: Sequence[int]) -> list[Arr]:
+    out = []
+    for w in reversed(widths):
+        out.append(packed % w - 1)
+        packed = packed // w
+    return out[::-1]
+
+
+def _keyed(parts: Sequence[tuple[Arr, int]], outer: Arr, decode: object) -> Keyed:
+    """Distinct keys among the combinations (``parts`` are per combination) and each bill's key
+    (``outer``: each bill's combination)."""
     uniq, inv = np.unique(_pack(parts), return_inverse=True)
-    widths = [w for _, w in parts]
-    keys = []
-    for k in uniq.tolist():
-        vals = []
-        for w in reversed(widths):
-            vals.append(k % w - 1)
-            k //= w
-        keys.append(decode(*reversed(vals)))  # type: ignore[operator]
-    return Keyed(keys, inv.astype(np.int64))
+    cols = _unpack(uniq, [w for _, w in parts])
+    keys = [decode(*vals) for vals in zip(*(c.tolist() for c in cols), strict=True)]  # type: ignore[operator]
+    return Keyed(keys, inv.reshape(-1).astype(np.int64)[outer])
 
 
 def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[date]]) -> Prepared:
@@ -275,41 +279,33 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
     }  # fmt: skip
     it, bounds = _items(items, cols["bill_id"])
     nd = len(dises) + 1
+    # one sort for every rule table: the distinct combinations of all key parts, then each
+    # table's keys from those few combinations
+    all_days = np.asarray(
+        sorted({day_of(NO_DATE), *(day_of(d) for c in calendars.values() for d in c)}), np.int64
+    )
+    e_idx = np.searchsorted(all_days, epoch)
+    parts = [(region, 256), (e_idx, 64), (scheme, 3), (med, 256), (chain, 64), (level, 5),
+             (scope, 4), (filing, 8), (dise, max(nd + 1, 2)), (cls, 9), (ins_idx, 64)]  # fmt: skip
+    master, minv = np.unique(_pack(parts), return_inverse=True)
+    d = _unpack(master, [w for _, w in parts])
+    r_, e_, s_, m_, c_, lv_, sc_, f_, ds_, cl_, in_ = d
+    day = lambda e: date_of(int(all_days[e]))  # noqa: E731
+    scheme_name = ("employee", "resident")
+    fil = lambda f: FILINGS[f] if f >= 0 else "unfiled"  # noqa: E731
+    minv = minv.reshape(-1)
     keyed = {
-        "basic": _keyed(
-            [(region, 256), (epoch - day_of(NO_DATE), 1 << 17), (scheme, 3), (med, 256),
-             (chain, 64), (level, 5), (scope, 4), (filing, 8), (dise, max(nd + 1, 2))],
-            lambda r, e, s, m, c, lv, sc, f, d: (
-                regions[r], date_of(e + day_of(NO_DATE)), ("employee", "resident")[s], med_types[m],
-                chains[c], LEVELS[lv], SCOPES[sc], FILINGS[f] if f >= 0 else "unfiled",
-                dises[d] if d >= 0 else None,
-            ),
-        ),
-        "serious": _keyed(
-            [(region, 256), (epoch - day_of(NO_DATE), 1 << 17), (scheme, 3), (med, 256),
-             (scope, 4), (filing, 8), (cls, 9)],
-            lambda r, e, s, m, sc, f, c: (
-                regions[r], date_of(e + day_of(NO_DATE)), ("employee", "resident")[s], med_types[m],
-                SCOPES[sc], FILINGS[f] if f >= 0 else "unfiled",
-                ASSISTANCE_CLASSES[c] if c >= 0 else None,
-            ),
-        ),
-        "civil": _keyed(
-            [(region, 256), (epoch - day_of(NO_DATE), 1 << 17), (scheme, 3), (med, 256), (chain, 64)],
-            lambda r, e, s, m, c: (
-                regions[r], date_of(e + day_of(NO_DATE)), ("employee", "resident")[s], med_types[m], chains[c],
-            ),
-        ),
-        "assist": _keyed(
-            [(region, 256), (epoch - day_of(NO_DATE), 1 << 17), (med, 256), (cls, 9)],
-            lambda r, e, m, c: (
-                regions[r], date_of(e + day_of(NO_DATE)), med_types[m], ASSISTANCE_CLASSES[c] if c >= 0 else None,
-            ),
-        ),
-        "region": _keyed(
-            [(region, 256), (epoch - day_of(NO_DATE), 1 << 17)],
-            lambda r, e: (regions[r], date_of(e + day_of(NO_DATE))),
-        ),
+        "basic": _keyed([(r_, 256), (e_, 64), (s_, 3), (m_, 256), (c_, 64), (lv_, 5), (sc_, 4), (f_, 8), (ds_, max(nd + 1, 2))], minv,
+            lambda r, e, s, m, c, lv, sc, f, dd: (regions[r], day(e), scheme_name[s], med_types[m], chains[c], LEVELS[lv], SCOPES[sc], fil(f), dises[dd] if dd >= 0 else None)),
+        "serious": _keyed([(r_, 256), (e_, 64), (s_, 3), (m_, 256), (sc_, 4), (f_, 8), (cl_, 9)], minv,
+            lambda r, e, s, m, sc, f, c: (regions[r], day(e), scheme_name[s], med_types[m], SCOPES[sc], fil(f), ASSISTANCE_CLASSES[c] if c >= 0 else None)),
+        "civil": _keyed([(r_, 256), (e_, 64), (s_, 3), (m_, 256), (c_, 64)], minv,
+            lambda r, e, s, m, c: (regions[r], day(e), scheme_name[s], med_types[m], chains[c])),
+        "assist": _keyed([(r_, 256), (e_, 64), (m_, 256), (cl_, 9)], minv,
+            lambda r, e, m, c: (regions[r], day(e), med_types[m], ASSISTANCE_CLASSES[c] if c >= 0 else None)),
+        "region": _keyed([(r_, 256), (e_, 64)], minv, lambda r, e: (regions[r], day(e))),
+        "cell": _keyed([(r_, 256), (in_, 64), (c_, 64), (cl_, 9), (lv_, 5), (m_, 256)], minv,
+            lambda r, i, c, cl, lv, m: (r, i, c, cl, lv, m)),
     }  # fmt: skip
     return Prepared(
         n, groups, cols, [str(r) for r in regions], [str(t) for t in insutypes],
@@ -319,12 +315,17 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
 
 def _items(items: pa.Table, bill_ids: Arr) -> tuple[dict[str, Arr], tuple[Arr, Arr]]:
     ids = ints(items["bill_id"])
-    order = np.argsort(bill_ids, kind="stable")
-    pos = np.searchsorted(bill_ids[order], ids)
-    pos = np.minimum(pos, max(len(bill_ids) - 1, 0))
-    if len(ids) and (not len(bill_ids) or np.any(bill_ids[order][pos] != ids)):
+    increasing = len(bill_ids) < 2 or bool(np.all(bill_ids[1:] > bill_ids[:-1]))
+    if increasing:  # the dataset's order: bill ids increase with the rows (no sort needed)
+        row = np.minimum(np.searchsorted(bill_ids, ids), max(len(bill_ids) - 1, 0))
+        known = bill_ids[row] == ids if len(bill_ids) else np.zeros(len(ids), bool)
+    else:
+        order = np.argsort(bill_ids, kind="stable")
+        pos = np.minimum(np.searchsorted(bill_ids[order], ids), max(len(bill_ids) - 1, 0))
+        known = bill_ids[order][pos] == ids if len(bill_ids) else np.zeros(len(ids), bool)
+        row = order[pos] if len(bill_ids) else pos
+    if len(ids) and not np.all(known):
         raise SimulationError("items: bill_id refers to no bill of the partition")
-    row = order[pos] if len(ids) else np.zeros(0, np.int64)
     amount = ints(items["amount"], 0)
     if (amount < 0).any():
         i = int(np.nonzero(amount < 0)[0][0])
@@ -357,6 +358,6 @@ def _items(items: pa.Table, bill_ids: Arr) -> tuple[dict[str, Arr], tuple[Arr, A
     if len(row) > 1 and np.any(row[1:] < row[:-1]):
         o = np.argsort(row, kind="stable")
         it = {k: v[o] for k, v in it.items()}
-    rows = np.arange(len(bill_ids))
-    bounds = (np.searchsorted(it["row"], rows, "left"), np.searchsorted(it["row"], rows, "right"))
+    ends = np.cumsum(np.bincount(it["row"], minlength=len(bill_ids)))
+    bounds = (ends - np.bincount(it["row"], minlength=len(bill_ids)), ends)
     return it, bounds

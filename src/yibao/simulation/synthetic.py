@@ -230,8 +230,9 @@ def _items(spec: _Spec, rng: np.random.Generator, b: dict[str, Arr], bill_id: Ar
 
 def generate_partition(
     spec: _Spec, year: int, persons: int, quota: int, seed: int, key_base: int
-) -> tuple[pa.Table, pa.Table]:
-    """One partition: ``persons`` insured of ``spec.region``, their bills cut at ``quota``."""
+) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    """One partition: ``persons`` insured of ``spec.region``, their bills cut at ``quota``;
+    also the number of insured persons the bills stand for, by scheme (incl. those without)."""
     rng = np.random.default_rng(seed)
     ps = _persons(spec, rng, persons)
     b = _bills(spec, rng, ps, year)
@@ -298,7 +299,9 @@ def generate_partition(
         },
         schema=BILL_SCHEMA,
     )
-    return bills, _items(spec, rng, b, bill_id)
+    covered = ps["group"][: int(pi.max()) + 1 if n else 0]
+    counts = {"employee": int((covered <= 1).sum()), "resident": int((covered > 1).sum())}
+    return bills, _items(spec, rng, b, bill_id), counts
 
 
 def _diseases(tree: PolicyTree, region: str, on: date) -> dict[str, list[str]]:
@@ -343,9 +346,12 @@ def generate(
             quota = quota_r // buckets + (1 if bucket < quota_r % buckets else 0)
             persons = int(quota / a["bills_per_person_year"]["value"] * 1.15) + 10
             key_base = ((ri + 1) << 48) + (bucket << 32)
-            b, i = generate_partition(
+            b, i, counts = generate_partition(
                 spec, year, persons, quota, seed * 1000 + ri * 100 + bucket, key_base
             )
+            per = manifest.notes.setdefault("persons", {}).setdefault(region, {})
+            for scheme, c in counts.items():
+                per[scheme] = per.get(scheme, 0) + c
             manifest.partitions.append(write_partition(out, year, region, bucket, b, i))
             manifest.items += i.num_rows
             if progress is not None:

@@ -30,7 +30,9 @@ from yibao.simulation.scalar import settle_rows
 BASE = Scenario("baseline", "基线", default_tree())
 
 
-def _differences(bills: pa.Table, items: pa.Table, sc: Scenario, mode: str = "auto") -> tuple[list[str], Any]:
+def _differences(
+    bills: pa.Table, items: pa.Table, sc: Scenario, mode: str = "auto"
+) -> tuple[list[str], Any]:
     prep, (out,) = run_partition(bills, items, [sc], mode=mode)
     ref = settle_rows(bills, items, sc)
     diffs = []

@@ -30,7 +30,11 @@ def test_golden_case_through_the_vectorised_engine(path: Path, mode: str) -> Non
     for n, (step, result) in enumerate(zip(case.steps, scalar, strict=True)):
         s = result.setlinfo
         for name in OUTPUTS:
-            want = int(s.pool_prop_selfpay * 10_000) if name == "pool_prop_selfpay" else getattr(s, name)
+            want = (
+                int(s.pool_prop_selfpay * 10_000)
+                if name == "pool_prop_selfpay"
+                else getattr(s, name)
+            )
             assert int(out.cols[name][n]) == want, f"encounter {n + 1} {name}"
         for name, want in step.expect.items():
             assert int(out.cols[name][n]) == want, f"encounter {n + 1} expect.{name}"

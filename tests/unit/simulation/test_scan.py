@@ -28,7 +28,9 @@ rows = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(rows)
-def test_consume_is_exact_for_constant_caps_and_the_check_flags_the_rest(data: list[tuple[int, int, int]]) -> None:
+def test_consume_is_exact_for_constant_caps_and_the_check_flags_the_rest(
+    data: list[tuple[int, int, int]],
+) -> None:
     data.sort(key=lambda r: r[0])  # groups contiguous, order within a group kept
     gid = [g for g, _, _ in data]
     u = np.array([x for _, x, _ in data], np.int64)
