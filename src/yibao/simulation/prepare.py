@@ -290,20 +290,26 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
     master, minv = np.unique(_pack(parts), return_inverse=True)
     d = _unpack(master, [w for _, w in parts])
     r_, e_, s_, m_, c_, lv_, sc_, f_, ds_, cl_, in_ = d
-    day = lambda e: date_of(int(all_days[e]))  # noqa: E731
+
+    def on(e: int) -> date:
+        return date_of(int(all_days[e]))
+
     scheme_name = ("employee", "resident")
-    fil = lambda f: FILINGS[f] if f >= 0 else "unfiled"  # noqa: E731
+
+    def filing_name(f: int) -> str:
+        return FILINGS[f] if f >= 0 else "unfiled"
+
     minv = minv.reshape(-1)
     keyed = {
         "basic": _keyed([(r_, 256), (e_, 64), (s_, 3), (m_, 256), (c_, 64), (lv_, 5), (sc_, 4), (f_, 8), (ds_, max(nd + 1, 2))], minv,
-            lambda r, e, s, m, c, lv, sc, f, dd: (regions[r], day(e), scheme_name[s], med_types[m], chains[c], LEVELS[lv], SCOPES[sc], fil(f), dises[dd] if dd >= 0 else None)),
+            lambda r, e, s, m, c, lv, sc, f, dd: (regions[r], on(e), scheme_name[s], med_types[m], chains[c], LEVELS[lv], SCOPES[sc], filing_name(f), dises[dd] if dd >= 0 else None)),
         "serious": _keyed([(r_, 256), (e_, 64), (s_, 3), (m_, 256), (sc_, 4), (f_, 8), (cl_, 9)], minv,
-            lambda r, e, s, m, sc, f, c: (regions[r], day(e), scheme_name[s], med_types[m], SCOPES[sc], fil(f), ASSISTANCE_CLASSES[c] if c >= 0 else None)),
+            lambda r, e, s, m, sc, f, c: (regions[r], on(e), scheme_name[s], med_types[m], SCOPES[sc], filing_name(f), ASSISTANCE_CLASSES[c] if c >= 0 else None)),
         "civil": _keyed([(r_, 256), (e_, 64), (s_, 3), (m_, 256), (c_, 64)], minv,
-            lambda r, e, s, m, c: (regions[r], day(e), scheme_name[s], med_types[m], chains[c])),
+            lambda r, e, s, m, c: (regions[r], on(e), scheme_name[s], med_types[m], chains[c])),
         "assist": _keyed([(r_, 256), (e_, 64), (m_, 256), (cl_, 9)], minv,
-            lambda r, e, m, c: (regions[r], day(e), med_types[m], ASSISTANCE_CLASSES[c] if c >= 0 else None)),
-        "region": _keyed([(r_, 256), (e_, 64)], minv, lambda r, e: (regions[r], day(e))),
+            lambda r, e, m, c: (regions[r], on(e), med_types[m], ASSISTANCE_CLASSES[c] if c >= 0 else None)),
+        "region": _keyed([(r_, 256), (e_, 64)], minv, lambda r, e: (regions[r], on(e))),
         "cell": _keyed([(r_, 256), (in_, 64), (c_, 64), (cl_, 9), (lv_, 5), (m_, 256)], minv,
             lambda r, i, c, cl, lv, m: (r, i, c, cl, lv, m)),
     }  # fmt: skip
