@@ -97,9 +97,8 @@ def make_tables(
 
 
 def sort_partition(bills: pa.Table, items: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Bills by person-year and time; items in the bills' order."""
-    bills = bills.sort_by([("psn_key", "ascending"), ("year", "ascending"),
-                           ("begntime", "ascending"), ("seq", "ascending")])  # fmt: skip
+    """Bills by person-year in settlement order; items in the bills' order."""
+    bills = bills.sort_by([("psn_key", "ascending"), ("year", "ascending"), ("seq", "ascending")])
     ids = bills["bill_id"].to_numpy()
     pos = np.empty(len(ids), np.int64)
     order = np.argsort(ids, kind="stable")

@@ -114,19 +114,17 @@ class Prepared:
         return self.regions[i]
 
 
-def _check_sorted(psn: Arr, year: Arr, day: Arr, seq: Arr) -> Arr:
-    """Group starts; refuses rows not sorted by person-year and time (the order matters)."""
+def _check_sorted(psn: Arr, year: Arr, seq: Arr) -> Arr:
+    """Group starts; refuses rows not grouped by person-year in settlement order (``seq``)."""
     n = len(psn)
     starts = np.ones(n, bool)
     if n > 1:
         same = (psn[1:] == psn[:-1]) & (year[1:] == year[:-1])
         starts[1:] = ~same
-        later = (day[1:] > day[:-1]) | ((day[1:] == day[:-1]) & (seq[1:] > seq[:-1]))
-        if not np.all(later | ~same):
+        if not np.all((seq[1:] > seq[:-1]) | ~same):
             raise SimulationError(
-                "bills: not sorted by psn_key, year, begntime, seq within a person-year"
+                "bills: not in settlement order (seq increasing) within a person-year"
             )
-        # a person-year must be contiguous
         ps, ys = psn[starts], year[starts]
         order = np.lexsort((ys, ps))
         dup = (ps[order][1:] == ps[order][:-1]) & (ys[order][1:] == ys[order][:-1])
@@ -207,7 +205,7 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
     year = ints(bills["year"])
     day = ints(bills["begntime"])
     seq = ints(bills["seq"])
-    groups = Groups.from_starts(_check_sorted(psn, year, day, seq))
+    groups = Groups.from_starts(_check_sorted(psn, year, seq))
     cal_year = day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     if np.any(cal_year != year):
         i = int(np.nonzero(cal_year != year)[0][0])

@@ -7,8 +7,8 @@ A dataset is a folder::
     year=2025/region=440300/bucket=007/items.parquet
 
 Partitions are by 医保年度, insured region (参保地) and a hash bucket of the person: every bill of
-a person-year is in one partition, in time order, because deductibles and caps are consumed in
-that order (the replay of a partition needs nothing from any other). docs/simulation-data.md
+a person-year is in one partition, contiguous and in settlement order (``seq``), because
+deductibles and caps are consumed in that order (the replay of a partition needs nothing from any other). docs/simulation-data.md
 describes every column; :data:`BILL_DOCS` and :data:`ITEM_DOCS` are its source.
 """
 
@@ -22,12 +22,17 @@ _DICT = pa.dictionary(pa.int32(), pa.string())
 
 BILL_COLUMNS: tuple[tuple[str, pa.DataType, bool, str], ...] = (
     # name, type, nullable, description
-    ("bill_id", pa.int64(), False, "结算序号: unique in the dataset; items refer to it"),
+    ("bill_id", pa.int64(), False, "结算序号: unique, increasing with the rows; items refer to it"),
     ("psn_key", pa.int64(), False, "参保人化名键: keyed hash of psn_no (no name, ID or psn_no)"),
     ("year", pa.int16(), False, "医保年度 (calendar year of begntime)"),
     ("begntime", pa.date32(), False, "就诊/入院日期 (the policy date unless policy_date)"),
     ("endtime", pa.date32(), True, "出院日期 (inpatient; long stays may re-charge the deductible)"),
-    ("seq", pa.int32(), False, "order of the person's bills on the same day (结算时间顺序)"),
+    (
+        "seq",
+        pa.int32(),
+        False,
+        "结算顺序: order of the person's settlements in the year (increasing)",
+    ),
     ("policy_date", pa.date32(), True, "政策日期 when not begntime (case files only)"),
     ("insuplc_admdvs", _DICT, False, "参保地医保区划 (6 digits): whose policy applies"),
     ("mdtrtarea_admvs", _DICT, False, "就医地医保区划: differs → 异地就医"),

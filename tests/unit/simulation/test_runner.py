@@ -75,11 +75,13 @@ def test_a_run_reports_changes_against_the_baseline(dataset: Path) -> None:
         assert t["fund_pay_sumamt"] + t["psn_part_amt"] == t["medfee_sumamt"]
     # the gz reform only touches 广州 employees' cells
     changed = cells.filter(pc.greater(cells["bills_changed"], 0)).to_pylist()
-    assert {(c["scenario"], c["admdvs"]) for c in changed if c["scenario"] == "gz-employee-dedc"} == {
-        ("gz-employee-dedc", "440100")
-    }
+    assert {
+        (c["scenario"], c["admdvs"]) for c in changed if c["scenario"] == "gz-employee-dedc"
+    } == {("gz-employee-dedc", "440100")}
     assert all(c["insutype"] == "310" for c in changed if c["scenario"] == "gz-employee-dedc")
-    dist = result.merged.distribution.filter(pc.equal(result.merged.distribution["scenario"], "gz-employee-dedc"))
+    dist = result.merged.distribution.filter(
+        pc.equal(result.merged.distribution["scenario"], "gz-employee-dedc")
+    )
     by_label = {r["label"]: r["persons"] for r in dist.to_pylist()}
     assert sum(v for k, v in by_label.items() if k.startswith("减少")) > 0
     assert sum(v for k, v in by_label.items() if k.startswith("增加")) == 0
@@ -105,7 +107,9 @@ class _Income:
 
 def test_projection_balance_moves_by_income_minus_spending() -> None:
     profile = {("440300", "employee"): {m: 100 for m in range(1, 13)}}
-    rows = project("s", profile, 2025, {("440300", "employee"): Fraction(3)}, _Income(330), date(2025, 1, 1), 1)
+    rows = project(
+        "s", profile, 2025, {("440300", "employee"): Fraction(3)}, _Income(330), date(2025, 1, 1), 1
+    )
     assert len(rows) == 12
     assert rows[0].balance == 12 * 300 + 330 - 300  # opening 12 months of 300 a month
     assert rows[-1].balance == 12 * 300 + 12 * 30
