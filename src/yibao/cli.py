@@ -47,6 +47,9 @@ def _register_subcommands() -> None:
     from yibao.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger")  # yibao ledger rollup|verify|balances
+    from yibao.simulation.cli import app as simulate_app
+
+    app.add_typer(simulate_app, name="simulate")  # yibao simulate run|export|generate|report
 
 
 @db_app.command("upgrade")

@@ -154,6 +154,7 @@ def _bills(spec: _Spec, rng: np.random.Generator, ps: dict[str, Arr], year: int)
     median = np.array([size[m]["median"] for m in MED_TYPES], float)[med, level]
     sigma = np.array([size[m]["sigma"] for m in MED_TYPES])[med]
     yuan = median * np.exp(sigma * rng.standard_normal(n))
+    yuan = np.where(ps["group"][person] >= 2, yuan * size["resident_factor"]["value"], yuan)
     if spec.stress:
         yuan = np.where(med == 4, yuan * 6, yuan * 2)
         yuan = np.where(rng.random(n) < 0.03, yuan * 30, yuan)
