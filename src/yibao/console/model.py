@@ -56,6 +56,7 @@ class Page(enum.StrEnum):
     RECONCILIATION = "reconciliation"
     AUDIT = "audit"
     SIMULATOR = "simulator"
+    SIMULATION = "simulation"  # 政策测算 (analysts, province and city staff)
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -71,7 +72,7 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
             Page.SIMULATOR,
         }
     ),
-    Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY}),
+    Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY, Page.SIMULATION}),
 }
 
 

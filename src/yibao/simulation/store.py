@@ -91,3 +91,40 @@ def persons(
     enr = [dict(r._mapping) for r in conn.execute(_PERSONS, {"psn": psn})]
     ids = [dict(r._mapping) for r in conn.execute(_IDENTITIES, {"psn": psn})]
     return enr, ids
+
+
+# --------------------------------------------------------------------------- console runs
+
+metadata = sa.MetaData()
+simulation_run = sa.Table(
+    "simulation_run",
+    metadata,
+    sa.Column("run_id", sa.Text, primary_key=True),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("dataset", sa.Text),
+    sa.Column("params", sa.JSON),
+    sa.Column("state", sa.Text),
+    sa.Column("bills_total", sa.BigInteger),
+    sa.Column("bills_done", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+
+def insert_run(conn: sa.Connection, row: dict[str, Any]) -> None:
+    conn.execute(simulation_run.insert().values(**row))
+
+
+def update_run(conn: sa.Connection, run_id: str, **values: Any) -> None:
+    conn.execute(simulation_run.update().where(simulation_run.c.run_id == run_id).values(**values))
+
+
+def get_run(conn: sa.Connection, run_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(simulation_run).where(simulation_run.c.run_id == run_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+def list_runs(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:
+    q = sa.select(simulation_run).order_by(simulation_run.c.created_at.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(q)]

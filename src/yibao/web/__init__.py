@@ -73,12 +73,13 @@ class SecurityHeaders:
 
 def install(app: FastAPI) -> None:
     """Add the console to the app (called from ``yibao.api.app._include_routers``)."""
-    from yibao.web import routes_auth, routes_pages, routes_sim
+    from yibao.web import routes_auth, routes_pages, routes_sim, routes_simulation
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_sim.router)
+    app.include_router(routes_simulation.router)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

@@ -84,6 +84,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.RECONCILIATION, "对账与清算", "/console/reconciliation"),
     NavItem(Page.AUDIT, "审计日志", "/console/audit"),
     NavItem(Page.SIMULATOR, "培训模拟器", "/console/sim"),
+    NavItem(Page.SIMULATION, "政策测算", "/console/simulation"),
 )
 
 
