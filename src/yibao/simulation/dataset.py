@@ -76,8 +76,8 @@ def make_tables(
     """Arrow tables in the dataset schema from Python rows (missing nullable columns: null)."""
     bcols = {f.name: [b.get(f.name) for b in bills] for f in BILL_SCHEMA}
     icols = {f.name: [i.get(f.name) for i in items] for f in ITEM_SCHEMA}
+    bcols["seq"] = [n if v is None else v for n, v in enumerate(bcols["seq"])]
     for name, default in (
-        ("seq", 0),
         ("acct_open", 0),
         ("mulaid_open", 0),
         ("cvlserv_flag", False),

@@ -83,8 +83,9 @@ _PREFIX = {"region": "", "basic": "", "serious": "s_", "civil": "c_", "assist": 
 
 
 def _rule_rows(prep: Prepared, res: Resolver) -> dict[str, list[dict[str, Any]]]:
-    """The rule row of every distinct key of the partition, per table."""
+    """The rule row of every distinct key of the partition, per table (cached row objects)."""
     keyed = prep.keyed
+    off = res._cached(("assist-off",), lambda: dict(ASSIST_OFF))
     try:
         return {
             "region": [res.region_row(*key) for key in keyed["region"].keys],  # type: ignore[arg-type]
@@ -92,7 +93,7 @@ def _rule_rows(prep: Prepared, res: Resolver) -> dict[str, list[dict[str, Any]]]
             "serious": [res.serious_row(*key) for key in keyed["serious"].keys],  # type: ignore[arg-type]
             "civil": [res.civil_row(*key) for key in keyed["civil"].keys],  # type: ignore[arg-type]
             "assist": [
-                dict(ASSIST_OFF) if key[3] is None else res.assistance_row(*key)  # type: ignore[arg-type]
+                off if key[3] is None else res.assistance_row(*key)  # type: ignore[arg-type]
                 for key in keyed["assist"].keys
             ],
         }
@@ -100,34 +101,72 @@ def _rule_rows(prep: Prepared, res: Resolver) -> dict[str, list[dict[str, Any]]]
         raise SimulationError(f"{res.scenario.id}: {exc}") from exc
 
 
+@dataclass
+class _Table:
+    """Every rule row a resolver has produced for one table, as gather-ready columns (rebuilt
+    only when new rows appear: the columns of a partition's chunks are converted once)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    index: dict[int, int] = field(default_factory=dict)  # id(row) → position
+    cols: dict[str, Arr] = field(default_factory=dict)
+    built: int = -1
+
+    def positions(self, rows: list[dict[str, Any]]) -> Arr:
+        out = np.empty(len(rows), np.int64)
+        for i, r in enumerate(rows):
+            pos = self.index.get(id(r))
+            if pos is None:
+                pos = self.index[id(r)] = len(self.rows)
+                self.rows.append(r)
+            out[i] = pos
+        return out
+
+    def columns(self, prefix: str) -> dict[str, Arr]:
+        if self.built != len(self.rows):
+            raw = table(self.rows)
+            cols: dict[str, Arr] = {}
+            for col, values in raw.items():
+                full = prefix + col
+                if col.endswith(("_from", "_u")):
+                    kk = max(int(raw[col.rsplit("_", 1)[0] + "_k"].max(initial=1)), 1)
+                    cols[col] = np.ascontiguousarray(values[:, :kk])
+                elif values.ndim == 1 and not (col.endswith("_n") and col[:-2] + "_m" in raw):
+                    cols[col] = values.astype(np.int8 if full in _FLAGS else np.int64)
+                else:
+                    cols[col] = values
+            self.cols, self.built = cols, len(self.rows)
+        return self.cols
+
+
+_TABLE_CACHE: dict[tuple[int, str], _Table] = {}
+
+
 def _gather(
-    prep: Prepared, rows: dict[str, list[dict[str, Any]]], idx: Arr | None
+    prep: Prepared, rows: dict[str, list[dict[str, Any]]], idx: Arr | None, res: Resolver
 ) -> dict[str, Arr]:
     """Rule columns for the bills ``idx`` (all when None); caps resolved by enrolment months."""
     out: dict[str, Arr] = {}
     enrol = prep.cols["enrol"] if idx is None else prep.cols["enrol"][idx]
     for name in TABLES:
         prefix = _PREFIX[name]
-        inv = prep.keyed[name].inv if idx is None else prep.keyed[name].inv[idx]
-        cols = table(rows[name])
+        tab = _TABLE_CACHE.setdefault((id(res), name), _Table())
+        local = tab.positions(rows[name])
+        inv = local[prep.keyed[name].inv if idx is None else prep.keyed[name].inv[idx]]
+        cols = tab.columns(prefix)
         for col, values in cols.items():
-            full = prefix + col
             if col.endswith("_n") and col[:-2] + "_m" in cols:  # cap steps → the cap of the row
                 base = col[:-2]
                 months, amounts = cols[base + "_m"], cols[base + "_a"]
                 n = values[inv]
                 cap = np.where(n > 0, amounts[inv, 0], k.INF)
-                for st in range(1, int(values.max(initial=0))):
+                for st in range(1, int(n.max(initial=0))):
                     take = (n > st) & (months[inv, st] <= enrol)
                     cap = np.where(take, amounts[inv, st], cap)
                 out[prefix + base] = cap
             elif col.endswith(("_m", "_a")) and col[:-2] + "_n" in cols:
                 continue
-            elif col.endswith(("_from", "_u")):
-                kk = max(int(cols[col.rsplit("_", 1)[0] + "_k"].max(initial=1)), 1)
-                out[full] = values[:, :kk][inv]
             else:
-                out[full] = values.astype(np.int8 if full in _FLAGS else np.int64)[inv]
+                out[prefix + col] = values[inv]
     return out
 
 
@@ -213,7 +252,7 @@ def run_partition(
             idx = np.nonzero(touched[prep.groups.gid])[0]
         else:
             base_rows = trows
-        rules = _gather(prep, trows, idx)
+        rules = _gather(prep, trows, idx, _RESOLVERS.get(sc))
         parts = _split_for(prep, trows, idx, splits)
         cols, n_bad = _settle(prep, {**rules, **parts}, idx, init, mode)
         if idx is not None:
