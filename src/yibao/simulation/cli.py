@@ -117,7 +117,7 @@ def run_cmd(
 ) -> None:
     """Replay the claims under the baseline and each reform; write results and report."""
     from yibao.policy.model import PolicyError
-    from yibao.simulation.dataset import Manifest
+    from yibao.simulation.dataset import Manifest, partitions
     from yibao.simulation.results import write
     from yibao.simulation.rules import SimulationError
     from yibao.simulation.runner import load_scenarios, run
@@ -125,7 +125,10 @@ def run_cmd(
     d0, d1 = _date(date_from, "--from"), _date(date_to, "--to")
     try:
         scenarios = load_scenarios(reforms)
-        total = Manifest.read(data).bills
+        Manifest.read(data)
+        span = list(range(d0.year, d1.year + 1))
+        wanted = regions.split(",") if regions else None
+        total = sum(p.bills for p in partitions(data, wanted, span))
     except (PolicyError, SimulationError, FileNotFoundError, ValueError) as exc:
         _fail(exc)
     executor = "dask" if dask else ("processes" if workers > 1 else "local")
