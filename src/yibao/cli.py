@@ -47,6 +47,12 @@ def _register_subcommands() -> None:
     from yibao.ledger.cli import app as ledger_app
 
     app.add_typer(ledger_app, name="ledger")  # yibao ledger rollup|verify|balances
+    from yibao.payment.cli import app as payment_app
+
+    app.add_typer(payment_app, name="payment")  # yibao payment tables|group|advance|year-end|…
+    from yibao.funds.cli import app as funds_app
+
+    app.add_typer(funds_app, name="funds")  # yibao funds assess|export|import|position …
     from yibao.simulation.cli import app as simulate_app
 
     app.add_typer(simulate_app, name="simulate")  # yibao simulate run|export|generate|report

@@ -157,20 +157,28 @@ def test_shipped_demo_catalogue_is_valid_and_up_to_date() -> None:
     assert out.returncode == 0, out.stdout
 
 
-def test_region_defaults_agree_with_policy_parameter() -> None:
-    """The 乙类 default in catalogs/ and policies/ (``catalog.first_pay_ratio``) must not drift."""
-    from yibao.catalog.model import SelfpayDefault
-    from yibao.policy.loader import resolve
+def test_case_files_and_live_classification_read_one_first_pay_default() -> None:
+    """The 乙类 default first-pay ratio has one source, catalogs/<region>/region.yaml: a case
+    file's 乙类 line without ``first_pay`` gets exactly what live classification
+    (``resolve_entry`` over the loaded catalogue) gives a 乙类 item without its own ratio."""
+    from yibao.catalog.model import CatalogRow, region_chain, resolve_entry
+    from yibao.settlement.case import parse_case
 
     files = read_catalog_dir(ROOT / "catalogs")
+    regions = {a: rf.region for a, rf in files.regions.items()}
+    defaults = [d for rf in files.regions.values() for d in rf.defaults]
     for day in (date(2024, 6, 1), date(2025, 7, 1)):
-        for adm, rf in files.regions.items():
-            chain = [adm] if rf.region.parent is None else [adm, rf.region.parent]
-            ours: SelfpayDefault | None = None
-            for a in chain:
-                ours = next((d for d in files.regions[a].defaults if d.in_force(day)), None)
-                if ours is not None:
-                    break
-            assert ours is not None, adm
-            units = resolve(adm, day).value("catalog.first_pay_ratio")
-            assert Decimal(units) / 10_000 == ours.selfpay_prop, (adm, day)
+        for adm in files.regions:
+            chain = region_chain(adm, regions)
+            row = CatalogRow(chain[0], "TESTB", date(2020, 1, 1), name="乙类", list_type="101",
+                             chrgitm_lv="02", med_chrgitm_type="09")  # fmt: skip
+            live = resolve_entry("TESTB", adm, chain, [row], defaults, day)
+            assert live is not None
+            case = parse_case({
+                "region": adm, "person": {"insutype": "310", "psn_type": "11"},
+                "encounter": {"begntime": day, "items": [{"class": "02", "amount": 100}]},
+            })  # fmt: skip
+            assert case.encounter.items[0].selfpay_prop == live.selfpay_prop, (adm, day)
+    assert Decimal("0.01") == next(
+        d.selfpay_prop for d in files.regions["440300"].defaults if d.in_force(date(2025, 7, 1))
+    )

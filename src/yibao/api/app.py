@@ -46,6 +46,9 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.hub.api import router as hub_router
 
     app.include_router(hub_router)  # cross-province relay (跨省中转) /api/hub/…
+    from yibao.funds.api import router as funds_router
+
+    app.include_router(funds_router)  # contributions and fund position (缴费与基金) /api/funds/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:

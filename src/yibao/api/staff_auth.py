@@ -70,6 +70,9 @@ class Capability(enum.StrEnum):
     CLEARING_READ = "clearing_read"  # 查看清算单
     CLEARING_WRITE = "clearing_write"  # 生成、确认、审核、退回清算单
     FILING_READ = "filing_read"  # 查看异地就医备案
+    FUNDS_READ = "funds_read"  # 查看基金收支、可支付月数和缴费汇总
+    FUNDS_UNIT_READ = "funds_unit_read"  # 查看单位和个人缴费明细
+    FUNDS_WRITE = "funds_write"  # 核定、税务文件交换、减征缓缴审批、财政拨入
 
     @property
     def label(self) -> str:
@@ -91,6 +94,9 @@ _LABELS: dict[Capability, str] = {
     Capability.CLEARING_READ: "查看清算单",
     Capability.CLEARING_WRITE: "办理异地清算",
     Capability.FILING_READ: "查看异地就医备案",
+    Capability.FUNDS_READ: "查看基金收支",
+    Capability.FUNDS_UNIT_READ: "查看单位和个人缴费明细",
+    Capability.FUNDS_WRITE: "办理缴费核定与征收",
 }
 
 _ADMIN = frozenset(Capability) - {Capability.CHANNEL_ADMIN}
@@ -108,6 +114,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.CHANNEL_READ,
             Capability.STATS_READ,
             Capability.CLEARING_READ,
+            Capability.FUNDS_READ,  # aggregates only: no unit or person detail
         }
     ),
 }

@@ -64,8 +64,9 @@ def load(
     ),
 ) -> None:
     """Validate and load a catalogue folder (idempotent; nothing is written on any error)."""
+    from yibao.catalog.defaults import catalog_dir
     from yibao.catalog.files import CatalogFileError
-    from yibao.catalog.service import catalog_dir, load_catalog
+    from yibao.catalog.service import load_catalog
 
     if folder is None:
         folder = catalog_dir()

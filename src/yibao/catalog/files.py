@@ -247,7 +247,7 @@ def _read_region(root: Path, path: Path, problems: list[RowProblem]) -> RegionFi
             default_begn = _as_date(raw["begndate"])
         except ValueError:
             problems.append(RowProblem(fname, 0, "begndate", "日期格式应为 YYYY-MM-DD"))
-    defaults = _read_defaults(fname, admdvs, raw.get("selfpay_defaults"), problems)
+    defaults = read_defaults(fname, admdvs, raw.get("selfpay_defaults"), problems)
     if parent is None and not defaults:
         problems.append(
             RowProblem(
@@ -282,9 +282,10 @@ def _read_region(root: Path, path: Path, problems: list[RowProblem]) -> RegionFi
     return None if region_bad else rf
 
 
-def _read_defaults(
+def read_defaults(
     fname: str, admdvs: str, raw: object, problems: list[RowProblem]
 ) -> list[SelfpayDefault]:
+    """A region's ``selfpay_defaults`` (乙类先行自付比例), problems appended to ``problems``."""
     if raw in (None, []):
         return []
     if not isinstance(raw, list):

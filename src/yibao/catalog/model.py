@@ -274,6 +274,18 @@ def _default_in_force(
     return None
 
 
+def region_default(
+    chain: Sequence[str], defaults: Sequence[SelfpayDefault], on: date
+) -> SelfpayDefault | None:
+    """The 乙类 default first-pay ratio in force on ``on`` of the most specific layer of
+    ``chain`` (province first) that has one."""
+    for layer in reversed(chain):
+        d = _default_in_force(defaults, layer, on)
+        if d is not None:
+            return d
+    return None
+
+
 def _pct(ratio: Decimal) -> str:
     return f"{(ratio * 100).normalize():f}%"
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -21,6 +20,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 
 from yibao.catalog import store
+from yibao.catalog.defaults import catalog_dir
 from yibao.catalog.files import (
     CatalogFileError,
     check_references,
@@ -43,18 +43,6 @@ from yibao.catalog.model import (
 from yibao.db.tables import audit
 
 log = structlog.get_logger(__name__)
-
-SHIPPED_DIR = Path(__file__).resolve().parents[3] / "catalogs"
-"""The demo catalogue shipped with the source tree (``catalogs/`` at the repository root)."""
-
-
-def catalog_dir() -> Path:
-    """Where the catalogue files live: ``YIBAO_CATALOG_DIR``, else the repository's
-    ``catalogs/``, else ``./catalogs``."""
-    env = os.environ.get("YIBAO_CATALOG_DIR")
-    if env:
-        return Path(env)
-    return SHIPPED_DIR if SHIPPED_DIR.is_dir() else Path.cwd() / "catalogs"
 
 
 @dataclass(frozen=True, slots=True)

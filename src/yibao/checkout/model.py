@@ -107,6 +107,7 @@ def engine_person(snap: RegistrySnapshot) -> Person:
         cvlserv_flag=snap.cvlserv_flag,
         enrol_months=snap.continuous_months,
         assistance=classes,
+        pool_only=snap.pool_only,
     )
 
 

@@ -45,6 +45,7 @@ from yibao.settlement.engine import service_year
 from yibao.settlement.engine import settle as engine_settle
 from yibao.settlement.model import Encounter as EngineEncounter
 from yibao.settlement.model import Item, SettlementError, SettlementResult
+from yibao.settlement.trace import to_json as trace_json
 
 __all__ = [
     "AmountMismatch",
@@ -278,7 +279,7 @@ def settle(
         msgid=msgid,
         setlinfo=info,
         setldetail=priced.setldetail,
-        trace=_trace(priced.result),
+        trace=trace_json(priced.result),
         accumulator_deltas=priced.deltas,
         acc_year=priced.acc_year,
         setl_time=setl_time,
@@ -381,16 +382,3 @@ def settlement_by_msgid(
 def settlement_record(conn: sa.Connection, setl_id: str) -> dict[str, Any] | None:
     """A stored settlement or cancellation record (encounter store), or None."""
     return encounter_store.load_settlement(conn, setl_id)
-
-
-def _trace(result: SettlementResult) -> list[dict[str, object]]:
-    return [
-        {
-            "step": t.step,
-            "label": t.label,
-            "amount": t.amount,
-            "detail": t.detail,
-            "params": [getattr(u, "key", str(u)) for u in t.params],
-        }
-        for t in result.trace
-    ]

@@ -18,6 +18,8 @@ DEMO_USERS: tuple[tuple[str, str, Role, str | None, str | None], ...] = (
     ("admin", "省医保局管理员", Role.PROVINCE_ADMIN, "440000", None),
     ("gz_admin", "广州市医保局管理员", Role.CITY_ADMIN, "440100", None),
     ("sz_admin", "深圳市医保局管理员", Role.CITY_ADMIN, "440300", None),
+    # 梅州 (covers 兴宁 441481): the second expert of 兴宁's 特例单议 beside admin
+    ("mz_admin", "梅州市医保局管理员", Role.CITY_ADMIN, "441400", None),
     ("analyst", "政策分析员", Role.ANALYST, None, None),
     # 广州市第一人民医院, one of the demo institutions of yibao.institutions.demo
     ("gz_his", "广州市第一人民医院收费处", Role.INSTITUTION_OPERATOR, "440100", "H44010000001"),

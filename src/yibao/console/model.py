@@ -56,6 +56,10 @@ class Page(enum.StrEnum):
     RECONCILIATION = "reconciliation"
     AUDIT = "audit"
     SIMULATOR = "simulator"
+    PAYMENT = "payment"  # 支付方式改革 (DRG/DIP, 特例单议, 医共体)
+    FUNDS_UNITS = "funds_units"  # 单位缴费
+    FUND_FLOWS = "fund_flows"  # 基金收支
+    FUND_MONTHS = "fund_months"  # 可支付月数
     SIMULATION = "simulation"  # 政策测算 (analysts, province and city staff)
 
 
@@ -70,9 +74,21 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
             Page.POLICY,
             Page.RECONCILIATION,
             Page.SIMULATOR,
+            Page.PAYMENT,
         }
     ),
-    Role.ANALYST: frozenset({Page.OVERVIEW, Page.POLICY, Page.SIMULATION}),
+    # aggregates only: the funds pages show the analyst totals, never a unit or a person
+    Role.ANALYST: frozenset(
+        {
+            Page.OVERVIEW,
+            Page.POLICY,
+            Page.PAYMENT,
+            Page.FUNDS_UNITS,
+            Page.FUND_FLOWS,
+            Page.FUND_MONTHS,
+            Page.SIMULATION,
+        }
+    ),
 }
 
 

@@ -21,7 +21,9 @@ def seeders() -> list[tuple[str, Seeder]]:
     from yibao.console import demo as console_demo
     from yibao.demo import settlements as settlements_demo
     from yibao.filing import demo as filing_demo
+    from yibao.funds import demo as funds_demo
     from yibao.institutions import demo as institutions_demo
+    from yibao.payment import demo as payment_demo
     from yibao.registry import demo as registry_demo
     from yibao.voucher import demo as voucher_demo
 
@@ -32,7 +34,9 @@ def seeders() -> list[tuple[str, Seeder]]:
         ("registry", registry_demo.seed),
         ("voucher", voucher_demo.seed),
         ("filing", filing_demo.seed),
-        ("settlements", settlements_demo.seed),  # last: plays encounters over all of the above
+        ("funds", funds_demo.seed),  # a year of contributions before the settlements spend
+        ("settlements", settlements_demo.seed),  # plays encounters over all of the above
+        ("payment", payment_demo.seed),  # settlement lists of the demo stays, 医共体, budgets
     ]
 
 

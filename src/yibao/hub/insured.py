@@ -32,6 +32,7 @@ from yibao.hub.model import (
 )
 from yibao.registry import service as registry
 from yibao.registry.model import Person
+from yibao.settlement.trace import to_json as trace_json
 from yibao.voucher.base import resolve_ec_token
 from yibao.voucher.model import EcError, parse_code
 from yibao.voucher.service import VoucherService
@@ -148,10 +149,7 @@ def _answer(
         "setlinfo": {k: (v if isinstance(v, int | str) else str(v)) for k, v in setlinfo.items()},
         "setldetail": [dict(d) for d in setldetail],
         "items": [split_to_json(s) for s in result.items],
-        "trace": [
-            {"step": t.step, "label": t.label, "amount": t.amount, "detail": t.detail}
-            for t in result.trace
-        ],
+        "trace": trace_json(result),
     }
 
 

@@ -40,6 +40,16 @@ def register(conn: sa.Connection, inst: Institution) -> Institution:
     return inst
 
 
+def get(conn: sa.Connection, fixmedins_code: str) -> Institution | None:
+    """One institution by code, or None (read for other capabilities, e.g. payment reform)."""
+    return store.get_institution(conn, fixmedins_code)
+
+
+def in_region(conn: sa.Connection, admdvs: str) -> list[Institution]:
+    """The institutions located in a pooling region (所在医保区划)."""
+    return store.search_institutions(conn, admdvs=admdvs, limit=10_000)
+
+
 def issue_credential(
     conn: sa.Connection, fixmedins_code: str, app_key: str = "", app_secret: str = ""
 ) -> Credential:

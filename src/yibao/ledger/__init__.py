@@ -6,6 +6,9 @@ Public API::
 """
 
 from yibao.ledger.model import (
+    INCOME_CODES,
+    OPENING_CODE,
+    REFUND_CODES,
     Account,
     AccountFlags,
     AccountKind,
@@ -16,6 +19,7 @@ from yibao.ledger.model import (
     Side,
     Transfer,
     build_settlement_chain,
+    flow_category,
     mirror_chain,
     posting_from_setlinfo,
     settlement_chain_id,
@@ -24,6 +28,7 @@ from yibao.ledger.service import (
     account_balances,
     clearing_position,
     daily_movements,
+    flows,
     fund_balances,
     payable_balance,
     post_chain,
@@ -33,15 +38,19 @@ from yibao.ledger.service import (
     rollup,
     verify,
 )
-from yibao.ledger.store import Balance, DailyMovement, PostResult, VerifyReport
+from yibao.ledger.store import Balance, DailyMovement, Flow, PostResult, VerifyReport
 
 __all__ = [
+    "INCOME_CODES",
+    "OPENING_CODE",
+    "REFUND_CODES",
     "Account",
     "AccountFlags",
     "AccountKind",
     "Balance",
     "Chain",
     "DailyMovement",
+    "Flow",
     "LedgerConflict",
     "LedgerError",
     "PostResult",
@@ -53,6 +62,8 @@ __all__ = [
     "build_settlement_chain",
     "clearing_position",
     "daily_movements",
+    "flow_category",
+    "flows",
     "fund_balances",
     "mirror_chain",
     "payable_balance",

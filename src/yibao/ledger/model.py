@@ -17,6 +17,9 @@ code                      normal      meaning
 ``CLR:{own}:{other}``     debit       clearing with another region (异地清算往来):
                                       positive = ``other`` owes ``own``
 ``BANK:{admdvs}``         debit       the region's fund bank account (基金银行存款)
+``HOLD:{fixmedins_code}`` credit      quality deposit withheld from an institution (质量保证金)
+``YCM:{community_id}``    credit      a county medical community's budget (医共体包干额度):
+                                      allocations in, its insured's spending charged out
 ========================  ==========  =====================================================
 """
 
@@ -44,6 +47,44 @@ SETLINFO_FIELD_OF_FPT: Mapping[str, str] = {
 }
 
 
+# Transfer codes of money that is not a settlement (非结算收支代码), posted by the funds capability.
+# For the account an entry CREDITS, an income code is income (收入); any other credit is negative
+# spending (a reversal). For the account an entry DEBITS, a refund code is negative income (退费);
+# any other debit is spending (支出). ``opening_balance`` carries balances over from a legacy
+# system (期初结转) and is neither. So income − spending + opening = credits − debits, always.
+INCOME_CODES: frozenset[str] = frozenset(
+    {
+        "contribution_employer",  # 单位缴费 (统筹部分)
+        "contribution_employee",  # 个人缴费划入个人账户
+        "contribution_flexible",  # 灵活就业人员缴费
+        "contribution_resident",  # 居民个人缴费
+        "large_amount",  # 大额/重大疾病医疗补助缴费
+        "late_fee",  # 滞纳金
+        "fiscal_subsidy",  # 财政补助
+        "assistance_subsidy",  # 医疗救助基金资助参保
+        "budget_transfer",  # 财政预算拨入 (救助、公务员补助)
+        "fund_allocation",  # 基金间划拨 (居民医保 → 大病保险)
+        "acct_credit",  # 统筹基金划入个人账户 (退休人员)
+        "interest",  # 利息收入
+    }
+)
+REFUND_CODES: frozenset[str] = frozenset({"contribution_refund"})  # 退费
+OPENING_CODE = "opening_balance"  # 期初结转
+
+
+def flow_category(code: str, side: str) -> tuple[str, int]:
+    """(category, sign) of a transfer for one of its two accounts (``side`` 'credit'/'debit').
+
+    Categories: ``income`` 收入, ``spending`` 支出, ``opening`` 期初结转; the sign makes
+    credits − debits = Σ sign × amount over the categories income − spending + opening.
+    """
+    if code == OPENING_CODE:
+        return ("opening", 1 if side == "credit" else -1)
+    if side == "credit":
+        return ("income", 1) if code in INCOME_CODES else ("spending", -1)
+    return ("income", -1) if code in REFUND_CODES else ("spending", 1)
+
+
 class LedgerError(ValueError):
     """A posting that cannot be accepted (记账错误); nothing is written."""
 
@@ -68,6 +109,8 @@ class AccountKind(StrEnum):
     PAYABLE = "payable"  # 应付定点医药机构
     CLEARING = "clearing"  # 异地清算往来
     BANK = "bank"  # 基金银行存款
+    DEPOSIT = "deposit"  # 质量保证金 (payment reform)
+    COMMUNITY = "community"  # 医共体包干额度 (payment reform)
 
 
 class AccountFlags(IntFlag):
@@ -179,6 +222,33 @@ def bank_account(region: str) -> Account:
         region=region,
         normal_side=Side.DEBIT,
         name=f"{region} 基金银行存款",
+    )
+
+
+def deposit_account(fixmedins_code: str, region: str) -> Account:
+    """The quality deposit withheld from an institution's payments (质量保证金)."""
+    _check_id(fixmedins_code, "fixmedins_code")
+    return Account(
+        code=f"HOLD:{fixmedins_code}",
+        kind=AccountKind.DEPOSIT,
+        region=region,
+        normal_side=Side.CREDIT,
+        name=f"质量保证金 {fixmedins_code}",
+        owner=fixmedins_code,
+    )
+
+
+def community_account(community_id: str, region: str) -> Account:
+    """A county medical community's global budget (医共体包干额度)."""
+    _check_id(community_id, "community_id")
+    _check_admdvs(region, "region")
+    return Account(
+        code=f"YCM:{community_id}",
+        kind=AccountKind.COMMUNITY,
+        region=region,
+        normal_side=Side.CREDIT,
+        name=f"医共体包干额度 {community_id}",
+        owner=community_id,
     )
 
 

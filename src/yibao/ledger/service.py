@@ -154,3 +154,4 @@ def account_balances(conn: sa.Connection, as_of: date, **filters: str) -> list[B
 rollup = store.rollup
 verify = store.verify
 daily_movements = store.daily_movements
+flows = store.flows

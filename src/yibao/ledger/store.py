@@ -533,6 +533,52 @@ def daily_movements(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Money moved on a region's funds (and personal accounts) by transfer code and side."""
+
+    fund_pay_type: str  # the account's fund (310200 = every personal account of the region)
+    period: date  # first day of the month (grain "month") or the day (grain "day")
+    code: str
+    side: str  # "credit" | "debit" (of the region's account)
+    amount: int
+    first_date: date  # earliest value date in the group
+
+
+def flows(
+    conn: sa.Connection, *, region: str, day_from: date, day_to: date, grain: str = "month"
+) -> list[Flow]:
+    """Sums of transfers on the region's fund and personal accounts, by fund, period, code and side.
+
+    Reads the transfers themselves (not the daily roll-up, which has no codes); the indexes on
+    (account, value_date) keep it to the period asked.
+    """
+    if grain not in ("month", "day"):
+        raise LedgerError(f"grain: {grain!r} is not month or day")
+    sql = """
+    WITH acc AS (SELECT code, fund_pay_type FROM ledger_account
+                  WHERE region = :region AND kind IN ('fund', 'personal')),
+    e AS (
+      SELECT acc.fund_pay_type, t.value_date, t.code, 'credit' AS side, t.amount
+        FROM ledger_transfer t JOIN acc ON acc.code = t.credit_account
+       WHERE t.value_date BETWEEN :f AND :t
+      UNION ALL
+      SELECT acc.fund_pay_type, t.value_date, t.code, 'debit', t.amount
+        FROM ledger_transfer t JOIN acc ON acc.code = t.debit_account
+       WHERE t.value_date BETWEEN :f AND :t
+    )
+    SELECT fund_pay_type, CAST(date_trunc(:grain, value_date) AS date) AS period, code, side,
+           SUM(amount) AS amount, MIN(value_date) AS first_date
+      FROM e GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    """
+    return [
+        Flow(r.fund_pay_type, r.period, r.code, r.side, int(r.amount), r.first_date)
+        for r in conn.execute(
+            sa.text(sql), {"region": region, "f": day_from, "t": day_to, "grain": grain}
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- checks (核对)
 
 

@@ -19,38 +19,29 @@ See docs/policy-format.md.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from yibao.money import MoneyError, parse_ratio, ratio_units, yuan_to_fen
 from yibao.policy.model import (
-    DIMENSIONS,
-    XR_ADJUSTMENTS,
-    Cap,
-    CapStep,
-    DiseaseRule,
     ParamUse,
     PolicyError,
     ResolvedParam,
     ResolvedPolicy,
-    XrRule,
 )
-from yibao.policy.schema import SETTING_NAMES, SPECS, ParamSpec
+from yibao.policy.schema import MOVED, SPECS, ParamSpec
+from yibao.policy.values import Bad, normalise, shown
 
 _YEAR = re.compile(r"(19|20)\d\d")
 _TOP_KEYS = {"admdvs", "name", "parent", "parameters", "description"}
 _VALUE_KEYS = {"value", "reference", "assumed", "reason", "note"}
-_MED_TYPE_SETTINGS = (*SETTING_NAMES, "account_only")
 
 
 class PolicyFileError(PolicyError):
@@ -77,240 +68,6 @@ class RegionFile:
     parent: str | None
     path: str
     params: dict[str, tuple[DatedValue, ...]]  # ascending by date
-
-
-# --------------------------------------------------------------------------- value normalisation
-
-
-class _Bad(Exception):
-    """Internal: a rule broken inside a value (becomes PolicyFileError with file and key)."""
-
-
-def _amount(raw: Any, where: str) -> int:
-    if isinstance(raw, bool) or raw is None:
-        raise _Bad(f"{where}: expected an amount in yuan, got {raw!r}")
-    try:
-        fen = yuan_to_fen(raw, where)
-    except MoneyError as exc:
-        raise _Bad(str(exc)) from exc
-    if fen < 0:
-        raise _Bad(f"{where}: amount {raw!r} is negative")
-    return fen
-
-
-def _ratio(raw: Any, where: str) -> int:
-    if isinstance(raw, bool) or raw is None:
-        raise _Bad(f"{where}: expected a ratio 0..1, got {raw!r}")
-    try:
-        return ratio_units(parse_ratio(raw, where))
-    except MoneyError as exc:
-        raise _Bad(str(exc)) from exc
-
-
-def _bands(raw: Any, where: str) -> tuple[tuple[int, int], ...]:
-    if not isinstance(raw, list) or not raw:
-        raise _Bad(f"{where}: bands must be a non-empty list of {{from, ratio}}")
-    out: list[tuple[int, int]] = []
-    for i, band in enumerate(raw):
-        if not isinstance(band, dict) or set(band) != {"from", "ratio"}:
-            raise _Bad(f"{where}[{i}]: a band needs exactly 'from' (yuan) and 'ratio'")
-        start = _amount(band["from"], f"{where}[{i}].from")
-        if out and start <= out[-1][0]:
-            raise _Bad(
-                f"{where}[{i}]: bands not ascending ('from' {band['from']} not above the previous)"
-            )
-        out.append((start, _ratio(band["ratio"], f"{where}[{i}].ratio")))
-    return tuple(out)
-
-
-def _cap(raw: Any, where: str) -> Cap:
-    if raw == "none":
-        return Cap(None)
-    if isinstance(raw, int | float | str | Decimal) and not isinstance(raw, bool):
-        return Cap((CapStep(0, _amount(raw, where), None),))
-    if not isinstance(raw, list) or not raw:
-        raise _Bad(
-            f"{where}: a cap is 'none', an amount, or a list of {{from_months, amount|wage_multiple}}"
-        )
-    steps: list[CapStep] = []
-    for i, step in enumerate(raw):
-        if not isinstance(step, dict) or "from_months" not in step:
-            raise _Bad(f"{where}[{i}]: a cap step needs 'from_months'")
-        extra = set(step) - {"from_months", "amount", "wage_multiple"}
-        if extra:
-            raise _Bad(f"{where}[{i}]: unknown field(s) {sorted(extra)}")
-        months = step["from_months"]
-        if not isinstance(months, int) or isinstance(months, bool) or months < 0:
-            raise _Bad(f"{where}[{i}].from_months: must be a whole number ≥ 0")
-        if steps and months <= steps[-1].from_months:
-            raise _Bad(f"{where}[{i}]: cap steps not ascending by from_months")
-        if not steps and months != 0:
-            raise _Bad(f"{where}[0].from_months: the first step must start at 0 months")
-        if ("amount" in step) == ("wage_multiple" in step):
-            raise _Bad(f"{where}[{i}]: give exactly one of 'amount' or 'wage_multiple'")
-        if "amount" in step:
-            steps.append(CapStep(months, _amount(step["amount"], f"{where}[{i}].amount"), None))
-        else:
-            mult = step["wage_multiple"]
-            try:
-                d = Decimal(str(mult))
-            except Exception as exc:
-                raise _Bad(f"{where}[{i}].wage_multiple: {mult!r} is not a number") from exc
-            if d <= 0 or d != d.quantize(Decimal("0.0001")):
-                raise _Bad(f"{where}[{i}].wage_multiple: must be > 0 with ≤ 4 decimals")
-            steps.append(CapStep(months, None, int(d * 10_000)))
-    return Cap(tuple(steps))
-
-
-def _xr_rule(raw: Any, where: str) -> XrRule:
-    if not isinstance(raw, dict) or "adjust" not in raw:
-        raise _Bad(
-            f"{where}: a cross-region rule needs 'adjust' (one of {', '.join(XR_ADJUSTMENTS)})"
-        )
-    extra = set(raw) - {"adjust", "value", "deductible"}
-    if extra:
-        raise _Bad(f"{where}: unknown field(s) {sorted(extra)}")
-    adjust = raw["adjust"]
-    if adjust not in XR_ADJUSTMENTS:
-        raise _Bad(f"{where}.adjust: {adjust!r} is not one of {', '.join(XR_ADJUSTMENTS)}")
-    needs_value = adjust in ("multiply", "minus_pp", "set_ratio", "extra_first_pay")
-    if needs_value and "value" not in raw:
-        raise _Bad(f"{where}: adjust '{adjust}' needs a 'value' ratio")
-    units = _ratio(raw["value"], f"{where}.value") if "value" in raw else 0
-    ded = _amount(raw["deductible"], f"{where}.deductible") if "deductible" in raw else None
-    return XrRule(adjust, units, ded)
-
-
-def _diseases(raw: Any, where: str) -> dict[str, DiseaseRule]:
-    if not isinstance(raw, dict):
-        raise _Bad(
-            f"{where}: the disease list is a mapping code → {{name, limit, ratio, deductible}}"
-        )
-    out: dict[str, DiseaseRule] = {}
-    for code, spec in raw.items():
-        w = f"{where}.{code}"
-        if not isinstance(spec, dict) or "name" not in spec:
-            raise _Bad(f"{w}: each disease needs at least a 'name'")
-        extra = set(spec) - {"name", "limit", "ratio", "deductible"}
-        if extra:
-            raise _Bad(f"{w}: unknown field(s) {sorted(extra)}")
-        limit = spec.get("limit", "none")
-        ratio = spec.get("ratio")
-        out[str(code)] = DiseaseRule(
-            code=str(code),
-            name=str(spec["name"]),
-            limit=None if limit == "none" else _amount(limit, f"{w}.limit"),
-            ratio=None if ratio is None else _ratio_or_bands(ratio, f"{w}.ratio"),
-            deductible=None
-            if spec.get("deductible") is None
-            else _amount(spec["deductible"], f"{w}.deductible"),
-        )
-    return out
-
-
-def _ratio_or_bands(raw: Any, where: str) -> int | tuple[tuple[int, int], ...]:
-    if isinstance(raw, list):
-        return _bands(raw, where)
-    return _ratio(raw, where)
-
-
-def _leaf(spec: ParamSpec, raw: Any, where: str, key: str = "") -> Any:
-    kind = spec.kind
-    if raw is None:
-        if spec.has_default and spec.default is None:
-            return None
-        raise _Bad(f"{where}: a value is required")
-    if kind == "amount":
-        return _amount(raw, where)
-    if kind == "ratio":
-        return _ratio(raw, where)
-    if kind == "int":
-        if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
-            raise _Bad(f"{where}: expected a whole number ≥ 0, got {raw!r}")
-        return raw
-    if kind == "bool":
-        if not isinstance(raw, bool):
-            raise _Bad(f"{where}: expected true or false, got {raw!r}")
-        return raw
-    if kind == "enum":
-        if str(raw) not in spec.choices:
-            raise _Bad(
-                f"{where}: {raw!r} is not one of {', '.join(c or '(empty)' for c in spec.choices)}"
-            )
-        return str(raw)
-    if kind == "codes":
-        if not isinstance(raw, list) or not all(isinstance(c, str | int) for c in raw):
-            raise _Bad(f"{where}: expected a list of codes")
-        codes = [str(c) for c in raw]
-        if key.endswith(".settings"):
-            for c in codes:
-                if c not in SETTING_NAMES:
-                    raise _Bad(f"{where}: {c!r} is not one of {', '.join(SETTING_NAMES)}")
-        if key.endswith(".tilt_classes"):
-            for c in codes:
-                if c not in DIMENSIONS["class"]:
-                    raise _Bad(
-                        f"{where}: {c!r} is not an assistance class ({', '.join(DIMENSIONS['class'])})"
-                    )
-        return tuple(codes)
-    if kind == "bands":
-        return _bands(raw, where)
-    if kind == "ratio_or_bands":
-        return _ratio_or_bands(raw, where)
-    if kind == "cap":
-        return _cap(raw, where)
-    if kind == "xr_rule":
-        return _xr_rule(raw, where)
-    if kind == "diseases":
-        return _diseases(raw, where)
-    if kind == "setting_map":
-        if not isinstance(raw, dict):
-            raise _Bad(f"{where}: expected a mapping med_type → setting")
-        out: dict[str, str] = {}
-        for k, v in raw.items():
-            if v not in _MED_TYPE_SETTINGS:
-                raise _Bad(f"{where}.{k}: {v!r} is not one of {', '.join(_MED_TYPE_SETTINGS)}")
-            out[str(k)] = str(v)
-        return out
-    raise _Bad(f"{where}: unknown kind {kind}")  # pragma: no cover - schema bug
-
-
-def _is_leaf(spec: ParamSpec, raw: Any) -> bool:
-    if not isinstance(raw, dict):
-        return True
-    if spec.kind == "xr_rule":
-        return "adjust" in raw
-    return spec.kind in ("diseases", "setting_map")
-
-
-def normalise(key: str, spec: ParamSpec, raw: Any, where: str) -> Any:
-    """Validate ``raw`` against ``spec`` (walking its dimension tables) and convert it."""
-
-    def walk(node: Any, depth: int, w: str) -> Any:
-        if _is_leaf(spec, node):
-            return _leaf(spec, node, w, key)
-        if depth >= len(spec.dims):
-            raise _Bad(
-                f"{w}: table is deeper than the dimensions ({', '.join(spec.dims) or 'none'})"
-            )
-        dim = spec.dims[depth]
-        allowed = DIMENSIONS[dim]
-        out: dict[str, Any] = {}
-        for k, v in node.items():
-            ks = str(k)
-            if ks != "default" and ks not in allowed:
-                raise _Bad(f"{w}: {ks!r} is not a {dim} ({', '.join(allowed)} or default)")
-            out[ks] = walk(v, depth + 1, f"{w}.{ks}")
-        return out
-
-    return walk(raw, 0, where)
-
-
-def shown(raw: Any) -> str:
-    """A compact display of a value as written (for trace and `policy show`)."""
-    if isinstance(raw, str):
-        return raw
-    return json.dumps(raw, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def _date(raw: Any, file: str, key: str) -> date:
@@ -359,7 +116,7 @@ def parse_values(file: str, key: str, spec: ParamSpec, entry: Any) -> tuple[Date
                 raise PolicyFileError(file, k, "reference must name the document and its year")
         try:
             value = normalise(key, spec, item["value"], "value")
-        except _Bad as exc:
+        except Bad as exc:
             raise PolicyFileError(file, k, str(exc)) from exc
         out.append(DatedValue(since, item["value"], value, reference, bool(assumed)))
     out.sort(key=lambda d: d.since)
@@ -403,6 +160,8 @@ def parse_region(path: Path | str, text: str | None = None) -> RegionFile:
     for key, entry in params_raw.items():
         spec = SPECS.get(str(key))
         if spec is None:
+            if str(key) in MOVED:
+                raise PolicyFileError(file, str(key), f"no longer a policy key: {MOVED[str(key)]}")
             raise PolicyFileError(file, str(key), "unknown key (see docs/policy-format.md)")
         params[str(key)] = parse_values(file, str(key), spec, entry)
     return RegionFile(
@@ -524,7 +283,7 @@ def resolve_in(
                     spec.label,
                     shown(spec.default),
                     date(1900, 1, 1),
-                    "参数目录默认值(未设置)",
+                    "各级政策文件均未设置此参数，取参数目录默认值",
                     False,
                     "-",
                 )
@@ -532,17 +291,26 @@ def resolve_in(
     for key, entry in (overrides or {}).items():
         ospec = SPECS.get(key)
         if ospec is None:
-            raise PolicyFileError("overrides", key, "unknown key (see docs/policy-format.md)")
+            why = f"no longer a policy key: {MOVED[key]}" if key in MOVED else "unknown key"
+            raise PolicyFileError("overrides", key, f"{why} (see docs/policy-format.md)")
+        assumed = False
         if isinstance(entry, dict) and "value" in entry and set(entry) <= _VALUE_KEYS:
             raw, ref = entry["value"], str(entry.get("reference") or entry.get("reason") or "")
+            assumed = entry.get("assumed") is True
         else:
             raw, ref = entry, ""
         try:
             value = normalise(key, ospec, raw, "value")
-        except _Bad as exc:
+        except Bad as exc:
             raise PolicyFileError("overrides", key, str(exc)) from exc
         use = ParamUse(
-            key, ospec.label, shown(raw), on, ref or "测算/案例覆盖值(override)", False, "override"
+            key,
+            ospec.label,
+            shown(raw),
+            on,
+            ref or "测算/案例覆盖值(override)",
+            assumed,
+            "override",
         )
         params[key] = ResolvedParam(value, use)
     return ResolvedPolicy(admdvs, chain[0].name, on, tuple(r.admdvs for r in chain), params)

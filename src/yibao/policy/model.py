@@ -23,6 +23,8 @@ GROUPS = (
     "tier1_retired",  # 一档退休
     "tier2_active",  # 二档在职
     "tier2_retired",  # 二档退休
+    "active_pool_only",  # 单建统筹在职 (employee insurance without a personal account)
+    "retired_pool_only",  # 单建统筹退休 (珠海: paid like 在职, not like 统账结合退休)
     "minor",  # 未成年人及在校学生 (residents)
     "adult",  # 其他成年居民
     "senior",  # 60岁及以上居民
@@ -47,6 +49,44 @@ FILINGS = (
     "unfiled",
 )  # 长期/转诊/急诊/临时/未备案
 XR_ADJUSTMENTS = ("none", "multiply", "minus_pp", "set_ratio", "extra_first_pay", "not_paid")
+
+# Chinese names of every dimension key (for traces and pages; "default" is 其他).
+KEY_LABELS: dict[str, str] = {
+    "active": "在职",
+    "retired": "退休",
+    "tier1_active": "一档在职",
+    "tier1_retired": "一档退休",
+    "tier2_active": "二档在职",
+    "tier2_retired": "二档退休",
+    "active_pool_only": "单建统筹在职",
+    "retired_pool_only": "单建统筹退休",
+    "minor": "未成年人及在校学生",
+    "adult": "成年居民",
+    "senior": "60岁以上居民",
+    "0": "一级以下/社区",
+    "1": "一级",
+    "2": "二级",
+    "3": "三级",
+    "inpatient": "住院",
+    "outpatient": "门诊统筹",
+    "chronic": "门诊慢特病",
+    "account_only": "仅个人账户/现金",
+    "tekun": "特困人员",
+    "orphan": "孤儿/事实无人抚养儿童",
+    "dibao": "低保对象",
+    "poverty_return": "返贫致贫人口",
+    "dibao_edge": "低保边缘家庭成员",
+    "monitored": "易返贫致贫监测对象",
+    "illness_poverty": "因病致贫重病患者",
+    "in_province": "省内异地",
+    "cross_province": "跨省异地",
+    "long_term": "长期居住/异地安置",
+    "referral": "转诊转院",
+    "emergency": "急诊抢救",
+    "temporary": "其他临时外出",
+    "unfiled": "未备案",
+    "default": "其他",
+}
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "group": GROUPS,
@@ -136,6 +176,33 @@ class DiseaseRule:
     limit: int | None  # fen per year of fund payment for this disease; None = no own limit
     ratio: int | Bands | None  # overrides the chronic ratio when set
     deductible: int | None  # overrides the chronic deductible when set
+
+
+@dataclass(frozen=True, slots=True)
+class ItemClass:
+    """A class of catalogue items that a region pays at its own fund ratio (特定项目类别), e.g.
+    imported implants (进口植入类医用耗材) or high-value consumables (高值医用耗材).
+
+    An item belongs to the class when its national code (医保目录编码) is listed in ``codes``,
+    or when it meets every criterion given: its list type (目录类别) is in ``list_types`` and its
+    unit price (单价, fen) is at least ``min_price``. The class's first-pay share is the item's own
+    (catalogue ``selfpay_prop``); its fund ratio is ``{scheme}.{setting}.class_ratio``.
+    """
+
+    code: str
+    name: str
+    list_types: tuple[str, ...] = ()
+    codes: frozenset[str] = frozenset()
+    min_price: int | None = None  # fen per unit
+
+    def matches(self, list_type: str, med_list_codg: str, unit_price_fen: int) -> bool:
+        if med_list_codg in self.codes:
+            return True
+        if not self.list_types and self.min_price is None:
+            return False
+        if self.list_types and list_type not in self.list_types:
+            return False
+        return self.min_price is None or unit_price_fen >= self.min_price
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ keys with ``{setting}`` for ``inpatient`` (住院), ``outpatient`` (门诊统筹
 Kinds: ``amount`` (yuan, ≤ 2 decimals), ``ratio`` (0..1, ≤ 4 decimals), ``int``, ``bool``,
 ``enum``, ``codes`` (list of strings), ``bands`` (list of ``{from, ratio}``), ``ratio_or_bands``,
 ``cap`` (``none``, an amount, or steps by enrolment months), ``xr_rule`` (cross-region rule),
-``diseases`` (门慢特病 list), ``setting_map`` (med_type → setting).
+``diseases`` (门慢特病 list), ``setting_map`` (med_type → setting), ``item_classes`` (特定项目类别),
+``class_ratios`` (item class → fund ratio); payment reform adds ``factor`` (> 0, ≤ 4 decimals, in
+1/10000), ``decimal`` (≥ 0, ≤ 4 decimals) and ``overrun_bands`` (list of ``{upto, fund_share}``).
 A parameter with ``dims`` may be given as a table over those dimensions (see policy.model).
 """
 
@@ -39,7 +41,7 @@ FUND_TYPES = ("390200", "330100", "310300", "390300")
 _GLOBAL: dict[str, ParamSpec] = {
     "region.avg_wage_annual": _p("amount", "上年度在岗职工年平均工资", default=0),
     "med_type.setting": _p("setting_map", "医疗类别对应待遇类型"),
-    "catalog.first_pay_ratio": _p("ratio", "乙类先行自付比例(默认)", default=0),
+    "catalog.item_classes": _p("item_classes", "按特定比例支付的项目类别", default={}),
     "account.pays_fulamt_ownpay": _p("bool", "个人账户可支付全自费费用", default=False),
     "account.pays_overlmt": _p("bool", "个人账户可支付超限价费用", default=False),
     "assistance.enabled": _p("bool", "医疗救助一站式结算", default=False),
@@ -69,6 +71,7 @@ _PER_SETTING: dict[str, ParamSpec] = {
     "ratio": _p("ratio_or_bands", "统筹基金支付比例", ("group", "level")),
     "cap": _p("cap", "统筹基金年度最高支付限额", ("group",), default="none"),
     "cap_basis": _p("enum", "限额计算口径", default="fund", choices=("fund", "eligible")),
+    "class_ratio": _p("class_ratios", "特定项目类别统筹基金支付比例", default={}),
     "cap_pool": _p(
         "enum",
         "限额共用池",
@@ -117,8 +120,55 @@ _CIVIL: dict[str, ParamSpec] = {
 }
 
 
+#: payment reform (支付方式改革, docs/payment-reform.md): DRG/DIP, advance, 特例单议, 医共体
+DEDUCTIONS = [
+    "psn_part_amt",
+    "hosp_part_amt",
+    "hifmi_pay",
+    "hifob_pay",
+    "cvlserv_pay",
+    "maf_pay",
+    "hifes_pay",
+    "hifdm_pay",
+    "oth_pay",
+]
+_PAYMENT: dict[str, ParamSpec] = {
+    "payment.method": _p("enum", "住院付费方式", default="none", choices=("none", "drg", "dip")),
+    "payment.level_coefficient": _p("factor", "医疗机构等级系数", ("level",), default=1),
+    "payment.min_stay_days": _p("int", "住院天数不超过此值按项目付费", default=2),
+    "payment.max_stay_days": _p("int", "住院天数达到此值按项目付费", default=60),
+    "payment.fund_due.deductions": _p("codes", "基金应支付扣除项(结算字段)", default=DEDUCTIONS),
+    "payment.advance_ratio": _p("ratio", "月度预结算拨付比例"),
+    "payment.deposit_ratio": _p("ratio", "质量保证金预留比例", default=0),
+    "payment.deposit_release_ratio": _p("ratio", "年度清算质量保证金返还比例", default=1),
+    "payment.list.require_approval": _p("bool", "结算清单须审核通过方可纳入支付", default=False),
+    "payment.special.cap_ratio": _p("ratio", "特例单议病例数上限比例"),
+    "payment.drg.fund_budget": _p("amount", "DRG年度统筹基金预算"),
+    "payment.drg.reimbursement_ratio": _p("ratio", "DRG预算报销比例(基金÷费用)"),
+    "payment.drg.planned_weight_total": _p("decimal", "DRG年度预计总权重"),
+    "payment.drg.high_ratio": _p("factor", "DRG高倍率病例倍数", ("level",)),
+    "payment.drg.low_ratio": _p("ratio", "DRG低倍率病例比例"),
+    "payment.drg.high_rule": _p(
+        "enum", "DRG高倍率病例付费", default="by_item", choices=("by_item", "standard")
+    ),
+    "payment.drg.low_rule": _p(
+        "enum", "DRG低倍率病例付费", default="by_item", choices=("by_item", "standard")
+    ),
+    "payment.dip.fund_budget": _p("amount", "DIP年度统筹基金预算"),
+    "payment.dip.reimbursement_ratio": _p("ratio", "DIP预算报销比例(基金÷费用)"),
+    "payment.dip.planned_score_total": _p("decimal", "DIP年度预计总分值"),
+    "payment.dip.high_ratio": _p("factor", "DIP高倍率病例倍数", default=2),
+    "payment.dip.low_ratio": _p("ratio", "DIP低倍率病例比例", default=0.5),
+    "payment.ycm.retain_share": _p("ratio", "医共体结余留用比例"),
+    "payment.ycm.retain_cap": _p("ratio", "医共体结余留用上限(占预算)"),
+    "payment.ycm.overrun_bands": _p("overrun_bands", "医共体合理超支分担分档"),
+    "payment.ycm.growth_rate": _p("ratio", "医共体预算年度增长率", default=0),
+}
+
+
 def _build() -> dict[str, ParamSpec]:
     specs = dict(_GLOBAL)
+    specs.update(_PAYMENT)
     specs.update(_CIVIL)
     for scheme, sname in SCHEME_NAMES.items():
         for setting, tname in SETTING_NAMES.items():
@@ -141,7 +191,18 @@ def _build() -> dict[str, ParamSpec]:
                 spec.choices,
                 spec.has_default,
             )
+    from yibao.policy.schema_funds import FUNDS_SPECS  # funding keys (issue 13)
+
+    specs.update(FUNDS_SPECS)
     return specs
 
 
 SPECS: dict[str, ParamSpec] = _build()
+
+# Keys that moved elsewhere: a file that still sets one is refused with where it lives now.
+MOVED: dict[str, str] = {
+    "catalog.first_pay_ratio": (
+        "the 乙类 default first-pay ratio (乙类先行自付比例) lives in the catalogue: "
+        "catalogs/<region>/region.yaml selfpay_defaults (docs/catalog.md)"
+    ),
+}

@@ -102,3 +102,54 @@ def post(conn: sa.Connection, psn_no: str, amount_fen: int, *, ref: str, memo: s
     params = {"psn_no": psn_no, "ref": ref, "amount": amount_fen, "after": after, "memo": memo}
     hot.execute(conn, _WRITE, params)
     return Posting(psn_no, ref, amount_fen, after)
+
+
+# Many credits (划入) in two statements: create missing account rows, then — for each person
+# whose ``ref`` is not posted yet — raise the balance and write the posting with the new balance.
+_CREATE_MANY = (
+    "INSERT INTO personal_account (psn_no, balc)"
+    " SELECT psn_no, 0 FROM unnest(CAST(%(p)s AS text[])) AS u(psn_no) ON CONFLICT DO NOTHING"
+)
+_CREDIT_MANY = """
+WITH v AS (
+  SELECT psn_no, SUM(amount) AS amount
+    FROM unnest(CAST(%(p)s AS text[]), CAST(%(a)s AS bigint[])) AS u(psn_no, amount)
+   GROUP BY psn_no
+), fresh AS (
+  SELECT v.* FROM v WHERE NOT EXISTS (
+    SELECT 1 FROM personal_account_posting x WHERE x.psn_no = v.psn_no AND x.ref = %(ref)s)
+), upd AS (
+  UPDATE personal_account a SET balc = a.balc + fresh.amount, updated_at = now()
+    FROM fresh WHERE a.psn_no = fresh.psn_no
+  RETURNING a.psn_no, a.balc, fresh.amount
+)
+INSERT INTO personal_account_posting (psn_no, ref, amount, balc_after, memo)
+SELECT psn_no, %(ref)s, amount, balc, %(memo)s FROM upd
+"""
+
+
+def credit_many(
+    conn: sa.Connection, credits: list[tuple[str, int]], *, ref: str, memo: str = ""
+) -> int:
+    """Credit (划入) many accounts at once in the caller's transaction; return how many were new.
+
+    Idempotent on ``(psn_no, ref)`` like :func:`post`: a person already credited under ``ref``
+    is skipped. Amounts must be positive integer fen. A settlement's debit locks one account row
+    and waits here at most for the end of this transaction (it never holds a row this needs).
+    """
+    if not ref:
+        raise AccountError("ACCT_REF", "记账流水号(ref)不能为空")
+    for psn_no, amount in credits:
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise AccountError("ACCT_AMOUNT", f"划入金额必须为正整数分：{psn_no} {amount!r}")
+    if not credits:
+        return 0
+    ordered = sorted(credits)
+    params = {
+        "p": [p for p, _ in ordered],
+        "a": [a for _, a in ordered],
+        "ref": ref,
+        "memo": memo,
+    }
+    hot.execute(conn, _CREATE_MANY, params)
+    return hot.execute(conn, _CREDIT_MANY, params)

@@ -95,6 +95,7 @@ class EnrolmentIn(BaseModel):
     emp_name: str = ""
     flxempe_flag: bool = False
     cvlserv_flag: bool = False
+    pool_only: bool = False  # 单建统筹 (employee insurance without a personal account)
 
 
 class IdentityIn(BaseModel):
@@ -399,3 +400,54 @@ def export(
         filename=f"registry.{fmt}",
         background=BackgroundTask(shutil.rmtree, tmp.parent, ignore_errors=True),
     )
+
+
+def _import_table(
+    kind: str, file: UploadFile, skip_bad: bool, staff: Staff, engine: Engine
+) -> JSONResponse:
+    from yibao.registry import unit_import
+
+    staff.require(Capability.BULK_IMPORT)
+    data = file.file.read()
+    name = file.filename or "upload.csv"
+    try:
+        with engine.begin() as conn:
+            if kind == "units":
+                units = unit_import.read_units(name, data)
+                foreign = [r.row for r in units.good if not staff.allows_region(r.admdvs)]
+                if foreign:
+                    shown = "、".join(str(n) for n in foreign[:10])
+                    raise out_of_scope(f"第{shown}行的医保区划 admdvs ")
+                result = unit_import.import_units(
+                    conn, units, skip_bad=skip_bad, actor=staff.actor, source=name
+                )
+            else:
+                jobs = unit_import.read_employments(name, data)
+                result = unit_import.import_employments(
+                    conn, jobs, skip_bad=skip_bad, actor=staff.actor, source=name
+                )
+    except unit_import.TableImportRefused as e:
+        return JSONResponse({"message": str(e), **e.result.as_dict()}, 422)
+    return JSONResponse(result.as_dict())
+
+
+@router.post("/units/import")
+def import_units(
+    file: UploadFile = File(...),
+    skip_bad: bool = Form(False),
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
+) -> JSONResponse:
+    """Import insured units (参保单位) CSV/XLSX; 422 with every bad row, nothing written."""
+    return _import_table("units", file, skip_bad, staff, engine)
+
+
+@router.post("/employment/import")
+def import_employment(
+    file: UploadFile = File(...),
+    skip_bad: bool = Form(False),
+    staff: Staff = Depends(staff_of),
+    engine: Engine = Depends(engine_of),
+) -> JSONResponse:
+    """Import employment and contribution bases (用工/缴费基数) CSV/XLSX; all-or-nothing."""
+    return _import_table("employment", file, skip_bad, staff, engine)

@@ -97,3 +97,53 @@ def show_cmd(psn_no: str) -> None:
         finally:
             engine.dispose()
     typer.echo(json.dumps(view, ensure_ascii=False, indent=2, default=str))
+
+
+def _import_table(kind: str, file: Path, skip_bad: bool, operator: str) -> None:
+    from yibao.config import get_settings
+    from yibao.db.engine import make_engine
+    from yibao.db.runtime import database_url
+    from yibao.registry import rows, unit_import
+
+    what = "参保单位" if kind == "units" else "用工信息"
+    with database_url(get_settings()) as url:
+        engine = make_engine(url, pool_size=1)
+        try:
+            result = unit_import.import_file(engine, kind, file, skip_bad=skip_bad, actor=operator)
+        except unit_import.TableImportRefused as e:
+            typer.echo(rows.format_report(e.result.errors), err=True)
+            typer.echo(
+                f"未导入{what}：共{e.result.total_rows}行，{e.result.bad_rows}行有错误"
+                f"({len(e.result.errors)}处)。修正后重新导入，或使用 --skip-bad 只导入正确的行。",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+    if result.errors:
+        typer.echo(rows.format_report(result.errors), err=True)
+    typer.echo(
+        f"已导入{what}：共{result.total_rows}行，正确{result.good_rows}行，跳过{result.bad_rows}行；"
+        f"新增{result.inserted}，更新{result.updated}"
+    )
+
+
+@app.command("import-units")
+def import_units_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (UTF-8) or XLSX"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="import the good rows, report the bad"),
+    operator: str = typer.Option("cli", help="operator recorded in the audit log"),
+) -> None:
+    """Import insured units (参保单位): emp_no, uscc, emp_name, emp_type, admdvs, town."""
+    _import_table("units", file, skip_bad, operator)
+
+
+@app.command("import-employment")
+def import_employment_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (UTF-8) or XLSX"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="import the good rows, report the bad"),
+    operator: str = typer.Option("cli", help="operator recorded in the audit log"),
+) -> None:
+    """Import employment (用工/缴费基数): psn_cert_type, certno, emp_no, begin_date, end_date,
+    wage_base (元/月), flxempe_flag. The persons and units must exist."""
+    _import_table("employment", file, skip_bad, operator)

@@ -51,6 +51,37 @@ class Person:
     town: str = ""  # 乡镇/街道 (for activation targets by town)
 
 
+BLOCK_REASONS: dict[str, str] = {
+    "waiting": "待遇等待期",  # after a first or interrupted enrolment (首次/中断后参保)
+    "arrears": "欠费暂停待遇",  # arrears beyond the allowed months (not during approved 缓缴)
+    "unpaid": "未缴费",  # the year's resident contribution not paid (居民医保当年未缴费)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BenefitBlock:
+    """A period without benefits (待遇限制期) for one insurance type: ``end`` is exclusive.
+
+    Derived by the funds capability from contributions and payments (benefits follow payment);
+    ``end`` None means open until paid (restoration on payment sets it).
+    """
+
+    begin: date
+    end: date | None
+    reason: str  # key of BLOCK_REASONS
+    detail: str = ""
+
+    def covers(self, on: date) -> bool:
+        return self.begin <= on and (self.end is None or on < self.end)
+
+    def describe(self) -> str:
+        """Chinese text for a refusal: what, since when, until when."""
+        label = BLOCK_REASONS.get(self.reason, self.reason)
+        until = f"至{self.end.isoformat()}前" if self.end else "缴清欠费后恢复"
+        text = f"{label}（自{self.begin.isoformat()}起，{until}）"
+        return f"{text}：{self.detail}" if self.detail else text
+
+
 @dataclass(frozen=True, slots=True)
 class Enrolment:
     """One insurance type of a person (参保信息, one 1101 ``insuinfo`` row)."""
@@ -65,6 +96,8 @@ class Enrolment:
     emp_name: str = ""
     flxempe_flag: bool = False  # 灵活就业
     cvlserv_flag: bool = False  # 公务员
+    pool_only: bool = False  # 单建统筹 (no personal account); False: 统账结合
+    benefit_blocks: tuple[BenefitBlock, ...] = ()  # 待遇限制期 (funds: waiting, arrears, unpaid)
 
     def active_on(self, on: date) -> bool:
         """Insured on ``on``: started, not paused/ended before, and not 未参保/无效."""
@@ -128,10 +161,19 @@ class RegistrySnapshot:
     supplementary_insutypes: tuple[str, ...]  # other active types (320, 330, 392 …)
     household_no: str | None = None
     gongji_members: tuple[GongjiMember, ...] = field(default=())
+    pool_only: bool = False  # 单建统筹 employee insurance (no personal account)
 
 
 class NotEnrolled(LookupError):
     """The person has no active enrolment of that insutype on the date (未参保或参保状态异常)."""
+
+
+class NoBenefit(NotEnrolled):
+    """Enrolled, but without benefits on the date (待遇等待期 / 欠费暂停 / 未缴费)."""
+
+    def __init__(self, message: str, block: BenefitBlock) -> None:
+        super().__init__(message)
+        self.block = block
 
 
 def age_on(brdy: date, on: date) -> int:
@@ -163,6 +205,12 @@ def build_snapshot(
     enr = next((e for e in enrolments if e.insutype == insutype and e.active_on(on)), None)
     if enr is None:
         raise NotEnrolled(f"人员{person.psn_no}在{on.isoformat()}无有效的险种{insutype}参保")
+    block = next((b for b in enr.benefit_blocks if b.covers(on)), None)
+    if block is not None:
+        raise NoBenefit(
+            f"人员{person.psn_no}在{on.isoformat()}不享受险种{insutype}待遇：{block.describe()}",
+            block,
+        )
     valid = tuple(i for i in identities if i.valid_on(on))
     classes = tuple(sorted({c for i in valid if (c := i.assistance_class)}))
     supplementary = tuple(
@@ -190,6 +238,7 @@ def build_snapshot(
         supplementary_insutypes=supplementary,
         household_no=household_no,
         gongji_members=gongji_members,
+        pool_only=enr.pool_only,
     )
 
 

@@ -7,7 +7,13 @@ from datetime import date
 import sqlalchemy as sa
 
 from yibao.db import hot
-from yibao.registry.model import AssistanceIdentity, Enrolment, GongjiMember, Person
+from yibao.registry.model import (
+    AssistanceIdentity,
+    BenefitBlock,
+    Enrolment,
+    GongjiMember,
+    Person,
+)
 
 metadata = sa.MetaData()
 
@@ -41,6 +47,7 @@ enrolment = sa.Table(
     sa.Column("emp_name", sa.Text),
     sa.Column("flxempe_flag", sa.Boolean),
     sa.Column("cvlserv_flag", sa.Boolean),
+    sa.Column("pool_only", sa.Boolean),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
 
@@ -92,6 +99,58 @@ personal_account_posting = sa.Table(
     sa.Column("memo", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True)),
 )
+
+
+unit = sa.Table(
+    "unit",
+    metadata,
+    sa.Column("emp_no", sa.Text, primary_key=True),
+    sa.Column("uscc", sa.Text),
+    sa.Column("emp_name", sa.Text),
+    sa.Column("emp_type", sa.Text),
+    sa.Column("admdvs", sa.Text),
+    sa.Column("town", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+employment = sa.Table(
+    "employment",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("begin_date", sa.Date, primary_key=True),
+    sa.Column("end_date", sa.Date),
+    sa.Column("emp_no", sa.Text),
+    sa.Column("flexible", sa.Boolean),
+    sa.Column("wage_base", sa.BigInteger),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+benefit_block = sa.Table(
+    "benefit_block",
+    metadata,
+    sa.Column("psn_no", sa.Text, primary_key=True),
+    sa.Column("insutype", sa.Text, primary_key=True),
+    sa.Column("begin_date", sa.Date, primary_key=True),
+    sa.Column("reason", sa.Text, primary_key=True),
+    sa.Column("end_date", sa.Date),
+    sa.Column("detail", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+
+def _blocks(raw: object) -> tuple[BenefitBlock, ...]:
+    """Benefit blocks from the JSON array ``[[begin, end, reason, detail], …]``."""
+    rows = raw if isinstance(raw, list) else []
+    return tuple(
+        BenefitBlock(date.fromisoformat(b[0]), _day(b[1]), str(b[2]), str(b[3] or "")) for b in rows
+    )
+
+
+# The blocks of one enrolment as a JSON array (read with the enrolment, in the same statement).
+_BLOCKS_OF_E = """(SELECT COALESCE(json_agg(json_build_array(b.begin_date, b.end_date, b.reason,
+          b.detail) ORDER BY b.begin_date), '[]'::json)
+     FROM benefit_block b WHERE b.psn_no = e.psn_no AND b.insutype = e.insutype)"""
 
 
 def _person(row: sa.Row[tuple[object, ...]]) -> Person:
@@ -164,7 +223,11 @@ def update_person(conn: sa.Connection, p: Person) -> None:
 
 
 def enrolments(conn: sa.Connection, psn_no: str) -> list[Enrolment]:
-    rows = hot.rows_dict(conn, "SELECT * FROM enrolment WHERE psn_no = %(p)s", {"p": psn_no})
+    rows = hot.rows_dict(
+        conn,
+        f"SELECT e.*, {_BLOCKS_OF_E} AS blocks FROM enrolment e WHERE e.psn_no = %(p)s",
+        {"p": psn_no},
+    )
     return [
         Enrolment(
             insutype=r["insutype"],
@@ -177,6 +240,8 @@ def enrolments(conn: sa.Connection, psn_no: str) -> list[Enrolment]:
             emp_name=r["emp_name"],
             flxempe_flag=r["flxempe_flag"],
             cvlserv_flag=r["cvlserv_flag"],
+            pool_only=r["pool_only"],
+            benefit_blocks=_blocks(r["blocks"]),
         )
         for r in rows
     ]
@@ -195,6 +260,7 @@ def upsert_enrolment(conn: sa.Connection, psn_no: str, e: Enrolment) -> None:
         "emp_name": e.emp_name,
         "flxempe_flag": e.flxempe_flag,
         "cvlserv_flag": e.cvlserv_flag,
+        "pool_only": e.pool_only,
     }
     stmt = insert(enrolment).values(psn_no=psn_no, insutype=e.insutype, **values)
     conn.execute(
@@ -299,11 +365,11 @@ def persons_page(
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-_SETTLEMENT_FACTS = """
+_SETTLEMENT_FACTS = f"""
 SELECT p.psn_no, p.psn_cert_type, p.certno, p.psn_name, p.gend, p.brdy, p.naty, p.tel, p.town,
   (SELECT COALESCE(json_agg(json_build_array(e.insutype, e.psn_insu_stas, e.psn_insu_date,
           e.psn_type, e.insuplc_admdvs, e.paus_insu_date, e.emp_no, e.emp_name, e.flxempe_flag,
-          e.cvlserv_flag)), '[]'::json)
+          e.cvlserv_flag, e.pool_only, {_BLOCKS_OF_E})), '[]'::json)
      FROM enrolment e WHERE e.psn_no = p.psn_no),
   (SELECT COALESCE(json_agg(json_build_array(i.psn_idet_type, i.begntime, i.endtime,
           i.psn_type_lv, i.memo)), '[]'::json)
@@ -340,6 +406,8 @@ def settlement_facts(
             emp_name=e[7],
             flxempe_flag=e[8],
             cvlserv_flag=e[9],
+            pool_only=bool(e[10]),
+            benefit_blocks=_blocks(e[11]),
         )
         for e in enrolled
     ]

@@ -22,7 +22,7 @@ Amounts are yuan with at most 2 decimals. Unknown fields are refused with their 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from yibao.catalog.defaults import default_first_pay
 from yibao.money import MoneyError, line_amount, parse_ratio, yuan_to_fen
 from yibao.policy.loader import TextDateLoader, resolve
 from yibao.policy.model import ASSISTANCE_CLASSES, ResolvedPolicy
@@ -51,61 +52,21 @@ class CaseError(ValueError):
 
 
 _TOP = {
-    "encounters",
-    "title",
-    "source",
-    "region",
-    "date",
-    "overrides",
-    "person",
-    "encounter",
-    "accumulators",
-    "expect",
-    "expect_funds",
-    "note",
-}
+    "encounters", "title", "source", "region", "date", "overrides", "person", "encounter",
+    "accumulators", "expect", "expect_funds", "note",
+}  # fmt: skip
 _PERSON = {
-    "psn_no",
-    "insutype",
-    "psn_type",
-    "insuplc_admdvs",
-    "age",
-    "cvlserv_flag",
-    "tier",
-    "enrol_months",
-    "assistance",
-}
+    "psn_no", "insutype", "psn_type", "insuplc_admdvs", "age", "cvlserv_flag", "tier",
+    "enrol_months", "assistance", "pool_only",
+}  # fmt: skip
 _ENC = {
-    "med_type",
-    "hosp_lv",
-    "level",
-    "mdtrtarea_admvs",
-    "begntime",
-    "endtime",
-    "admission_no",
-    "filing",
-    "dise_codg",
-    "acct_used_flag",
-    "psn_setlway",
-    "items",
-}
+    "med_type", "hosp_lv", "level", "mdtrtarea_admvs", "begntime", "endtime", "admission_no",
+    "filing", "dise_codg", "acct_used_flag", "psn_setlway", "items",
+}  # fmt: skip
 _ITEM = {
-    "sn",
-    "code",
-    "name",
-    "class",
-    "amount",
-    "pric",
-    "cnt",
-    "first_pay",
-    "price_limit",
-    "in_catalog",
-    "limited_use",
-    "approval",
-    "list_type",
-    "item_type",
-    "nego",
-}
+    "sn", "code", "name", "class", "amount", "pric", "cnt", "first_pay", "price_limit",
+    "in_catalog", "limited_use", "approval", "list_type", "item_type", "nego",
+}  # fmt: skip
 _ACC_COUNTS = {"year", "admissions"}
 _ACC_MAPS = {"dedc", "inscp", "hifp", "eligible", "chronic", "maf_base", "maf_pay"}
 _ACC_AMOUNTS = {
@@ -204,7 +165,7 @@ def _code(v: Any) -> str:
     return str(v)
 
 
-def _item(raw: Any, i: int, default_first_pay: Decimal) -> Item:
+def _item(raw: Any, i: int, first_pay: Callable[[], Decimal]) -> Item:
     w = f"encounter.items[{i}]"
     d = _check(raw, _ITEM, w)
     sn = str(d.get("sn", i + 1))
@@ -225,7 +186,7 @@ def _item(raw: Any, i: int, default_first_pay: Decimal) -> Item:
     except MoneyError as exc:
         raise CaseError(str(exc)) from exc
     if prop is None:
-        prop = default_first_pay if lv == CLASS_B else Decimal(0)
+        prop = first_pay() if lv == CLASS_B else Decimal(0)
     limit = d.get("price_limit")
     return Item(
         feedetl_sn=sn,
@@ -296,6 +257,7 @@ def parse_case(raw: Any, path: str = "") -> Case:
         tier=None if p.get("tier") is None else str(p["tier"]),
         enrol_months=int(p.get("enrol_months", 120)),
         assistance=tuple(assistance),
+        pool_only=bool(p.get("pool_only", False)),
     )
     if ("encounter" in d) == ("encounters" in d):
         raise CaseError("case: give either 'encounter' or 'encounters' (a list, settled in order)")
@@ -321,9 +283,8 @@ def parse_case(raw: Any, path: str = "") -> Case:
     begin = _day(first.get("begntime", d.get("date")), f"{raws[0][0]}.begntime")
     on = _day(d.get("date", begin), "date")
     overrides = dict(d.get("overrides") or {})
-    policy = resolve(region, on, overrides or None)
-    first_pay = Decimal(policy.value("catalog.first_pay_ratio")) / 10_000
-    steps = tuple(_step(w, raw, person, begin, first_pay) for w, raw in raws)
+    resolve(region, on, overrides or None)  # refuses a bad region or override here
+    steps = tuple(_step(w, raw, person, begin) for w, raw in raws)
     acc = _accumulators(d.get("accumulators"), begin.year)
     return Case(
         title=str(d.get("title", Path(path).stem if path else "case")),
@@ -341,19 +302,40 @@ def parse_case(raw: Any, path: str = "") -> Case:
     )
 
 
-def _step(where: str, raw: Any, person: Person, default_day: date, first_pay: Decimal) -> Step:
+def _first_pay(where: str, admdvs: str, day: date) -> Callable[[], Decimal]:
+    """The 乙类 default first-pay ratio of the treatment place's catalogue (就医地目录) on
+    ``day``, read when an item needs it (catalogs/<region>/region.yaml ``selfpay_defaults``)."""
+
+    def get() -> Decimal:
+        d = default_first_pay(admdvs, day)
+        if d is None:
+            raise CaseError(
+                f"{where}.first_pay: 乙类 item without first_pay, and the catalogue of {admdvs} "
+                f"has no 乙类 default (selfpay_defaults) in force on {day.isoformat()}"
+            )
+        return d.selfpay_prop
+
+    return get
+
+
+def _step(where: str, raw: Any, person: Person, default_day: date) -> Step:
     e = _check(raw, _ENC | {"expect", "expect_funds"}, where)
     items_raw = e.get("items") or []
     if not isinstance(items_raw, list) or not items_raw:
         raise CaseError(f"{where}.items: a non-empty list of fee lines is required")
+    area = str(e.get("mdtrtarea_admvs", person.insuplc_admdvs))
+    day = _day(e.get("begntime", default_day), f"{where}.begntime")
     try:
-        items = tuple(_item(x, i, first_pay) for i, x in enumerate(items_raw))
+        items = tuple(
+            _item(x, i, _first_pay(f"{where}.items[{i}]", area, day))
+            for i, x in enumerate(items_raw)
+        )
     except CaseError as exc:
         raise CaseError(str(exc).replace("encounter.items", f"{where}.items", 1)) from exc
     encounter = Encounter(
         med_type=_code(e.get("med_type", "11")),
-        mdtrtarea_admvs=str(e.get("mdtrtarea_admvs", person.insuplc_admdvs)),
-        begntime=_day(e.get("begntime", default_day), f"{where}.begntime"),
+        mdtrtarea_admvs=area,
+        begntime=day,
         items=items,
         hosp_lv=_code(e.get("hosp_lv", "11")),
         level=None if e.get("level") is None else _code(e["level"]),

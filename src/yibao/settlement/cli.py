@@ -83,7 +83,6 @@ def calc(
 
 
 def _show(console: Any, title: str, result: Any, explain: bool) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from yibao.money import fen_str
@@ -119,16 +118,24 @@ def _show(console: Any, title: str, result: Any, explain: bool) -> None:
         )  # fmt: skip
     console.print(items)
     if explain:
-        for n, t in enumerate(result.trace, 1):
-            console.print(
-                f"[bold]{n}. {t.label}[/bold] {fen_str(t.amount)} 元 — {escape(t.detail)}"
-            )
-            for u in t.params:
-                src = f"假设: {u.reference}" if u.assumed else u.reference
-                when = (
-                    "参数目录默认值" if u.region == "-" else f"{u.region} 自 {u.since.isoformat()}"
-                )
-                console.print(escape(f"     · {u.key} ({u.label}) = {u.shown}  〔{when}〕 {src}"))
+        _explain(console, result)
+
+
+def _explain(console: Any, result: Any) -> None:
+    """The trace through the one serialiser and its reader (as the console shows it), plus the
+    parameter keys for analysts."""
+    from rich.markup import escape
+
+    from yibao.money import fen_str
+    from yibao.settlement.trace import read, to_json
+
+    for n, t in enumerate(read(to_json(result)), 1):
+        amount = "" if t.amount is None else f" {fen_str(t.amount)} 元"
+        console.print(f"[bold]{n}. {t.label}[/bold]{amount} — {escape(t.detail)}")
+        for p in t.params:
+            src = f"假设：{p.reference}" if p.assumed else p.reference
+            when = f"{p.region} 自 {p.since}" if p.region else "参数目录默认值"
+            console.print(escape(f"     · {p.name} = {p.value}  〔{when}〕 依据：{src}  ({p.key})"))
 
 
 def register(app: typer.Typer) -> None:

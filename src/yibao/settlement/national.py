@@ -1,5 +1,6 @@
 """A settlement result in the national interface's field names (2207 ``setlinfo``/``setldetail``,
-2204 ``result``/2101 ``detlcutinfo``): amounts as 2-decimal yuan strings, ratios with 4 decimals."""
+2204 ``result``/2101 ``detlcutinfo``): amounts as 2-decimal yuan strings, ratios with 4 decimals.
+The trace is :func:`yibao.settlement.trace.to_json`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from yibao.money import fen_str
 from yibao.settlement.model import SETLINFO_AMOUNTS, SettlementResult
+from yibao.settlement.trace import to_json
 
 
 def setlinfo(result: SettlementResult) -> dict[str, Any]:
@@ -64,31 +66,6 @@ def item_split(result: SettlementResult) -> list[dict[str, Any]]:
     ]
 
 
-def trace(result: SettlementResult) -> list[dict[str, Any]]:
-    """The explanation: steps with their parameters and references."""
-    return [
-        {
-            "step": t.step,
-            "label": t.label,
-            "amount": fen_str(t.amount),
-            "detail": t.detail,
-            "params": [
-                {
-                    "key": u.key,
-                    "label": u.label,
-                    "value": u.shown,
-                    "since": u.since.isoformat(),
-                    "source": u.source(),
-                    "assumed": u.assumed,
-                    "region": u.region,
-                }
-                for u in t.params
-            ],
-        }
-        for t in result.trace
-    ]
-
-
 def to_national(result: SettlementResult, with_trace: bool = False) -> dict[str, Any]:
     """``{"setlinfo", "setldetail", "result"}`` (+ ``"trace"``) for one settlement."""
     out: dict[str, Any] = {
@@ -97,5 +74,5 @@ def to_national(result: SettlementResult, with_trace: bool = False) -> dict[str,
         "result": item_split(result),
     }
     if with_trace:
-        out["trace"] = trace(result)
+        out["trace"] = to_json(result)
     return out

@@ -73,12 +73,21 @@ class SecurityHeaders:
 
 def install(app: FastAPI) -> None:
     """Add the console to the app (called from ``yibao.api.app._include_routers``)."""
-    from yibao.web import routes_auth, routes_pages, routes_sim, routes_simulation
+    from yibao.web import (
+        routes_auth,
+        routes_funds,
+        routes_pages,
+        routes_payment,
+        routes_sim,
+        routes_simulation,
+    )
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_sim.router)
+    app.include_router(routes_payment.router)  # 支付方式改革 /console/payment
+    app.include_router(routes_funds.router)  # 单位缴费, 基金收支, 可支付月数
     app.include_router(routes_simulation.router)
     app.add_middleware(SecurityHeaders)
 

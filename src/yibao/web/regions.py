@@ -8,6 +8,7 @@ Pooling-region 本级 codes (``xx99``) are shown as "<city>本级" (reference/nh
 from __future__ import annotations
 
 REGION_NAMES: dict[str, str] = {
+    "000000": "国家规定",  # the root of the policy files (policies/national/000000.yaml)
     "440000": "广东省",
     "440100": "广州市",
     "440200": "韶关市",

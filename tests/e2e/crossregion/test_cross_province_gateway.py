@@ -24,18 +24,23 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from tests.conftest import new_database
+from tests.e2e.assurance.handmade import (
+    admit,
+    discharge,
+    fen,
+    line,
+    settle_stay,
+    upload_stay_fees,
+)
 from tests.e2e.settlement.conftest import make
 from tests.e2e.staff_login import create_staff, login
 from tests.integration.crossregion.people import insured
-from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.catalog import service as catalog
-from yibao.checkout import model as checkout_model
 from yibao.clearing import service as clearing
 from yibao.client import NhsaClient
 from yibao.console.model import Role
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
-from yibao.encounter import store as encounter_store
 from yibao.encounter.store import encounter_accumulator, encounter_settlement
 from yibao.hissim import flows
 from yibao.hub import client as hub_client
@@ -43,11 +48,7 @@ from yibao.hub import store as hub_store
 from yibao.hub.settings import HubSettings
 from yibao.institutions import demo as institutions_demo
 from yibao.ledger import verify
-from yibao.policy import resolve
-from yibao.registry import service as registry
 from yibao.registry import store as registry_store
-from yibao.settlement.engine import settle as engine_settle
-from yibao.settlement.model import Encounter as EngineEncounter
 
 SECRET = "test-hub-secret"
 LATE_APP = "tests.e2e.crossregion.late_app:late_insured_app"  # answers 4 s late
@@ -120,34 +121,30 @@ def _lookup(c: NhsaClient, w: World) -> flows.Patient:
     return flows.Patient(w.psn_no, "390", GS, "广水参保人", w.certno, "02", w.certno)
 
 
-def _yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
-def _hubei_policy_split(w: World, mdtrt_id: str) -> Any:
-    """What Hubei's own policy gives for the stay's items as Guangzhou classified them."""
-    with w.gd.connect() as conn:
-        row = encounter_store.encounter_info(conn, mdtrt_id)
-        items = common.items_of(encounter_store.fee_lines(conn, mdtrt_id))
-    begn, end = common.china_date(row["begntime"]), common.china_date(row["endtime"])
-    with w.hb.connect() as conn:
-        snap = registry.snapshot_for_settlement(conn, w.psn_no, "390", begn)
-    return engine_settle(
-        checkout_model.engine_person(snap),
-        EngineEncounter(
-            "21",
-            GZ,
-            begn,
-            items,
-            hosp_lv="2",
-            endtime=end,
-            filing="unfiled",
-            dise_codg=row.get("dise_codg"),
-            acct_used_flag="0",
-        ),
-        checkout_model.unflatten({}, begn.year),
-        resolve(GS, begn),
-    )
+# Stay A, hand-made so that Hubei's split can be written out here (not taken from the engine).
+# Treatment place's catalogue (Guangzhou over Guangdong, demo): class, price limit, 乙类 10 %.
+#   单人间床位费  甲类 150.00 × 3 = 450.00, 支付标准 60.00 × 3 = 180.00 → 超限价 270.00
+#   阑尾切除术 甲类 1200.00; 椎管内麻醉 甲类 350.00; CT平扫 乙类 200.00 → 先行自付 20.00
+#   鹿茸片 丙类 20.00 × 5 = 100.00 → 全自费
+STAY_A = [
+    line("01", "001109000030000", "150.00", 3),
+    line("02", "003310030010000", "1200.00", 1),
+    line("03", "003301000020000", "350.00", 1),
+    line("04", "002103000010000", "200.00", 1),
+    line("05", "T106722582", "20.00", 5),
+]
+STAY_A_SPLIT = {
+    "medfee_sumamt": 230000, "fulamt_ownpay_amt": 10000, "overlmt_selfpay": 27000,
+    "preselfpay_amt": 2000, "inscp_scp_amt": 191000,  # 180 + 1200 + 350 + 180
+}  # fmt: skip
+# Insured place's policy (policies/hubei/420000.yaml, assumed placeholders): 居民 住院 三级
+# (广州市第一人民医院 hosp_lv 2) 起付线 650.00, 比例 65 %; 跨省 unfiled −20 个百分点 → 45 %;
+# no 大病 for Guangshui; a resident has no personal account.
+HIFP_A = 56700  # (1910.00 − 650.00) × 45 % = 567.00
+STAY_A_SETL = {
+    **STAY_A_SPLIT, "act_pay_dedc": 65000, "hifp_pay": HIFP_A, "hifmi_pay": 0,
+    "fund_pay_sumamt": HIFP_A, "acct_pay": 0, "psn_cash_pay": 230000 - HIFP_A,
+}  # fmt: skip
 
 
 def _settlements(engine: Engine, **where: str) -> list[Any]:
@@ -167,18 +164,19 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     c = make(w.gd_url, HOSPITAL)
     p = _lookup(c, w)
 
-    # stay A: 2401 → 2301 ×3 → 2402 → 2303 → 2304, split by Hubei through the hub
-    a = flows.inpatient(c, p, rng, days=3)
+    # stay A: 2401 → 2301 ×2 → 2402 → 2303 → 2304, split by Hubei through the hub
+    a = admit(c, p)
+    upload_stay_fees(c, p, a, STAY_A[:3])
+    upload_stay_fees(c, p, a, STAY_A[3:])
+    discharge(c, p, a)
+    settle_stay(c, p, a, STAY_A_SPLIT)
     pre = flows.ok(a.calls[-2])["setlinfo"]  # 2303: this side's classification, fund by Hubei
     assert pre["psn_no"] == w.psn_no and pre["certno"] == w.certno
     assert pre["medfee_sumamt"] == a.setlinfo["medfee_sumamt"]
     s = a.setlinfo
     relay_id = a.settle_msgid
     assert s["relay_id"] == relay_id and s["medins_setl_id"] == relay_id
-    expected = _hubei_policy_split(w, a.mdtrt_id)
-    assert expected.setlinfo.hifp_pay > 0
-    for name in ("medfee_sumamt", "hifp_pay", "hifmi_pay", "fund_pay_sumamt", "psn_cash_pay"):
-        assert Decimal(str(s[name])) == _yuan(getattr(expected.setlinfo, name)), name
+    assert {k: fen(s[k]) for k in STAY_A_SETL} == STAY_A_SETL
     assert s["clr_optins"] == GZ
 
     # once on each side (and at the hub) under the same relay id; the Guangdong record carries it
@@ -186,7 +184,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     (gd_row,) = _settlements(w.gd, msgid=relay_id)
     assert hb_row.kind == gd_row.kind == "settle"
     assert gd_row.setlinfo["relay_id"] == relay_id
-    assert hb_row.fund_pay_sumamt == gd_row.fund_pay_sumamt == expected.setlinfo.fund_pay_sumamt
+    assert hb_row.fund_pay_sumamt == gd_row.fund_pay_sumamt == HIFP_A
     with w.hub.connect() as conn:
         status = conn.execute(
             sa.select(hub_store.relay.c.status).where(hub_store.relay.c.relay_id == relay_id)
@@ -205,9 +203,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
                 encounter_accumulator.c.psn_no == w.psn_no
             )
         ).scalar_one()
-    assert sum(v for k, v in counters.items() if k.split(".")[0] == "hifp") == (
-        expected.setlinfo.hifp_pay
-    )
+    assert sum(v for k, v in counters.items() if k.split(".")[0] == "hifp") == (HIFP_A)
     with w.gd.connect() as conn:
         assert all(
             not x for x in conn.execute(sa.select(encounter_accumulator.c.counters)).scalars()
@@ -236,7 +232,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     for engine in (w.gd, w.hb):
         rows = _settlements(engine, psn_no=w.psn_no)
         assert sorted(x.kind for x in rows) == ["cancel"] * 2 + ["settle"] * 3
-        assert sum(x.fund_pay_sumamt for x in rows) == expected.setlinfo.fund_pay_sumamt
+        assert sum(x.fund_pay_sumamt for x in rows) == HIFP_A
 
     # a lost answer (Hubei answers after the 1-second hop timeout): the settlement fails as a
     # whole — reversed in Hubei, nothing recorded in Guangdong, the HIS gets infcode -1
@@ -246,7 +242,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     lossy.close()
     for engine in (w.gd, w.hb):
         total = sum(x.fund_pay_sumamt for x in _settlements(engine, psn_no=w.psn_no))
-        assert total == expected.setlinfo.fund_pay_sumamt
+        assert total == HIFP_A
 
     # monthly inter-province clearing: each side's statement equals the settlements, and the hub
     # agrees with both provinces' figures
@@ -269,7 +265,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     assert r.status_code == 200, r.text
     (gd_stmt,) = r.json()["data"]
     assert gd_stmt["pair"] == [GS, GZ] and gd_stmt["payer"] == GS
-    assert gd_stmt["net_amount"] == expected.setlinfo.fund_pay_sumamt
+    assert gd_stmt["net_amount"] == HIFP_A
     path = f"/api/clearing/admin/statements/{gd_stmt['stmt_id']}"
     assert gz_city.get(path).status_code == 200
     assert gz_city.post(f"{path}/confirm").status_code == 403  # 省间清算: province only
@@ -283,7 +279,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     with w.hb.begin() as conn:
         (hb_stmt,) = clearing.run(conn, period, actor="hubei-clerk")
     assert hb_stmt.pair == (GS, GZ) and hb_stmt.payer == GS
-    assert hb_stmt.net_amount == expected.setlinfo.fund_pay_sumamt
+    assert hb_stmt.net_amount == HIFP_A
     for engine, prov, node in ((w.gd, "44", "guangdong"), (w.hb, "42", "hubei")):
         cfg = HubSettings(secret=SECRET, node=node, province=prov, hub_url=w.hub_url, peers={},
                           timeout=10)  # fmt: skip

@@ -152,7 +152,7 @@ def _settle(engine: Engine, psn_no: str, insutype: str, psn_type: str, insuplc: 
             items: list[dict[str, object]] | None = None) -> str:  # fmt: skip
     from yibao.encounter import service as enc
     from yibao.encounter.fees import FeeLine, LineSplit
-    from yibao.settlement import national
+    from yibao.settlement import trace as settlement_trace
     from yibao.settlement.case import parse_case
     from yibao.settlement.model import SETLINFO_AMOUNTS
 
@@ -230,7 +230,7 @@ def _settle(engine: Engine, psn_no: str, insutype: str, psn_type: str, insuplc: 
             msgid=msgid,
             setlinfo=setlinfo,
             setldetail=setldetail,
-            trace=national.trace(result),
+            trace=settlement_trace.to_json(result),
             accumulator_deltas={},
             acc_year=when.year,
             setl_time=when,

@@ -48,8 +48,23 @@ def test_value_in_force_is_the_latest_dated_on_or_before_the_day() -> None:
         not old.has("employee.inpatient.deductible_later")
         or old.use("employee.inpatient.deductible_later").region != "440300"
     )
-    assert new.value("catalog.first_pay_ratio") == 100  # 1 % from 2023-10-01
-    assert old.value("catalog.first_pay_ratio") == 1000  # national assumed 10 % before
+    # (this used catalog.first_pay_ratio, which moved to the catalogue: see the test below)
+    assert new.use("employee.inpatient.cap").since == date(2023, 10, 1)
+    assert new.use("employee.inpatient.cap").assumed
+    assert old.use("employee.inpatient.cap").since == date(2018, 7, 1)
+    assert not old.use("employee.inpatient.cap").assumed
+
+
+def test_a_moved_key_is_refused_with_where_it_lives_now(tmp_path: Path) -> None:
+    """The 乙类 default first-pay ratio has one source, the catalogue (catalogs/…/region.yaml)."""
+    f = tmp_path / "x.yaml"
+    f.write_text(
+        'admdvs: "440300"\nname: x\nparameters:\n  catalog.first_pay_ratio:\n'
+        "    values: {2024-01-01: {value: 0.1, reference: x 2024}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyFileError, match=r"catalog.first_pay_ratio: .*selfpay_defaults"):
+        parse_region(f)
 
 
 def test_city_inherits_from_province_and_nation() -> None:

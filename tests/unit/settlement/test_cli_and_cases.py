@@ -126,3 +126,29 @@ def test_a_year_of_encounters_in_one_case() -> None:
         "2856.00",
         "0.00",
     ]
+
+
+def test_a_class_b_line_takes_the_treatment_places_catalogue_default() -> None:
+    """The 乙类 default first-pay ratio comes from the catalogue (catalogs/…/region.yaml) of the
+    place of treatment (就医地目录): 深圳 1 %, 广州 10 % (assumed); none before any is in force."""
+
+    def case(where: str, day: str, **item: object) -> dict[str, object]:
+        return {
+            "region": "440100",
+            "person": {"insutype": "310", "psn_type": "11"},
+            "encounter": {"begntime": day, "mdtrtarea_admvs": where, "filing": "long_term",
+                          "items": [{"class": "02", "amount": 100, **item}]},
+        }  # fmt: skip
+
+    from decimal import Decimal
+
+    assert parse_case(case("440300", "2025-07-01")).encounter.items[0].selfpay_prop == Decimal(
+        "0.01"
+    )
+    assert parse_case(case("440100", "2025-07-01")).encounter.items[0].selfpay_prop == Decimal(
+        "0.10"
+    )
+    with pytest.raises(CaseError, match=r"items\[0\]\.first_pay: .*selfpay_defaults"):
+        parse_case(case("440100", "2021-06-01"))
+    early = parse_case(case("440100", "2021-06-01", first_pay=0.2))
+    assert early.encounter.items[0].selfpay_prop == Decimal("0.2")

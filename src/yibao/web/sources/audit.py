@@ -21,6 +21,15 @@ ACTION_LABELS: dict[str, str] = {
     "console.view_person": "查看参保人",
     "console.view_settlement": "查看结算单",
     "console.view_institution": "查看定点机构",
+    "payment.advance": "DRG/DIP月度预结算",
+    "payment.year_end": "DRG/DIP年度清算",
+    "payment.special_review": "特例单议评审",
+    "payment.community_saved": "医共体设置",
+    "payment.community_budget": "医共体年度预算",
+    "payment.community_month": "医共体月度分配",
+    "payment.community_year_end": "医共体年度结算",
+    "payment.institution_budget": "机构年度预算",
+    "payment.list_review": "结算清单审核",
 }
 
 REASON_LABELS: dict[str, str] = {

@@ -21,6 +21,7 @@ GROUPS = {
     "catalog": "医保目录",
     "med_type": "医疗类别",
     "region": "地区参数",
+    "payment": "支付方式改革（DRG/DIP、医共体）",
 }
 
 
@@ -79,6 +80,7 @@ def in_force(admdvs: str, on: date) -> PolicyView | Unavailable:
     if not _policy_available():
         return PENDING
     from yibao.policy import PolicyError, resolve
+    from yibao.settlement.trace_values import written
 
     try:
         pol = resolve(admdvs, on)
@@ -95,7 +97,7 @@ def in_force(admdvs: str, on: date) -> PolicyView | Unavailable:
             PolicyParam(
                 path=key,
                 label=u.label,
-                value=u.shown,
+                value=written(key, u.shown),  # as written, in Chinese (元, %, 在职/退休 …)
                 since=u.since.isoformat(),
                 reference=u.reference,
                 source_region=u.region,

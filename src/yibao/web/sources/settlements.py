@@ -18,7 +18,7 @@ from yibao.console.model import Scope
 from yibao.console.scoping import OutOfScope, ensure_visible, scoped
 from yibao.money import MoneyError, yuan_to_fen
 from yibao.web.labels import code_label, with_code
-from yibao.web.regions import region_label
+from yibao.web.regions import region_label, region_name
 from yibao.web.sources import Unavailable, tables_exist
 
 PENDING = Unavailable("结算记录尚未接入：结算服务尚未上线，暂无可查询的结算单。", "settlement")
@@ -342,40 +342,35 @@ def _item_names(conn: sa.Connection, admdvs: str, codes_: list[str]) -> dict[str
 
 
 def normalise_trace(raw: object) -> list[dict[str, Any]]:
-    """The engine's trace (``yibao.settlement.national.trace``) as rows for the template.
+    """A stored trace (read by ``yibao.settlement.trace.read``, which knows every stored form)
+    as rows for the template: step, amount (元), explanation, and each parameter with the value
+    applied, since when, the region that set it and its reference (依据)."""
+    from yibao.settlement.trace import read
 
-    Each step: label, amount (元), explanation, and each parameter with its value, date in
-    force and reference (依据).
-    """
-    if not isinstance(raw, list):
-        return []
     out = []
-    for step in raw:
-        if not isinstance(step, dict):
-            continue
-        amount = step.get("amount")
+    for step in read(raw):
         params = []
-        for prm in step.get("params") or []:
-            if not isinstance(prm, dict):
-                continue
-            ref = str(prm.get("source") or prm.get("reference") or "")
-            if prm.get("assumed"):
+        for p in step.params:
+            ref = p.reference
+            if p.assumed:
                 ref = (ref + "（假设值）").strip()
-            since = prm.get("since")
+            if not p.value and not ref:  # the oldest records kept only the parameter's key
+                ref = "该结算记录未保存参数取值和依据"
+            since = f"{p.since} 起" if p.since else ""
+            if p.default:
+                since = "参数目录默认值"
+            elif p.region == "override":
+                since = f"测算覆盖值 {since}".strip()
+            elif p.region:
+                since = f"{region_name(p.region)} {since}".strip()
             params.append(
-                {
-                    "name": prm.get("label") or prm.get("key") or "",
-                    "key": prm.get("key") or "",
-                    "value": prm.get("value", ""),
-                    "reference": ref,
-                    "since": f"{since} 起" if since else "",
-                }
+                {"name": p.name, "key": p.key, "value": p.value, "reference": ref, "since": since}
             )
         out.append(
             {
-                "step": step.get("label") or step.get("step") or "",
-                "amount": "" if amount in (None, "") else f"{_yuan(_fen(amount))} 元",
-                "explain": step.get("detail") or step.get("text") or "",
+                "step": step.label,
+                "amount": "" if step.amount is None else f"{_yuan(step.amount)} 元",
+                "explain": step.detail,
                 "params": params,
             }
         )
