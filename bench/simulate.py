@@ -3,7 +3,7 @@
     .venv/bin/python bench/simulate.py --bills 1000000 [--workers 2] [--reform FILE] [--keep DIR]
 
 Generates ``--bills`` synthetic bills (not timed), replays them under the baseline and the reform
-(default: bench/reforms/first-pay-5pct.yaml, which changes nearly every bill, so nothing is
+(default: bench/reforms/account-pays-own.yaml, which changes nearly every bill, so nothing is
 reused) on ``--workers`` local processes, and prints bills/s (wall clock, both scenarios),
 CPU per bill, the peak memory of the largest process, and the check count: person-years sampled
 from every partition are settled again, bill by bill, by the scalar engine (``settle()``) under
@@ -74,7 +74,7 @@ def main() -> None:
     )
     ap.add_argument("--bills", type=int, default=1_000_000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--reform", default=str(HERE / "reforms" / "first-pay-5pct.yaml"))
+    ap.add_argument("--reform", default=str(HERE / "reforms" / "account-pays-own.yaml"))
     ap.add_argument("--partition-bills", type=int, default=250_000)
     ap.add_argument(
         "--check-persons",

@@ -36,6 +36,7 @@ def case_tables(case: Case) -> tuple[pa.Table, pa.Table, dict[int, Accumulators]
                 "insuplc_admdvs": p.insuplc_admdvs, "mdtrtarea_admvs": e.mdtrtarea_admvs,
                 "insutype": p.insutype, "psn_type": p.psn_type, "age": p.age, "tier": p.tier,
                 "enrol_months": p.enrol_months, "cvlserv_flag": p.cvlserv_flag,
+                "pool_only": p.pool_only,
                 "assist_class": cls, "med_type": e.med_type, "hosp_lv": e.hosp_lv,
                 "level": e.level, "admission_no": e.admission_no, "filing": e.filing,
                 "dise_codg": e.dise_codg, "acct_used_flag": e.acct_used_flag,
@@ -50,7 +51,8 @@ def case_tables(case: Case) -> tuple[pa.Table, pa.Table, dict[int, Accumulators]
                     "pric_uplmt_amt": it.pric_uplmt_amt, "cnt_units": int(it.cnt * 10_000),
                     "in_catalog": it.in_catalog,
                     "lmt_refused": it.lmt_used_flag == "1" and it.hosp_appr_flag == "2",
-                    "nego": it.hi_nego_drug_flag == "1",
+                    "nego": it.hi_nego_drug_flag == "1", "list_type": it.list_type or None,
+                    "med_list_codg": it.med_list_codg or None, "pric_fen": int(it.pric * 100),
                 }
             )  # fmt: skip
     b, i = make_tables(bills, items)

@@ -21,13 +21,13 @@ import pyarrow.parquet as pq
 from yibao.simulation.schema import (
     BILL_SCHEMA,
     DICT_COLUMNS,
+    ITEM_DICT_COLUMNS,
     ITEM_SCHEMA,
     SCHEMA_VERSION,
     partition_dir,
 )
 
 MANIFEST = "manifest.json"
-ITEM_DICTS = ("chrgitm_lv",)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def make_tables(
         ("acct_open", 0),
         ("mulaid_open", 0),
         ("cvlserv_flag", False),
+        ("pool_only", False),
     ):
         bcols[name] = [default if v is None else v for v in bcols[name]]
     bcols["filing"] = ["unfiled" if v is None else v for v in bcols["filing"]]
@@ -122,7 +123,7 @@ def write_partition(root: Path | str, year: int, region: str, bucket: int,
 def read_partition(root: Path | str, ref: PartitionRef) -> tuple[pa.Table, pa.Table]:
     folder = Path(root) / ref.path
     bills = pq.read_table(folder / "bills.parquet", read_dictionary=list(DICT_COLUMNS))
-    items = pq.read_table(folder / "items.parquet", read_dictionary=list(ITEM_DICTS))
+    items = pq.read_table(folder / "items.parquet", read_dictionary=list(ITEM_DICT_COLUMNS))
     return bills.cast(BILL_SCHEMA), items.cast(ITEM_SCHEMA)
 
 

@@ -145,15 +145,15 @@ def run_stages(r: Rows, pv: Provider) -> dict[str, Arr]:
     elig_cap = _cap_or_none(r.cap, cov & (r.eligible == 1))
     elig_before = pv.before("elig", np.maximum(elig_u, 0), elig_cap, pool)
     elig_in, start, elig = k.pool_inputs(r, act, inscp_before, elig_before)
-    seg = k.segments(start, elig_in, r.bands_from, r.bands_u, r.bands_k, None)
-    unc = seg.total
+    parts = k.pool_parts(r, act, elig_in, start, local=False)
+    unc = parts.total
     dis = np.where(r.disease == 1, r.dis_idx, -1)  # fund paid per disease, limited or not
     dis_cap = np.where(r.dis_limit >= 0, r.dis_limit, INF)
     chron_before = pv.before("chron", np.where(dis >= 0, unc, 0), dis_cap, dis)
     q = k.capped(unc, dis_cap, chron_before)
     fund_cap = _cap_or_none(r.cap, cov & (r.eligible == 0))
     hifp_before = pv.before("hifp", np.where(cov, q, 0), fund_cap, pool)
-    p = k.pooled(r, start, elig_in, elig, seg, hifp_before, chron_before)
+    p = k.pooled(r, act, parts, elig, hifp_before, chron_before)
     pv.add("elig", p.used, cov & (r.eligible == 1) & (r.cap < INF), pool)
     pv.add("hifp", p.hifp, cov & (r.eligible == 0) & (r.cap < INF), pool)
     pv.add("chron", np.where(dis >= 0, p.hifp, 0), r.dis_limit >= 0, dis)

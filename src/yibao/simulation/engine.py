@@ -127,8 +127,11 @@ class _Table:
             cols: dict[str, Arr] = {}
             for col, values in raw.items():
                 full = prefix + col
-                if col.endswith(("_from", "_u")):
+                if col.endswith(("_from", "_u")) and col.rsplit("_", 1)[0] + "_k" in raw:
                     kk = max(int(raw[col.rsplit("_", 1)[0] + "_k"].max(initial=1)), 1)
+                    cols[col] = np.ascontiguousarray(values[:, :kk])
+                elif col in ("cls_s", "cls_u", "cls_ul"):
+                    kk = max(int(raw["cls_n"].max(initial=1)), 1)
                     cols[col] = np.ascontiguousarray(values[:, :kk])
                 elif values.ndim == 1 and not (col.endswith("_n") and col[:-2] + "_m" in raw):
                     cols[col] = values.astype(np.int8 if full in _FLAGS else np.int64)
@@ -181,8 +184,9 @@ def _changed_rows(prep: Prepared, rows: dict[str, list[dict[str, Any]]],
     return out
 
 
-def split(prep: Prepared, first_pay: Arr, extra: Arr) -> dict[str, Arr]:
-    """明细分割 of every item line, summed per bill (tot, ful, over, pre, inscp, nego_ins)."""
+def split(prep: Prepared, extra: Arr) -> dict[str, Arr]:
+    """明细分割 of every item line, summed per bill (tot, ful, over, pre, inscp, nego_ins); the
+    lines' policy-range amounts are kept (``item_ins``) for item classes."""
     it = prep.items
     row = it["row"]
     amt = it["amount"]
@@ -191,20 +195,82 @@ def split(prep: Prepared, first_pay: Arr, extra: Arr) -> dict[str, Arr]:
     limit = (it["lim"] * it["cnt"] + 5000) // 10000
     over = np.where(ab & (it["lim"] >= 0) & (amt > limit), amt - limit, 0)
     allowed = amt - over
-    prop = np.where(it["prop"] >= 0, it["prop"], first_pay[row])
+    prop = np.where(it["prop"] >= 0, it["prop"], prep.cols["first_pay"][row])
+    missing = ab & (it["lv"] == 2) & (prop < 0)
+    if missing.any():
+        bill = int(prep.cols["bill_id"][row[np.nonzero(missing)[0][0]]])
+        raise SimulationError(
+            f"bill {bill}: selfpay_units: 乙类 line without a first-pay share, and the catalogue "
+            "of the treatment place has no 乙类 default (selfpay_defaults) on that day"
+        )
     pre = np.where(ab & (it["lv"] == 2), k.rdiv(allowed, prop), 0)
     ex = extra[row]
     pre = pre + np.where(ab & (ex > 0), k.rdiv(allowed - pre, ex), 0)
     ful = np.where(ful_mask, amt, 0)
     ins = amt - ful - over - pre
     lo, hi = prep.item_bounds
-    out = {}
+    out = {"item_ins": ins}
     for name, values in (
         ("tot", amt), ("ful", ful), ("over", over), ("pre", pre), ("inscp", ins),
         ("nego_ins", np.where(it["nego"], ins, 0)),
     ):  # fmt: skip
         cs = np.concatenate([[0], np.cumsum(values)])
         out[name] = cs[hi] - cs[lo]
+    return out
+
+
+def class_parts(prep: Prepared, item_ins: Arr, rules: dict[str, Arr], specs: list[Any]) -> Arr:
+    """Per bill and class slot of its rule, the policy-range amount of its lines in that item
+    class (特定项目类别; a line counts in the first class it matches, if its amount is > 0)."""
+    n_cls = rules["cls_n"]
+    kc = int(n_cls.max(initial=0))
+    out = np.zeros((prep.n, max(kc, 1)), np.int64)
+    if kc == 0:
+        return out
+    it = prep.items
+    row = it["row"]
+    dicts = prep.item_dicts
+    matches: dict[int, Arr] = {}
+
+    def match(spec_id: int) -> Arr:
+        if spec_id not in matches:
+            c = specs[spec_id]
+            code_ok = np.asarray([v in c.codes for v in dicts["med_list_codg"]], bool)
+            by_code = np.where(
+                it["med_list_codg"] >= 0,
+                code_ok[np.maximum(it["med_list_codg"], 0)] if len(code_ok) else False,
+                False,
+            )
+            if not c.list_types and c.min_price is None:
+                m = by_code
+            else:
+                lt_ok = np.asarray([v in c.list_types for v in dicts["list_type"]], bool)
+                lt = (
+                    np.ones(len(row), bool)
+                    if not c.list_types
+                    else np.where(
+                        it["list_type"] >= 0,
+                        lt_ok[np.maximum(it["list_type"], 0)] if len(lt_ok) else False,
+                        False,
+                    )
+                )
+                price = (
+                    np.ones(len(row), bool) if c.min_price is None else it["price"] >= c.min_price
+                )
+                m = by_code | (lt & price)
+            matches[spec_id] = m
+        return matches[spec_id]
+
+    pos = np.full(len(row), -1, np.int64)
+    live = item_ins > 0
+    for j in range(kc):
+        spec_j = rules["cls_s"][:, j][row]
+        active = live & (pos < 0) & (j < n_cls[row])
+        for sid in np.unique(spec_j[active]).tolist():
+            pos[active & (spec_j == sid) & match(int(sid))] = j
+    for j in range(kc):
+        m = pos == j
+        np.add.at(out[:, j], row[m], item_ins[m])
     return out
 
 
@@ -239,7 +305,7 @@ def run_partition(
     init = _init_for(prep, opening)
     outcomes: list[Outcome] = []
     base_rows: dict[str, list[dict[str, Any]]] | None = None
-    splits: list[tuple[Arr, Arr, dict[str, Arr]]] = []
+    splits: list[tuple[Arr, dict[str, Arr]]] = []
     for sc in scenarios:
         trows = _rule_rows(prep, _RESOLVERS.get(sc))
         idx: Arr | None = None
@@ -252,8 +318,14 @@ def run_partition(
             idx = np.nonzero(touched[prep.groups.gid])[0]
         else:
             base_rows = trows
-        rules = _gather(prep, trows, idx, _RESOLVERS.get(sc))
-        parts = _split_for(prep, trows, idx, splits)
+        res = _RESOLVERS.get(sc)
+        rules = _gather(prep, trows, idx, res)
+        whole = _split_for(prep, trows, idx, splits)
+        parts = {n: v if idx is None else v[idx] for n, v in whole.items() if n != "item_ins"}
+        if int(rules["cls_n"].max(initial=0)):
+            full_rules = rules if idx is None else _gather(prep, trows, None, res)
+            cp = class_parts(prep, whole["item_ins"], full_rules, res.class_specs)
+            parts["cp"] = cp if idx is None else cp[idx]
         cols, n_bad = _settle(prep, {**rules, **parts}, idx, init, mode)
         if idx is not None:
             merged = {name: col.copy() for name, col in outcomes[0].cols.items()}
@@ -268,19 +340,16 @@ def _split_for(
     prep: Prepared,
     trows: dict[str, list[dict[str, Any]]],
     idx: Arr | None,
-    cache: list[tuple[Arr, Arr, dict[str, Arr]]],
+    cache: list[tuple[Arr, dict[str, Arr]]],
 ) -> dict[str, Arr]:
     """The item split for the bills ``idx``, shared between scenarios with the same inputs
-    (the region's default 乙类 first-pay and a cross-region extra first-pay)."""
-    fp = np.asarray([r["first_pay"] for r in trows["region"]], np.int64)[prep.keyed["region"].inv]
+    (a cross-region extra first-pay is the only rule the split reads)."""
     ex = np.asarray([r["extra_fp"] for r in trows["basic"]], np.int64)[prep.keyed["basic"].inv]
-    found = next(
-        (p for cfp, cex, p in cache if np.array_equal(cfp, fp) and np.array_equal(cex, ex)), None
-    )
+    found = next((p for cex, p in cache if np.array_equal(cex, ex)), None)
     if found is None:
-        found = split(prep, fp, ex)
-        cache.append((fp, ex, found))
-    return found if idx is None else {n: v[idx] for n, v in found.items()}
+        found = split(prep, ex)
+        cache.append((ex, found))
+    return found
 
 
 def _settle(prep: Prepared, data: dict[str, Arr], idx: Arr | None,

@@ -82,6 +82,7 @@ class _People:
             "enrol_months": full_months(e["psn_insu_date"], on) if e["psn_insu_date"] else 0,
             "cvlserv_flag": psn_no in self.civil,
             "assist_class": next((c for c in CLASS_PRIORITY if c in held), None),
+            "pool_only": bool(e.get("pool_only")),
         }
 
 
@@ -140,6 +141,8 @@ def _partition(conn: sa.Connection, rows: list[dict[str, Any]], salt: bytes,
             "in_catalog": bool(flags.get("in_catalog", True)),
             "lmt_refused": flags.get("lmt_used_flag") == "1" and flags.get("hosp_appr_flag") == "2",
             "nego": flags.get("hi_nego_drug_flag") == "1",
+            "list_type": flags.get("list_type") or None, "med_list_codg": ln["med_list_codg"] or None,
+            "pric_fen": int(Decimal(ln["pric"] or 0) * 100),
         })  # fmt: skip
     return bills, items
 

@@ -187,10 +187,70 @@ def pool_inputs(r: Rows, act: Arr, inscp_before: Arr, elig_before: Arr) -> tuple
     return np.where(r.covered == 1, np.minimum(elig, room_e), 0), inscp_before + act, elig
 
 
+@dataclass
+class PoolParts:
+    """The pooled fund's amount cut into the rest of the bill (on the bands) and the item classes
+    paid at their own ratio (特定项目类别), the deductible coming off the rest first."""
+
+    start: Arr
+    elig_in: Arr
+    seg: Segments
+    take0: Arr
+    takes: list[Arr]
+    units: list[Arr]
+
+    @property
+    def total(self) -> Arr:
+        out = self.seg.total
+        for take, u in zip(self.takes, self.units, strict=True):
+            out = out + rdiv(take, u)
+        return out
+
+    def paid_used(self, room: Arr) -> tuple[Arr, Arr]:
+        """Payment within ``room`` and the amount it consumed, in the scalar engine's order."""
+        paid = np.minimum(self.seg.total, room)
+        used = consumed(self.seg, self.start, self.take0, room)
+        for take, u in zip(self.takes, self.units, strict=True):
+            left = room - paid
+            p = rdiv(take, u)
+            over = p > left
+            x = np.where(left > 0, (left * 10000 - 5000 + u - 1) // np.maximum(u, 1), 0)
+            used = used + np.where(over, np.clip(x, 0, take), take)
+            paid = paid + np.minimum(p, left)
+        return paid, used
+
+
+def pool_parts(r: Rows, act: Arr, elig_in: Arr, start: Arr, local: bool) -> PoolParts:
+    frm, units, k = (
+        (r.local_from, r.local_u, r.local_k) if local else (r.bands_from, r.bands_u, r.bands_k)
+    )
+    cp = r.data.get("cp")
+    takes: list[Arr] = []
+    cls_units: list[Arr] = []
+    take0 = elig_in
+    if cp is not None:
+        rest = r.inscp - cp.sum(axis=1)
+        dedc = np.minimum(act, rest)
+        left_dedc = act - dedc
+        take0 = np.maximum(0, np.minimum(rest - dedc, elig_in))
+        left = elig_in - take0
+        for j in range(cp.shape[1]):
+            amount = np.where(j < r.cls_n, cp[:, j], 0)
+            cut = np.minimum(left_dedc, amount)
+            left_dedc = left_dedc - cut
+            take = np.maximum(0, np.minimum(amount - cut, left))
+            left = left - take
+            takes.append(take)
+            cls_units.append((r.cls_ul if local else r.cls_u)[:, j])
+    seg = segments(start, take0, frm, units, k, None)
+    return PoolParts(start, elig_in, seg, take0, takes, cls_units)
+
+
 def pooled(
-    r: Rows, start: Arr, elig_in: Arr, elig: Arr, s: Segments, hifp_before: Arr, chron_before: Arr
+    r: Rows, act: Arr, pp: PoolParts, elig: Arr, hifp_before: Arr, chron_before: Arr
 ) -> Pooled:
-    """统筹基金: (政策范围内 − 起付线) × ratio on the cumulative axis (``s``), within the caps."""
+    """统筹基金: (政策范围内 − 起付线) × ratio on the cumulative axis, item classes at their own
+    ratio, within the caps."""
     fund_room = np.where(
         (r.covered == 1) & (r.cap < INF) & (r.eligible == 0),
         np.maximum(0, r.cap - hifp_before),
@@ -198,24 +258,23 @@ def pooled(
     )
     dis_room = np.where(r.dis_limit >= 0, np.maximum(0, r.dis_limit - chron_before), INF)
     fund_room = np.minimum(fund_room, dis_room)
-    unc = s.total
-    hifp = np.minimum(unc, fund_room)
-    used = consumed(s, start, elig_in, fund_room)
+    hifp, used = pp.paid_used(fund_room)
     cov = r.covered == 1
     reduction = np.zeros(len(hifp), I64)
     adj = cov & (r.xr_ratio == 1)
     if adj.any():
         i = np.nonzero(adj)[0]
-        sl = segments(start[i], elig_in[i], r.local_from[i], r.local_u[i], r.local_k[i], None)
-        reduction[i] = np.maximum(0, np.minimum(sl.total, fund_room[i]) - hifp[i])
-    prop = ratio_at(r.bands_from, r.bands_u, r.bands_k, start)
+        sub = r.take(i)
+        local = pool_parts(sub, act[i], pp.elig_in[i], pp.start[i], True)
+        reduction[i] = np.maximum(0, local.paid_used(fund_room[i])[0] - hifp[i])
+    prop = ratio_at(r.bands_from, r.bands_u, r.bands_k, pp.start)
     return Pooled(
         hifp=np.where(cov, hifp, 0),
         used=np.where(cov, used, 0),
         over_cap=np.where(cov, elig - used, 0),
         reduction=reduction,
         prop=np.where(cov, prop, 0),
-        elig_in=elig_in,
+        elig_in=pp.elig_in,
     )
 
 

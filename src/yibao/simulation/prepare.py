@@ -9,7 +9,7 @@ engine that do not depend on policy are made here, naming the bill and the field
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -109,6 +109,7 @@ class Prepared:
     items: dict[str, Arr]  # per item line; "row" = its bill
     item_bounds: tuple[Arr, Arr]  # per bill: [start, end) of its item lines
     keyed: dict[str, Keyed]
+    item_dicts: dict[str, list[str]] = field(default_factory=dict)
 
     def region_code(self, i: int) -> str:
         return self.regions[i]
@@ -135,24 +136,49 @@ def _check_sorted(psn: Arr, year: Arr, seq: Arr) -> Arr:
     return starts
 
 
-def _chains(scheme: Arr, psn_idx: Arr, psn_types: list[str | None], tier_idx: Arr,
-            tiers: list[str | None], age: Arr) -> tuple[Arr, list[tuple[str, ...]]]:  # fmt: skip
+def _chains(
+    scheme: Arr, psn_idx: Arr, psn_types: list[str | None], tier_idx: Arr,
+    tiers: list[str | None], age: Arr, pool_only: Arr,
+) -> tuple[Arr, list[tuple[str, ...]]]:  # fmt: skip
+    """Each bill's group chain (人群, most specific first) as :func:`settlement.rules.group_chain`."""
     retired = np.asarray([t in RETIRED_PSN_TYPES for t in psn_types], bool)[psn_idx]
     minor = np.asarray([t in MINOR_PSN_TYPES for t in psn_types], bool)[psn_idx] | (age < 18)
     senior = np.asarray([t in SENIOR_PSN_TYPES for t in psn_types], bool)[psn_idx] | (age >= 60)
     res = np.where(minor, 0, np.where(senior, 1, 2))
-    emp = (tier_idx + 1) * 2 + retired.astype(np.int64)
+    emp = ((tier_idx + 1) * 2 + pool_only.astype(np.int64)) * 2 + retired.astype(np.int64)
     code = np.where(scheme == 0, emp, 10_000 + res)
     uniq, inv = np.unique(code, return_inverse=True)
     chains: list[tuple[str, ...]] = []
     for c in uniq.tolist():
         if c >= 10_000:
             chains.append((("minor", "senior", "adult")[c - 10_000],))
-        else:
-            base = "retired" if c % 2 else "active"
-            t = c // 2 - 1
-            chains.append((f"tier{tiers[t]}_{base}", base) if t >= 0 else (base,))
-    return inv.astype(np.int64), chains
+            continue
+        base = "retired" if c % 2 else "active"
+        chain: tuple[str, ...] = (f"{base}_pool_only", base) if (c // 2) % 2 else (base,)
+        t = c // 4 - 1
+        chains.append((f"tier{tiers[t]}_{base}", *chain) if t >= 0 else chain)
+    return inv.reshape(-1).astype(np.int64), chains
+
+
+def _first_pay(treat: Arr, treats: list[str], day: Arr) -> Arr:
+    """The 乙类 default first-pay (1/10000) of the treatment place's catalogue on the service day
+    (catalogs/<region>/region.yaml ``selfpay_defaults``, as case files read it); −1: none."""
+    from yibao.catalog.defaults import default_first_pay
+
+    key = treat * 1_000_000 + day
+    uniq, inv = np.unique(key, return_inverse=True)
+    out = []
+    for k in uniq.tolist():
+        area, on = str(treats[k // 1_000_000]), k % 1_000_000
+        hit = _FIRST_PAY.get((area, on))
+        if hit is None:
+            d = default_first_pay(area, date_of(on))
+            hit = _FIRST_PAY[(area, on)] = -1 if d is None else int(d.selfpay_prop * 10_000)
+        out.append(hit)
+    return np.asarray(out, np.int64)[inv.reshape(-1)]
+
+
+_FIRST_PAY: dict[tuple[str, int], int] = {}  # (treatment region, day) → units (per process)
 
 
 def _epochs(
@@ -223,7 +249,10 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
     psn_idx, psn_types = codes(bills["psn_type"])
     tier_idx, tiers = codes(bills["tier"])
     age = ints(bills["age"])
-    chain, chains = _chains(scheme, psn_idx, psn_types, tier_idx, tiers, age)
+    pool_only = (
+        bools(bills["pool_only"]) if "pool_only" in bills.column_names else np.zeros(n, bool)
+    )
+    chain, chains = _chains(scheme, psn_idx, psn_types, tier_idx, tiers, age, pool_only)
     lv_idx, lvs = codes(bills["level"])
     hosp_idx, hosps = codes(bills["hosp_lv"])
     level_forms = {v: i for i, v in enumerate(LEVELS)} | {"0" + v: i for i, v in enumerate(LEVELS)}
@@ -274,8 +303,9 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
         "admission_no": ints(bills["admission_no"]),
         "acct_open": ints(bills["acct_open"])[first], "mulaid_open": ints(bills["mulaid_open"])[first],
         "bill_id": ints(bills["bill_id"]),
+        "first_pay": _first_pay(treat, [str(t) for t in treats], day),
     }  # fmt: skip
-    it, bounds = _items(items, cols["bill_id"])
+    it, bounds, item_dicts = _items(items, cols["bill_id"])
     nd = len(dises) + 1
     # one sort for every rule table: the distinct combinations of all key parts, then each
     # table's keys from those few combinations
@@ -314,10 +344,13 @@ def prepare(bills: pa.Table, items: pa.Table, calendars: Mapping[str, Sequence[d
     return Prepared(
         n, groups, cols, [str(r) for r in regions], [str(t) for t in insutypes],
         [str(m) for m in med_types], chains, [str(d) for d in dises], epoch, it, bounds, keyed,
+        item_dicts,
     )  # fmt: skip
 
 
-def _items(items: pa.Table, bill_ids: Arr) -> tuple[dict[str, Arr], tuple[Arr, Arr]]:
+def _items(
+    items: pa.Table, bill_ids: Arr
+) -> tuple[dict[str, Arr], tuple[Arr, Arr], dict[str, list[str]]]:
     ids = ints(items["bill_id"])
     increasing = len(bill_ids) < 2 or bool(np.all(bill_ids[1:] > bill_ids[:-1]))
     if increasing:  # the dataset's order: bill ids increase with the rows (no sort needed)
@@ -358,10 +391,15 @@ def _items(items: pa.Table, bill_ids: Arr) -> tuple[dict[str, Arr], tuple[Arr, A
         "incat": incat,
         "refused": refused,
         "nego": bools(items["nego"]),
+        "price": ints(items["pric_fen"], 0),
     }
+    dicts: dict[str, list[str]] = {}
+    for name in ("list_type", "med_list_codg"):  # what item classes (特定项目类别) match on
+        it[name], values = codes(items[name])
+        dicts[name] = [str(v) for v in values]
     if len(row) > 1 and np.any(row[1:] < row[:-1]):
         o = np.argsort(row, kind="stable")
         it = {k: v[o] for k, v in it.items()}
     ends = np.cumsum(np.bincount(it["row"], minlength=len(bill_ids)))
     bounds = (ends - np.bincount(it["row"], minlength=len(bill_ids)), ends)
-    return it, bounds
+    return it, bounds, dicts

@@ -66,7 +66,7 @@ class Reform:
 
     def summary(self) -> list[tuple[str, str, str, str]]:
         """(region, key, since, value as written) for every patched value (for reports)."""
-        from yibao.policy.loader import shown
+        from yibao.policy.values import shown
 
         out = []
         for part in (self.regions, self.funds):

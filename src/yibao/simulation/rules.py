@@ -21,8 +21,9 @@ import numpy as np
 
 from yibao.money import apply_ratio_units
 from yibao.policy.loader import PolicyTree, resolve_in
-from yibao.policy.model import XR_NONE, Bands, Cap, ResolvedPolicy, XrRule
+from yibao.policy.model import XR_NONE, Bands, Cap, ItemClass, ResolvedPolicy, XrRule
 
+CMAX = 4  # item classes with their own ratio per rule
 KMAX = 8  # band pieces per rule (a region with more bands is refused, naming the key)
 SMAX = 8  # cap steps per cap
 NONE = -1  # "not set" in integer columns
@@ -102,6 +103,7 @@ class Resolver:
     scenario: Scenario
     policies: dict[tuple[str, date], ResolvedPolicy] = field(default_factory=dict)
     rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    class_specs: list[ItemClass] = field(default_factory=list)  # item classes met so far
 
     def policy(self, admdvs: str, on: date) -> ResolvedPolicy:
         hit = self.policies.get((admdvs, on))
@@ -134,7 +136,6 @@ class Resolver:
             return {
                 "pays_ful": int(bool(pol.value("account.pays_fulamt_ownpay"))),
                 "pays_over": int(bool(pol.value("account.pays_overlmt"))),
-                "first_pay": int(pol.value("catalog.first_pay_ratio")),
             }
 
         return self._cached(("region", admdvs, on), build)
@@ -205,8 +206,31 @@ class Resolver:
             pool=POOLS.index(pol.value(p + "cap_pool") or setting),
             dis_limit=NONE if disease is None or disease.limit is None else disease.limit,
             disease=int(disease is not None),
+            classes=self._classes(pol, p, xr),
         )
         return row
+
+    def _classes(self, pol: ResolvedPolicy, p: str, xr: XrRule) -> list[tuple[int, int, int]]:
+        """Item classes paid at their own ratio (特定项目类别), in policy order:
+        (class spec index, cross-region adjusted units, local units)."""
+        ratios: dict[str, int] = pol.value(p + "class_ratio")
+        if not ratios:
+            return []
+        defined: dict[str, ItemClass] = pol.value("catalog.item_classes")
+        out = []
+        for code, u in ratios.items():
+            if code not in defined:
+                raise SimulationError(
+                    f"{pol.admdvs}: {p}class_ratio: class {code!r} is not defined in "
+                    f"catalog.item_classes on {pol.on.isoformat()}"
+                )
+            spec = defined[code]
+            if spec not in self.class_specs:
+                self.class_specs.append(spec)
+            out.append((self.class_specs.index(spec), _adjust(u, xr), u))
+        if len(out) > CMAX:
+            raise SimulationError(f"{p}class_ratio: more than {CMAX} item classes")
+        return out
 
     # ---------------------------------------------------------------------- 大病 / 大额
 
@@ -332,6 +356,7 @@ def _basic_defaults(row: dict[str, Any]) -> dict[str, Any]:
         "covered": 0, "dedc_first": 0, "dedc_later": NONE, "annual": 0, "recharge": 0,
         "exempt": 0, "dedc_cap": 0, "xr_dedc": NONE, "extra_fp": 0, "xr_ratio": 0, "bands": [(0, 0)],
         "local": [(0, 0)], "cap": [], "eligible": 0, "pool": 0, "dis_limit": NONE, "disease": 0,
+        "classes": [],
     }  # fmt: skip
     base.update(row)
     return base
@@ -349,9 +374,19 @@ def table(rows: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
         names.update(dict.fromkeys(r))
     n = len(rows)
     for name in names:
-        listy = name in ("bands", "local") or name.startswith("cap") or name == "t_cap"
+        listy = name in ("bands", "local", "classes") or name.startswith("cap") or name == "t_cap"
         values = [r.get(name, [] if listy else 0) for r in rows]
-        if name in ("bands", "local"):
+        if name == "classes":
+            spec = np.zeros((n, CMAX), np.int64)
+            units = np.zeros((n, CMAX), np.int64)
+            local = np.zeros((n, CMAX), np.int64)
+            cnt = np.zeros(n, np.int64)
+            for i, classes in enumerate(values):
+                cnt[i] = len(classes)
+                for j, (sp, u, ul) in enumerate(classes):
+                    spec[i, j], units[i, j], local[i, j] = sp, u, ul
+            out["cls_n"], out["cls_s"], out["cls_u"], out["cls_ul"] = cnt, spec, units, local
+        elif name in ("bands", "local"):
             frm = np.zeros((n, KMAX), np.int64)
             units = np.zeros((n, KMAX), np.int64)
             cnt = np.zeros(n, np.int64)

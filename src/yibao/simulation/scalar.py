@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from yibao.catalog.defaults import default_first_pay
 from yibao.policy.loader import resolve_in
 from yibao.settlement.engine import settle
 from yibao.settlement.model import Accumulators, AssistanceClass, Encounter, Item, Person
@@ -28,22 +29,26 @@ _POLICIES: dict[int, dict[tuple[str, date], Any]] = {}  # resolved policies per 
 _KEEP: dict[int, Scenario] = {}
 
 
-def _items(rows: list[dict[str, Any]], first_pay: int) -> tuple[Item, ...]:
+def _items(rows: list[dict[str, Any]], first_pay: Any) -> tuple[Item, ...]:
     out = []
     for i, it in enumerate(rows):
-        prop = it["selfpay_units"] if it["selfpay_units"] is not None else first_pay
+        if it["selfpay_units"] is None and it["chrgitm_lv"] == "02":
+            d = first_pay()
+            prop = 0 if d is None else int(d.selfpay_prop * 10_000)
+        else:
+            prop = it["selfpay_units"] or 0
         cnt = Decimal(it["cnt_units"]) / 10_000
         out.append(
             Item(
                 feedetl_sn=str(i + 1),
-                med_list_codg="",
+                med_list_codg=it.get("med_list_codg") or "",
                 name="",
-                list_type="101",
+                list_type=it.get("list_type") or "",
                 chrgitm_lv=it["chrgitm_lv"],
                 med_chrgitm_type="09",
                 det_item_fee_sumamt=it["amount"],
                 cnt=cnt,
-                pric=Decimal(0),
+                pric=Decimal(it.get("pric_fen") or 0) / 100,
                 selfpay_prop=(Decimal(prop) / 10_000) if it["chrgitm_lv"] == "02" else Decimal(0),
                 pric_uplmt_amt=it["pric_uplmt_amt"],
                 lmt_used_flag="1" if it["lmt_refused"] else "0",
@@ -104,12 +109,16 @@ def settle_rows(
             tier=b["tier"],
             enrol_months=b["enrol_months"],
             assistance=() if cls is None else (AssistanceClass(cls, day, day),),
+            pool_only=bool(b.get("pool_only")),
         )
         enc = Encounter(
             med_type=b["med_type"],
             mdtrtarea_admvs=b["mdtrtarea_admvs"],
             begntime=day,
-            items=_items(by_bill.get(b["bill_id"], []), pol.value("catalog.first_pay_ratio")),
+            items=_items(
+                by_bill.get(b["bill_id"], []),
+                lambda area=b["mdtrtarea_admvs"], day=day: default_first_pay(area, day),
+            ),
             hosp_lv=b["hosp_lv"],
             level=b["level"],
             endtime=b["endtime"],

@@ -42,6 +42,7 @@ BILL_COLUMNS: tuple[tuple[str, pa.DataType, bool, str], ...] = (
     ("tier", _DICT, True, "参保档次 (深圳 1/2)"),
     ("enrol_months", pa.int32(), False, "连续参保月数 on the service date"),
     ("cvlserv_flag", pa.bool_(), False, "公务员标志"),
+    ("pool_only", pa.bool_(), False, "单建统筹 (employee without a personal account, 珠海)"),
     (
         "assist_class",
         _DICT,
@@ -71,12 +72,25 @@ ITEM_COLUMNS: tuple[tuple[str, pa.DataType, bool, str], ...] = (
     ("bill_id", pa.int64(), False, "the bill (rows in the same order as the bills)"),
     ("amount", pa.int64(), False, "明细金额 det_item_fee_sumamt (fen, ≥ 0)"),
     ("chrgitm_lv", _DICT, False, "收费项目等级 01 甲 / 02 乙 / 03 丙"),
-    ("selfpay_units", pa.int16(), True, "乙类先行自付比例 in 1/10000; null = the region's default"),
+    (
+        "selfpay_units",
+        pa.int16(),
+        True,
+        "乙类先行自付比例 in 1/10000; null = the catalogue default of the treatment place",
+    ),
     ("pric_uplmt_amt", pa.int64(), True, "支付标准/限价 per unit (fen); null = none"),
     ("cnt_units", pa.int64(), False, "数量 × 10000 (the limit applies to 限价 × 数量)"),
     ("in_catalog", pa.bool_(), False, "在目录内 (false: 目录外 → 全自费)"),
     ("lmt_refused", pa.bool_(), False, "限制使用 and 医院审批不通过 → 全自费"),
     ("nego", pa.bool_(), False, "国谈药品 (深圳: counts toward the 大病 base on 门诊统筹 bills)"),
+    (
+        "list_type",
+        _DICT,
+        True,
+        "目录类别 101 西药中成药 / 102 中药饮片 / 201 医疗服务 / 301 医用耗材",
+    ),
+    ("med_list_codg", _DICT, True, "医保目录编码 (item classes may list codes)"),
+    ("pric_fen", pa.int64(), True, "单价 in fen (item classes may set a minimum price)"),
 )
 
 
@@ -89,6 +103,7 @@ ITEM_SCHEMA = _schema(ITEM_COLUMNS)
 BILL_DOCS = {n: d for n, _, _, d in BILL_COLUMNS}
 ITEM_DOCS = {n: d for n, _, _, d in ITEM_COLUMNS}
 DICT_COLUMNS = tuple(n for n, t, _, _ in BILL_COLUMNS if t == _DICT)
+ITEM_DICT_COLUMNS = tuple(n for n, t, _, _ in ITEM_COLUMNS if t == _DICT)
 
 
 def partition_dir(year: int, region: str, bucket: int) -> str:

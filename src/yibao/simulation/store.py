@@ -43,8 +43,8 @@ _BILLS = sa.text(
 
 _LINES = sa.text(
     """
-    SELECT settled_setl_id AS setl_id, feedetl_sn, det_item_fee_sumamt, cnt, pric_uplmt_amt,
-           selfpay_prop, chrgitm_lv, split_flags
+    SELECT settled_setl_id AS setl_id, feedetl_sn, det_item_fee_sumamt, cnt, pric, pric_uplmt_amt,
+           selfpay_prop, chrgitm_lv, split_flags, med_list_codg
     FROM encounter_fee_line
     WHERE settled_setl_id = ANY(:ids)
     ORDER BY settled_setl_id, feedetl_sn
@@ -53,7 +53,7 @@ _LINES = sa.text(
 
 _PERSONS = sa.text(
     """
-    SELECT p.psn_no, p.brdy, e.insutype, e.psn_insu_date, e.cvlserv_flag
+    SELECT p.psn_no, p.brdy, e.insutype, e.psn_insu_date, e.cvlserv_flag, e.pool_only
     FROM person p JOIN enrolment e ON e.psn_no = p.psn_no
     WHERE p.psn_no = ANY(:psn)
     """

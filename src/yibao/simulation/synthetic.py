@@ -103,6 +103,7 @@ def _persons(spec: _Spec, rng: np.random.Generator, n: int) -> dict[str, Arr]:
     tier = np.where(emp & (rng.random(n) < p["tier2_share_shenzhen"]["value"]), 1, 0)
     tier = np.where(emp & (spec.region == "440300"), tier, -1)
     civil = emp & (rng.random(n) < p["civil_servant_share"]["value"] * (7 if spec.stress else 1))
+    pool_only = emp & (rng.random(n) < p["pool_only_share"]["value"] * (3 if spec.stress else 1))
     shares = np.array([p["assistance"]["shares"][c] for c in ASSISTANCE_CLASSES])
     shares = shares * (8 if spec.stress else 1)
     cum = np.cumsum(shares)
@@ -124,7 +125,7 @@ def _persons(spec: _Spec, rng: np.random.Generator, n: int) -> dict[str, Arr]:
     flag = np.where(emp, rng.choice(3, n, p=flags_emp), rng.choice(3, n, p=flags_res))
     mul = acct["mulaid_open"]
     return {
-        "group": group, "age": age, "tier": tier, "civil": civil, "cls": cls, "enrol": enrol,
+        "group": group, "age": age, "tier": tier, "civil": civil, "pool_only": pool_only, "cls": cls, "enrol": enrol,
         "chronic": chronic, "acct_open": np.round(acct_open * 100).astype(np.int64), "flag": flag,
         "mulaid_open": np.where(flag == 2, (mul[0] + rng.random(n) * (mul[1] - mul[0])) * 100, 0).astype(np.int64),
     }  # fmt: skip
@@ -224,6 +225,11 @@ def _items(spec: _Spec, rng: np.random.Generator, b: dict[str, Arr], bill_id: Ar
             "in_catalog": pa.array(np.ones(len(line), bool)),
             "lmt_refused": pa.array(line == 5),
             "nego": pa.array(line == 4),
+            "list_type": _dict_array(
+                np.array([1, 0, 0, 3, 0, 0])[line], ["101", "102", "201", "301"]
+            ),
+            "med_list_codg": _dict_array(np.full(len(line), -1), ["-"]),
+            "pric_fen": pa.array(np.where(dev, amount // k, amount), pa.int64()),
         },
         schema=ITEM_SCHEMA,
     )
@@ -284,6 +290,7 @@ def generate_partition(
             "tier": _dict_array(tier, ["1", "2"]),
             "enrol_months": pa.array(ps["enrol"][pi].astype(np.int32)),
             "cvlserv_flag": pa.array(ps["civil"][pi]),
+            "pool_only": pa.array(ps["pool_only"][pi]),
             "assist_class": _dict_array(cls, list(ASSISTANCE_CLASSES)),
             "med_type": _dict_array(b["med"], list(MED_TYPES)),
             "hosp_lv": _dict_array(b["level"], list(HOSP_LV)),

@@ -186,7 +186,7 @@ def test_person_years_where_the_closed_form_fails_are_settled_rank_by_rank(tmp_p
 
 EXTRA_LAYERS = """
 reform: civil-and-tilt
-name: 公务员补助与倾斜救助 (测试)
+name: 公务员补助、倾斜救助与特定项目类别 (测试)
 regions:
   "440000":
     parameters:
@@ -197,10 +197,25 @@ regions:
       assistance.tilt_threshold: {values: {2025-01-01: {value: 500, reference: 测试 2025}}}
       assistance.tilt_ratio: {values: {2025-01-01: {value: 0.7, reference: 测试 2025}}}
       assistance.tilt_cap: {values: {2025-01-01: {value: 2000, reference: 测试 2025}}}
+      catalog.item_classes:
+        values:
+          2025-01-01:
+            value:
+              high_value: {name: 高值医用耗材, list_types: ["301"], min_price: 500}
+              tcm: {name: 中药饮片, list_types: ["102"]}
+            reference: 测试 2025
+      employee.inpatient.class_ratio:
+        values: {2025-01-01: {value: {high_value: 0.5, tcm: 0.95}, reference: 测试 2025}}
+      resident.inpatient.class_ratio:
+        values: {2025-01-01: {value: {high_value: 0.4}, reference: 测试 2025}}
+      resident.chronic.class_ratio:
+        values: {2025-01-01: {value: {tcm: 0.3}, reference: 测试 2025}}
 """
 
 
-def test_civil_servant_and_tilt_assistance_caps_agree(stress_dataset: Path, tmp_path: Path) -> None:
+def test_civil_servant_tilt_assistance_and_item_classes_agree(
+    stress_dataset: Path, tmp_path: Path
+) -> None:
     reform = parse_reform(tmp_path / "r.yaml", EXTRA_LAYERS, BASE.tree)
     sc = Scenario(reform.id, reform.name, apply_patches(BASE.tree, reform.regions))
     ref = next(p for p in partitions(stress_dataset) if p.region == "440100")
@@ -211,3 +226,7 @@ def test_civil_servant_and_tilt_assistance_caps_agree(stress_dataset: Path, tmp_
     assert diffs == [], diffs[:20]
     hits = int(np.bitwise_or.reduce(out.cols["cap_hit"]))
     assert hits & 0b10100 == 0b10100, bin(hits)
+    _, (base,) = run_partition(bills, items, [BASE])
+    inpatient = bills["med_type"].to_numpy(zero_copy_only=False).astype(str) == "21"
+    # item classes at their own ratio changed the pooled fund of inpatient bills with devices
+    assert (out.cols["hifp_pay"] != base.cols["hifp_pay"])[inpatient].sum() > 100
