@@ -4,7 +4,8 @@ The fund side (issue 13, ``yibao.funds``) will record real assessments (核定) 
 the projection reads those, income is computed from documented assumptions: contribution base ×
 rates × insured counts, dated per region in files of the same format as ``policies/`` (keys
 ``funds.…`` below, each value with a reference or ``assumed: true`` and a reason). A reform may
-patch them (the 2020 employer-rate relief is ``funds.employee.relief_share`` 0.5 for five months).
+patch them; the rates themselves are policy data (``contribution.*``) and are reformed like any
+other parameter (the 2020 employer-rate relief is ``contribution.relief.employer_rate``).
 
 :class:`IncomeSource` is the interface the projection uses; :class:`AssumedIncome` implements it
 from the assumption files. A ``FundsIncome`` reading ``yibao.funds`` assessments replaces it later.
@@ -13,7 +14,7 @@ from the assumption files. A ``FundsIncome`` reading ``yibao.funds`` assessments
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -37,21 +38,18 @@ FUND_SPECS: dict[str, ParamSpec] = {
         ("funds.employee.contributors", "int", "职工医保在职缴费人数", None),
         ("funds.employee.retirees", "int", "职工医保退休人数", 0),
         ("funds.employee.avg_base_monthly", "amount", "月平均缴费基数", None),
-        ("funds.employee.employer_rate", "ratio", "单位缴费费率", None),
-        ("funds.employee.pool_share", "ratio", "单位缴费划入统筹基金比例", 1),
-        ("funds.employee.relief_share", "ratio", "单位缴费减征比例(减半=0.5)", 0),
         ("funds.employee.relief_eligible_share", "ratio", "可享受减征的缴费基数占比", 1),
-        ("funds.employee.retiree_credit_monthly", "amount", "退休人员个人账户月划入额", 0),
         ("funds.employee.opening_months", "amount", "职工统筹基金期初可支付月数", None),
         ("funds.resident.insured", "int", "居民医保参保人数", None),
-        ("funds.resident.personal_annual", "amount", "居民个人年缴费", None),
-        ("funds.resident.subsidy_annual", "amount", "居民人均财政补助", None),
         ("funds.resident.opening_months", "amount", "居民医保基金期初可支付月数", None),
         ("funds.growth.wage", "ratio", "缴费基数年增长率", 0),
         ("funds.growth.insured", "ratio", "参保人数年增长率", 0),
         ("funds.growth.spending", "ratio", "基金支出年增长率", 0),
     )
 }
+"""Counts, bases, growth and opening positions: what the policy files do not hold. The rates
+(费率), relief (减征), account shares (个人账户划入) and resident contributions come from the
+policy files' ``contribution.*``/``account.*`` keys (yibao.funds, docs/policy-format.md)."""
 SCHEMES = ("employee", "resident")
 _TOP = {"admdvs", "name", "parent", "parameters", "description"}
 
@@ -153,45 +151,58 @@ def growth(units: int, years: int) -> Fraction:
     return Fraction(10_000 + units, 10_000) ** years
 
 
-@dataclass(frozen=True)
+@dataclass
 class AssumedIncome:
-    """Income from assumptions (contribution base × rates × insured), grown from ``base_year``."""
+    """Income of the pooled funds: the policy's rates (``contribution.*``, ``account.*``) ×
+    the assumed contribution bases and insured counts, grown from ``base_year``.
 
-    tree: PolicyTree
+    Employees: contributors × base × (employer rate, or the relief rate on the eligible share)
+    × (1 − ``account.employer_share``) − retirees × ``account.retiree_monthly_credit`` (the
+    employee's own 2 % goes to their account, not to the pool). Residents: insured ×
+    (``contribution.resident.personal`` + ``subsidy`` − ``serious_per_capita``) ÷ 12.
+    """
+
+    tree: PolicyTree  # fund-side assumptions (simulation/funds)
+    policy: PolicyTree  # the scenario's policy tree (rates may be reformed)
     base_year: int
+    _resolved: dict[tuple[str, date], Any] = field(default_factory=dict)
 
     def value(self, admdvs: str, key: str, on: date) -> Any:
         return fund_value(self.tree, admdvs, key, on)
+
+    def _rate(self, admdvs: str, key: str, on: date) -> Any:
+        from yibao.policy.loader import resolve_in
+
+        pol = self._resolved.get((admdvs, on))
+        if pol is None:
+            pol = self._resolved[(admdvs, on)] = resolve_in(self.policy, admdvs, on)
+        return pol.value(key)
 
     def monthly_income(self, admdvs: str, scheme: str, month: date) -> int:
         def v(key: str) -> Any:
             return fund_value(self.tree, admdvs, key, month)
 
+        def r(key: str) -> Any:
+            return self._rate(admdvs, key, month)
+
         years = month.year - self.base_year
         insured_g = growth(v("funds.growth.insured"), years)
         if scheme == "employee":
-            wage_g = growth(v("funds.growth.wage"), years)
-            rate = Fraction(v("funds.employee.employer_rate"), 10_000)
-            pool = Fraction(v("funds.employee.pool_share"), 10_000)
-            relief = Fraction(v("funds.employee.relief_share"), 10_000) * Fraction(
-                v("funds.employee.relief_eligible_share"), 10_000
-            )
-            contributions = (
-                v("funds.employee.contributors")
-                * insured_g
-                * v("funds.employee.avg_base_monthly")
-                * wage_g
-                * rate
-                * pool
-                * (1 - relief)
-            )
-            credits = (
-                v("funds.employee.retirees")
-                * insured_g
-                * v("funds.employee.retiree_credit_monthly")
-            )
+            rate = Fraction(r("contribution.employee.employer_rate"), 10_000)
+            relief = r("contribution.relief.employer_rate")
+            if relief is not None:
+                share = Fraction(v("funds.employee.relief_eligible_share"), 10_000)
+                rate = rate * (1 - share) + Fraction(relief, 10_000) * share
+            pool = 1 - Fraction(r("account.employer_share"), 10_000)
+            base = v("funds.employee.avg_base_monthly") * growth(v("funds.growth.wage"), years)
+            contributions = v("funds.employee.contributors") * insured_g * base * rate * pool
+            credits = v("funds.employee.retirees") * insured_g * r("account.retiree_monthly_credit")
             return round_half_up(contributions - credits)
         if scheme == "resident":
-            per_head = v("funds.resident.personal_annual") + v("funds.resident.subsidy_annual")
+            per_head = (
+                r("contribution.resident.personal")
+                + r("contribution.resident.subsidy")
+                - r("contribution.resident.serious_per_capita")
+            )
             return round_half_up(v("funds.resident.insured") * insured_g * per_head / 12)
         raise ValueError(f"scheme: {scheme!r} is not employee or resident")

@@ -194,7 +194,7 @@ def projection(result: RunResult, manifest: Manifest, start: date, years: int,
     for sc in result.scenarios:
         if sc.funds is None:
             continue
-        income = AssumedIncome(sc.funds, start.year)
+        income = AssumedIncome(sc.funds, sc.tree, start.year)
         profile: dict[tuple[str, str], dict[int, int]] = {}
         for m in months:
             scheme = SCHEME_OF_INSUTYPE.get(m["insutype"])

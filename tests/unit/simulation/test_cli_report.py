@@ -24,7 +24,7 @@ def test_generate_run_report_and_excel(tmp_path: Path) -> None:
     r = runner.invoke(app, [
         "simulate", "run", "--data", str(data), "--from", "2025-01-01", "--to", "2025-12-31",
         "--out", str(out), "--reform", str(REFORMS / "gz-employee-dedc.yaml"),
-        "--reform", str(REFORMS / "relief-2020.yaml"),
+        "--reform", str(REFORMS / "no-relief-2020.yaml"),
         "--projection-years", "2", "--projection-start", "2020-01-01",
     ])  # fmt: skip
     assert r.exit_code == 0, r.output

@@ -85,12 +85,12 @@ def test_fund_side_keys_are_checked_against_their_own_catalogue() -> None:
         + """funds:
   "440300":
     parameters:
-      funds.employee.relief_share:
+      funds.employee.relief_eligible_share:
         values:
           2020-02-01: {value: 1.5, reference: 粤医保函〔2020〕62号 (2020)}
 """
     )
-    _refused(text, r"funds\.employee\.relief_share@2020-02-01: .*outside 0\.\.1")
+    _refused(text, r"funds\.employee\.relief_eligible_share@2020-02-01: .*outside 0\.\.1")
 
 
 def test_shipped_reforms_are_valid() -> None:

@@ -69,7 +69,7 @@ def test_a_run_reports_changes_against_the_baseline(dataset: Path) -> None:
     dedc = total["gz-employee-dedc"]
     assert dedc["bills_changed"] > 0 and dedc["hifp_pay"] > total["baseline"]["hifp_pay"]
     assert dedc["psn_part_amt"] < total["baseline"]["psn_part_amt"]
-    assert total["relief-2020"]["bills_changed"] == 0  # fund side only
+    assert total["no-relief-2020"]["bills_changed"] == 0  # fund side only
     for t in total.values():  # the bills do not change, only who pays them
         assert t["medfee_sumamt"] == total["baseline"]["medfee_sumamt"]
         assert t["fund_pay_sumamt"] + t["psn_part_amt"] == t["medfee_sumamt"]
@@ -114,3 +114,18 @@ def test_projection_balance_moves_by_income_minus_spending() -> None:
     assert rows[0].balance == 12 * 300 + 330 - 300  # opening 12 months of 300 a month
     assert rows[-1].balance == 12 * 300 + 12 * 30
     assert rows[-1].months_payable == Decimal("13.2")
+
+
+def test_income_takes_rates_and_the_2020_relief_from_the_policy_files() -> None:
+    from yibao.simulation.income import AssumedIncome, load_fund_tree
+
+    inc = AssumedIncome(load_fund_tree(simulation_dir() / "funds"), default_tree(), 2020)
+    jan = inc.monthly_income("440300", "employee", date(2020, 1, 1))
+    mar = inc.monthly_income("440300", "employee", date(2020, 3, 1))
+    jul = inc.monthly_income("440300", "employee", date(2020, 7, 1))
+    # 粤医保函〔2020〕62号: 6 % → 3 % for the eligible 85 % of the base (policies/guangdong/440000.yaml)
+    assert Fraction(mar, jan) == Fraction(600 * 15 + 300 * 85, 600 * 100)
+    assert jul == jan
+    res = inc.monthly_income("441300", "resident", date(2021, 6, 1))
+    # 惠州 2021: (320 personal + 583 subsidy − 60 大病) × 2.5 million insured ÷ 12, grown 0.44 %
+    assert res == round((320 + 583 - 60) * 100 * 2_500_000 * Fraction(10_044, 10_000) / 12)
