@@ -23,7 +23,8 @@ from yibao.simulation.runner import RunResult, projection_table
 GROUP_LABELS = {
     "active": "在职", "retired": "退休", "tier1_active": "一档在职", "tier1_retired": "一档退休",
     "tier2_active": "二档在职", "tier2_retired": "二档退休", "minor": "未成年人及学生",
-    "adult": "成年居民", "senior": "60岁以上居民",
+    "adult": "成年居民", "senior": "60岁以上居民", "active_pool_only": "单建统筹在职",
+    "retired_pool_only": "单建统筹退休",
 }  # fmt: skip
 CLASS_LABELS = {
     "": "无", "tekun": "特困", "orphan": "孤儿", "dibao": "低保", "poverty_return": "返贫致贫",
