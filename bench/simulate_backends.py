@@ -1,4 +1,4 @@
-"""Which columnar engine for the vectorised settlement (ADR 0006)? The measurement.
+"""Which columnar engine for the vectorised settlement (ADR 0009)? The measurement.
 
     uv sync --extra simbench && .venv/bin/python bench/simulate_backends.py [--rows 1000000]
 

@@ -1,4 +1,4 @@
-"""The same partitioned job on Dask (分布式测算, ADR 0007).
+"""The same partitioned job on Dask (分布式测算, ADR 0010).
 
 ``dask_map`` sends one task per partition to a Dask cluster (an address such as
 ``tcp://10.0.0.5:8786``, or ``local:N`` for a ``LocalCluster`` of N worker processes here) and

@@ -7,7 +7,7 @@ of the partition: same input, same integer sums), so the three executors give id
 - ``local``: in this process, streaming partitions (memory: one partition);
 - ``processes``: a ``ProcessPoolExecutor`` of N workers on this machine;
 - ``dask``: an existing Dask cluster (``tcp://scheduler:8786``) or ``local:N`` for a local one
-  (ADR 0007; docs/simulation.md §7 for a province cluster).
+  (ADR 0010; docs/simulation.md §7 for a province cluster).
 """
 
 from __future__ import annotations

@@ -56,3 +56,11 @@ def test_a_bad_reform_is_refused_naming_file_key_and_rule(tmp_path: Path) -> Non
         "bad.yaml: employee.inpatient.ratio@2025-01-01" in r.output and "outside 0..1" in r.output
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_the_dataset_document_lists_every_column() -> None:
+    from yibao.simulation.schema import BILL_COLUMNS, ITEM_COLUMNS
+
+    doc = (Path(__file__).parents[3] / "docs" / "simulation-data.md").read_text(encoding="utf-8")
+    for name, *_ in (*BILL_COLUMNS, *ITEM_COLUMNS):
+        assert f"| `{name}` |" in doc, name
