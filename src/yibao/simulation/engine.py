@@ -50,15 +50,19 @@ class Outcome:
 
 @dataclass
 class _Resolvers:
-    by_scenario: dict[int, Resolver] = field(default_factory=dict)
+    """The resolvers of the last scenarios seen in this process (by identity; a worker keeps
+    them across the partitions of a run, and forgets old runs)."""
+
+    recent: list[Resolver] = field(default_factory=list)
+    keep: int = 8
 
     def get(self, scenario: Scenario) -> Resolver:
-        key = id(scenario)
-        hit = self.by_scenario.get(key)
-        if hit is None or hit.scenario is not scenario:
-            hit = Resolver(scenario)
-            self.by_scenario[key] = hit
-        return hit
+        for res in self.recent:
+            if res.scenario is scenario:
+                return res
+        res = Resolver(scenario)
+        self.recent = [res, *self.recent][: self.keep]
+        return res
 
 
 _RESOLVERS = _Resolvers()
@@ -141,9 +145,6 @@ class _Table:
         return self.cols
 
 
-_TABLE_CACHE: dict[tuple[int, str], _Table] = {}
-
-
 def _gather(
     prep: Prepared, rows: dict[str, list[dict[str, Any]]], idx: Arr | None, res: Resolver
 ) -> dict[str, Arr]:
@@ -152,7 +153,7 @@ def _gather(
     enrol = prep.cols["enrol"] if idx is None else prep.cols["enrol"][idx]
     for name in TABLES:
         prefix = _PREFIX[name]
-        tab = _TABLE_CACHE.setdefault((id(res), name), _Table())
+        tab = res.tables.setdefault(name, _Table())
         local = tab.positions(rows[name])
         inv = local[prep.keyed[name].inv if idx is None else prep.keyed[name].inv[idx]]
         cols = tab.columns(prefix)

@@ -104,6 +104,7 @@ class Resolver:
     policies: dict[tuple[str, date], ResolvedPolicy] = field(default_factory=dict)
     rows: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     class_specs: list[ItemClass] = field(default_factory=list)  # item classes met so far
+    tables: dict[str, Any] = field(default_factory=dict)  # gather-ready rule columns (engine)
 
     def policy(self, admdvs: str, on: date) -> ResolvedPolicy:
         hit = self.policies.get((admdvs, on))

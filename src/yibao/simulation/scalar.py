@@ -25,8 +25,7 @@ from yibao.simulation.prepare import Prepared
 from yibao.simulation.rules import POOLS, SETTINGS, Scenario
 
 Arr = np.ndarray
-_POLICIES: dict[int, dict[tuple[str, date], Any]] = {}  # resolved policies per scenario, date
-_KEEP: dict[int, Scenario] = {}
+_POLICIES: list[tuple[Scenario, dict[tuple[str, date], Any]]] = []  # recent scenarios' policies
 
 
 def _items(rows: list[dict[str, Any]], first_pay: Any) -> tuple[Item, ...]:
@@ -77,8 +76,11 @@ def settle_rows(
     acc: Accumulators | None = None
     key: tuple[int, int] | None = None
     group = -1
-    policies = _POLICIES.setdefault(id(scenario), {}) if not scenario.overrides else {}
-    _KEEP[id(scenario)] = scenario  # the id stays this scenario's while the cache holds it
+    policies: dict[tuple[str, date], Any] = {}
+    if not scenario.overrides:
+        policies = next((c for s, c in _POLICIES if s is scenario), policies)
+        if not any(s is scenario for s, _ in _POLICIES):
+            _POLICIES[:] = [(scenario, policies), *_POLICIES][:8]
     for b in bills.to_pylist():
         if (b["psn_key"], b["year"]) != key:
             key = (b["psn_key"], b["year"])
