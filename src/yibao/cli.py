@@ -68,6 +68,9 @@ def _register_subcommands() -> None:
     app.add_typer(campaigns_app, name="campaigns")  # yibao campaigns load|list|progress|report
     app.add_typer(claims_app, name="claims")  # yibao claims list|overdue (零星报销)
     app.add_typer(services_app, name="services")  # yibao services catalogue|ask|qa-eval (边问边办)
+    from yibao.simulation.cli import app as simulate_app
+
+    app.add_typer(simulate_app, name="simulate")  # yibao simulate run|export|generate|report
 
 
 @db_app.command("upgrade")

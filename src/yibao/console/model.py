@@ -65,6 +65,7 @@ class Page(enum.StrEnum):
     FUND_MONTHS = "fund_months"  # 可支付月数
     CAMPAIGNS = "campaigns"  # 激活推广专项 (issue 16)
     CLAIMS = "claims"  # 零星报销 (issue 16)
+    SIMULATION = "simulation"  # 政策测算 (analysts, province and city staff)
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -83,8 +84,16 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
     ),
     # aggregates only: the funds pages show the analyst totals, never a unit or a person
     Role.ANALYST: frozenset(
-        {Page.OVERVIEW, Page.POLICY, Page.PAYMENT, Page.FUNDS_UNITS, Page.FUND_FLOWS, Page.FUND_MONTHS,
-         Page.CAMPAIGNS}
+        {
+            Page.OVERVIEW,
+            Page.POLICY,
+            Page.PAYMENT,
+            Page.FUNDS_UNITS,
+            Page.FUND_FLOWS,
+            Page.FUND_MONTHS,
+            Page.CAMPAIGNS,
+            Page.SIMULATION,
+        }
     ),
 }
 

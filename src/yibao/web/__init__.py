@@ -82,6 +82,7 @@ def install(app: FastAPI) -> None:
         routes_payment,
         routes_public,
         routes_sim,
+        routes_simulation,
     )
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
@@ -93,6 +94,7 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_campaigns.router)  # 激活推广 /console/campaigns (issue 16)
     app.include_router(routes_claims.router)  # 零星报销 /console/claims (issue 16)
     app.include_router(routes_public.router)  # 网上服务大厅 /services: 服务目录, 边问边办 (public)
+    app.include_router(routes_simulation.router)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

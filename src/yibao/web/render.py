@@ -90,6 +90,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.CLAIMS, "零星报销", "/console/claims"),
     NavItem(Page.AUDIT, "审计日志", "/console/audit"),
     NavItem(Page.SIMULATOR, "培训模拟器", "/console/sim"),
+    NavItem(Page.SIMULATION, "政策测算", "/console/simulation"),
 )
 
 
