@@ -2,7 +2,7 @@
 
 Capabilities contribute routers in :func:`_include_routers`; handlers stay thin and call the
 capability's service layer. The national-interface gateway's paths are answered by
-:class:`YibaoApp` itself, before FastAPI's middleware and routing (plain ASGI, ADR 0006): they are
+:class:`YibaoApp` itself, before FastAPI's middleware and routing (plain ASGI, ADR 0010): they are
 the platform's hot path and need none of it; they appear in ``/openapi.json`` all the same.
 """
 

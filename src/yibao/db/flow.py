@@ -21,7 +21,7 @@ A *flow* is a generator that describes its I/O instead of doing it ("sans-I/O"):
 
 Why single statements: psycopg costs about as much Python time per statement as PostgreSQL
 spends executing a small one, and a statement in autocommit mode is a transaction by itself, so
-read + write need no ``BEGIN``/``COMMIT`` round trips (ADR 0006). Parameters are named
+read + write need no ``BEGIN``/``COMMIT`` round trips (ADR 0010). Parameters are named
 (``%(name)s``); :func:`compose` prefixes them per part.
 
 :func:`run` drives a flow on a synchronous psycopg connection inside the caller's transaction (a

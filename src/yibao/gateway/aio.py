@@ -1,4 +1,4 @@
-"""Exactly once on the lean gateway (一次且仅一次, asynchronous): two statements per request.
+"""Exactly once on the lean gateway (一次且仅一次, asynchronous): statements per request.
 
 A flow's request costs three statements, each its own transaction (autocommit; ADR 0010):
 

@@ -100,7 +100,7 @@ KEEP_REQUEST = frozenset({"3201", "3202"})
 
 
 def stored_request(env: Envelope) -> str:
-    """What the message log keeps of a request (ADR 0006: minimised)."""
+    """What the message log keeps of a request (ADR 0010: minimised)."""
     if env.infno not in KEEP_REQUEST:
         return ""
     return jsonio.canonical({"infno": env.infno, "input": env.input})

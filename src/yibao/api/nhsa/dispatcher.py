@@ -20,7 +20,7 @@ A handler may instead be a *flow* (a generator function, :mod:`yibao.db.flow`): 
 :class:`Request` (no connection), parses its input, delegates to a use case with
 ``yield from`` and returns the output. The gateway drives it on an asynchronous connection, with
 its reads in one round trip and its writes sent together with the message-log row and the commit
-(the settlement path: ADR 0006)::
+(the settlement path: ADR 0010)::
 
     @transaction("2207", "门诊结算")
     def settle(req: Request) -> Flow[dict[str, Any]]:

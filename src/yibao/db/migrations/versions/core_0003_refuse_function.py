@@ -1,6 +1,6 @@
 """core: ``yibao_refuse(text)`` — stop a transaction from inside a pipelined statement.
 
-The settlement flows send their writes with the commit in one round trip (ADR 0006), so a check
+The settlement flows send their writes with the commit in one round trip (ADR 0010), so a check
 that must stop the transaction is a statement that raises: ``SELECT yibao_refuse('…') WHERE
 <the problem>``. It raises ``P0001`` (raise_exception) with the message given; the caller rolls
 back and answers with that message. No business rule lives here.

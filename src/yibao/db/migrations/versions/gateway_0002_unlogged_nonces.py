@@ -5,7 +5,7 @@ recorded once, bound to the msgid it carried (a retransmission of the same messa
 other message with the same headers is refused). The table is UNLOGGED: recording costs no WAL
 and no commit flush. PostgreSQL empties unlogged tables after a crash, so the gateway keeps a
 sentinel row there and, when it finds the sentinel gone, moves ``gateway_nonce_floor`` (a logged
-table) to now: headers signed before the floor are refused as stale (see ADR 0006).
+table) to now: headers signed before the floor are refused as stale (see ADR 0010).
 
 Revision ID: gateway_0002
 """
