@@ -83,6 +83,9 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.funds.api import router as funds_router
 
     app.include_router(funds_router)  # contributions and fund position (缴费与基金) /api/funds/…
+    from yibao.online.api import router as online_router
+
+    app.include_router(online_router)  # mobile payment and e-prescription centres /api/online/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
@@ -92,7 +95,9 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from yibao.api.background import periodic_rollup
 
-        async with periodic_rollup(engine):  # ledger roll-up (账务日结汇总) every few minutes
+        from yibao.online.background import sweeper
+
+        async with periodic_rollup(engine), sweeper(app):  # ledger roll-up; online sweeper
             yield
         gw = getattr(app.state, "nhsa_gateway", None)
         if gw is not None:
