@@ -94,7 +94,6 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from yibao.api.background import periodic_rollup
-
         from yibao.online.background import sweeper
 
         async with periodic_rollup(engine), sweeper(app):  # ledger roll-up; online sweeper

@@ -97,8 +97,8 @@ async def channel_call(
     task = None
     if action == "pay" and out.get("ordStas") == "4":
         task = BackgroundTask(callbacks.notify, centre.engine, body.payOrdId, base)
-    body = compact(_ok(out)).encode()  # amounts are decimals: written as the numbers they spell
-    return Response(body, media_type="application/json", background=task)
+    raw = compact(_ok(out)).encode()  # amounts are decimals: written as the numbers they spell
+    return Response(raw, media_type="application/json", background=task)
 
 
 @router.post("/his-sim/{fixmedins_code}/callback")

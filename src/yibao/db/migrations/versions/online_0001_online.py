@@ -44,9 +44,23 @@ def upgrade() -> None:
     op.create_table(
         "online_order",
         sa.Column("pay_ord_id", sa.Text, primary_key=True),
-        *[_text(n) for n in ("app_id", "fixmedins_code", "med_org_ord", "pay_token", "psn_no",
-                             "insutype", "med_type", "fee_type", "mdtrt_id", "chrg_bchno",
-                             "acct_used_flag", "psn_setlway")],  # fmt: skip
+        *[
+            _text(n)
+            for n in (
+                "app_id",
+                "fixmedins_code",
+                "med_org_ord",
+                "pay_token",
+                "psn_no",
+                "insutype",
+                "med_type",
+                "fee_type",
+                "mdtrt_id",
+                "chrg_bchno",
+                "acct_used_flag",
+                "psn_setlway",
+            )
+        ],
         sa.Column("registered", sa.Boolean, nullable=False),
         sa.Column("ord_stas", sa.SmallInteger, nullable=False),
         sa.Column("split", pg.JSONB, nullable=False),
