@@ -91,7 +91,8 @@ def keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
 def sm2_sign(sk: bytes, message: bytes, uid: bytes = DEFAULT_UID) -> str:
     """Base64 of the SM3withSM2 signature ``r‖s``."""
     r, s = gmalg.SM2(sk=sk, uid=uid).sign(message)
-    return base64.b64encode(bytes(r) + bytes(s)).decode()
+    # r and s are integers below n: gmalg drops leading zero bytes; the wire form is 32 + 32
+    return base64.b64encode(bytes(r).rjust(32, b"\0") + bytes(s).rjust(32, b"\0")).decode()
 
 
 def sm2_verify(pk: bytes, message: bytes, signature: str, uids: tuple[bytes, ...]) -> bool:

@@ -265,14 +265,17 @@ def _refund_cash(
 # ---- 4. automatic reversal -----------------------------------------------------------------------------
 
 
-def unknown_orders(conn: sa.Connection, now: datetime, after: timedelta) -> list[str]:
-    """Orders whose 医保 outcome is unknown: timed out (and not yet reversed) or stuck in flight."""
+def unknown_orders(conn: sa.Connection, now: datetime, timing: Timing) -> list[str]:
+    """Orders whose 医保 outcome is unknown: timed out (and not yet reversed) ``reversal_after``
+    ago, or stuck in flight longer than the wait plus that (the centre died mid-way)."""
     o, e = store.order, store.event
+    after = timing.reversal_after
+    stuck = now - after - timedelta(seconds=timing.settle_timeout)
     timed_out = sa.select(e.c.ref).where(e.c.kind == "timeout", e.c.at < now - after)
     stmt = sa.select(o.c.pay_ord_id).where(
         sa.or_(
             sa.and_(o.c.pay_ord_id.in_(timed_out), o.c.timed_out_at.is_(None)),
-            sa.and_(o.c.ord_stas.in_([int(s) for s in IN_FLIGHT]), o.c.updated_at < now - after),
+            sa.and_(o.c.ord_stas.in_([int(s) for s in IN_FLIGHT]), o.c.updated_at < stuck),
         )
     )
     return list(conn.execute(stmt).scalars())
@@ -323,7 +326,7 @@ def reverse_unknown(engine: sa.Engine, provider: PaymentProvider, timing: Timing
     """The sweeper: reverse every order whose 医保 outcome stayed unknown (see the module doc)."""
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
-        ids = unknown_orders(conn, now, timing.reversal_after)
+        ids = unknown_orders(conn, now, timing)
     done = []
     for pay_ord_id in ids:
         try:

@@ -26,7 +26,7 @@ from yibao.web import sim
 
 HOSPITAL = "H44030000001"  # 深圳市人民医院 (440300)
 PHARMACY = "P44030000001"  # 深圳市福田区康民药房 (440300)
-PERSONS = 40
+PERSONS = 120
 ENV = {
     "YIBAO_ONLINE_SETTLE_TIMEOUT": "2",
     "YIBAO_ONLINE_REVERSAL_AFTER": "1",
