@@ -18,7 +18,12 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from yibao.online import callbacks, channel, his_sim
+from yibao.online import (
+    callbacks,
+    channel,
+    his_sim,
+    rx_service,  # noqa: F401  (registers the 7xxx transactions)
+)
 from yibao.online.envelope import compact
 from yibao.online.model import OnlineError
 from yibao.online.service import MOBILE, PRESCRIPTION, Centre, handle
@@ -52,6 +57,8 @@ async def _serve(request: Request, table: Any, infno: str) -> Response:
     task = None
     if answer.paid_order:
         task = BackgroundTask(callbacks.notify, centre.engine, answer.paid_order, base)
+    elif answer.rx_callback[0]:
+        task = BackgroundTask(callbacks.notify_rx, centre.engine, *answer.rx_callback, base)
     return Response(answer.body, answer.status, media_type="application/json", background=task)
 
 

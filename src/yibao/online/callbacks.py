@@ -88,3 +88,47 @@ def retry_pending(engine: sa.Engine, base_url: str) -> int:
             o.c.ord_stas == int(OrdStas.HI_PAID), o.c.timed_out_at.is_(None),
             o.c.updated_at < quiet)).scalars())  # fmt: skip
     return sum(1 for i in ids if notify(engine, i, base_url))
+
+
+def notify_rx(engine: sa.Engine, trans: str, hi_rxno: str, base_url: str) -> bool:
+    """7108 审核结果 / 7109 取药结果: tell the prescribing institution (its HIS answers
+    ``{success: true}``)."""
+    from yibao.online import queries
+
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        rx = store.get_rx(conn, hi_rxno)
+        if rx is None:
+            return False
+        app_id = conn.execute(sa.select(store.app.c.app_id).where(
+            store.app.c.fixmedins_code == rx["fixmedins_code"])).scalar()  # fmt: skip
+        if app_id is None:
+            return False
+        app = apps.load(conn, str(app_id))
+        row = queries.prescription(conn, hi_rxno, now)
+    assert row is not None
+    disp = rx["dispense"] or {}
+    body: dict[str, Any] = {"hiRxno": hi_rxno, "rxStasCodg": row.rx_stas, "rxStasName": row.names["stas"],
+                            "rxUsedStasCodg": row.used_stas}  # fmt: skip
+    if trans == "7108":
+        review = disp.get("review") or {}
+        body.update(pharName=review.get("pharName", ""), pharCode=review.get("pharCode", ""),
+                    rxChkStasCodg=row.chk_stas, rxChkStasName=row.names["chk"],
+                    rxChkOpnn=review.get("rxChkOpnn", ""), rxChkTime=review.get("rxChkTime", ""))  # fmt: skip
+        path = "rxChkInfoCallback"
+    else:
+        sale = disp.get("sale") or {}
+        body.update(setlTime=disp.get("setlTime", ""),
+                    seltdelts=[{k: v for k, v in r.items() if k != "takeDrugFlag"} for r in sale.get("rows", [])])  # fmt: skip
+        path = "rxSetlInfoCallback"
+    if not app.callback_url:
+        return False
+    envelope = seal(app.server_keys(), body, now, transType=trans)
+    url = urljoin(base_url + "/", app.callback_url) if base_url else app.callback_url
+    try:
+        r = httpx.post(f"{url}?path={path}", content=json.dumps(envelope, ensure_ascii=False),
+                       timeout=10, headers={"Content-Type": "application/json"})  # fmt: skip
+        return bool(r.json().get("success"))
+    except (httpx.HTTPError, ValueError):
+        log.warning("online_rx_callback_failed", hi_rxno=hi_rxno, trans=trans)
+        return False

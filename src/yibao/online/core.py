@@ -118,3 +118,20 @@ def refused() -> Iterator[None]:
 def run_flow(conn: sa.Connection, flow: Flow[T]) -> T:
     """Run a checkout flow in ``conn``'s transaction (its writes sent at the end, one statement)."""
     return run(hot.driver(conn), flow)
+
+
+def jsonable(value: Any) -> Any:
+    """Request values for a JSONB column (decimals as the text they spell)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def loads(raw: bytes | str) -> Any:
+    from yibao.online.envelope import loads as _loads
+
+    return _loads(raw)

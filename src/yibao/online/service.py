@@ -51,6 +51,7 @@ class Answer:
     body: bytes
     status: int = 200
     paid_order: str = ""  # an order the caller should notify (6302) after answering
+    rx_callback: tuple[str, str] = ("", "")  # (7108|7109, hiRxno) to tell the prescriber
 
 
 Op = Callable[[Centre, apps.App, dict[str, Any], datetime, str], dict[str, Any]]
@@ -137,6 +138,7 @@ def handle(centre: Centre, table: dict[str, tuple[str, Op, str]], infno: str, ra
             return Answer(kept)
     try:
         out = op(centre, app, data, now, base_url)
+        rx_callback = (str(out.pop("_callback", "")), str(out.get("hiRxno", "")))
     except OnlineError as exc:
         log.info("online_refused", infno=infno, field=exc.field)
         body = seal(app.server_keys(), {}, now, code=-1, message=f"{exc.field}: {exc.rule}",
@@ -150,7 +152,7 @@ def handle(centre: Centre, table: dict[str, tuple[str, Op, str]], infno: str, ra
         with centre.engine.begin() as conn:
             sealed = store.save_reply(conn, app.app_id, infno, key, sealed)
     paid = str(out.get("payOrdId", "")) if infno == "6202" and out.get("ordStas") == "4" else ""
-    return Answer(sealed, paid_order=paid)
+    return Answer(sealed, paid_order=paid, rx_callback=rx_callback)
 
 
 def sweep(centre: Centre, base_url: str) -> dict[str, int]:

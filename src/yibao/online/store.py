@@ -182,6 +182,7 @@ rx_auth = sa.Table(
     sa.Column("fixmedins_code", sa.Text, nullable=False),  # the dispensing institution
     sa.Column("psn_no", sa.Text, nullable=False),
     sa.Column("way", sa.Text, nullable=False),  # ecToken | channel
+    sa.Column("circ_biz_sn", sa.Text, nullable=False, server_default=""),  # 7202 authCircBizSn
     sa.Column("expires_at", TZ, nullable=False),
     sa.Column("downloaded_at", TZ),
     sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),

@@ -178,6 +178,7 @@ def upgrade() -> None:
         sa.Column("auth_rxno", sa.Text, primary_key=True),
         sa.Column("epc_token", sa.Text, nullable=False, unique=True),
         *[_text(n) for n in ("hi_rxno", "fixmedins_code", "psn_no", "way")],
+        _text("circ_biz_sn", True),
         sa.Column("expires_at", TZ, nullable=False),
         sa.Column("downloaded_at", TZ),
         _now(),
