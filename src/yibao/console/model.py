@@ -63,6 +63,7 @@ class Page(enum.StrEnum):
     FUNDS_UNITS = "funds_units"  # 单位缴费
     FUND_FLOWS = "fund_flows"  # 基金收支
     FUND_MONTHS = "fund_months"  # 可支付月数
+    ONLINE = "online"  # 线上结算: 移动支付订单, 电子处方
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -77,6 +78,7 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
             Page.RECONCILIATION,
             Page.SIMULATOR,
             Page.PAYMENT,
+            Page.ONLINE,
         }
     ),
     # aggregates only: the funds pages show the analyst totals, never a unit or a person

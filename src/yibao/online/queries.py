@@ -168,3 +168,16 @@ def callbacks_received(conn: sa.Connection, ref: str) -> list[dict[str, Any]]:
     c = store.callback_inbox
     rows = conn.execute(sa.select(c).where(c.c.pay_ord_id == ref).order_by(c.c.id)).mappings()
     return [dict(x) for x in rows]
+
+
+def reconciliation(engine: sa.Engine, day: date) -> Any:
+    """The day's reconciliation report (orders ↔ settlements ↔ the simulator provider's statement)."""
+    from yibao.online.provider import SimulatorProvider
+    from yibao.online.reconcile import reconcile_day
+
+    return reconcile_day(engine, day, SimulatorProvider(engine))
+
+
+def ready(conn: sa.Connection) -> bool:
+    """Whether the online tables exist (a console over an older database shows nothing)."""
+    return bool(conn.execute(sa.text("SELECT to_regclass('online_order') IS NOT NULL")).scalar())

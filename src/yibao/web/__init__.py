@@ -73,7 +73,14 @@ class SecurityHeaders:
 
 def install(app: FastAPI) -> None:
     """Add the console to the app (called from ``yibao.api.app._include_routers``)."""
-    from yibao.web import routes_auth, routes_funds, routes_pages, routes_payment, routes_sim
+    from yibao.web import (
+        routes_auth,
+        routes_funds,
+        routes_online,
+        routes_pages,
+        routes_payment,
+        routes_sim,
+    )
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
@@ -81,6 +88,7 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_sim.router)
     app.include_router(routes_payment.router)  # 支付方式改革 /console/payment
     app.include_router(routes_funds.router)  # 单位缴费, 基金收支, 可支付月数
+    app.include_router(routes_online.router)  # 线上结算: 移动支付订单, 电子处方 /console/online
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
