@@ -23,6 +23,7 @@ def seeders() -> list[tuple[str, Seeder]]:
     from yibao.filing import demo as filing_demo
     from yibao.funds import demo as funds_demo
     from yibao.institutions import demo as institutions_demo
+    from yibao.online import apps as online_apps
     from yibao.payment import demo as payment_demo
     from yibao.registry import demo as registry_demo
     from yibao.voucher import demo as voucher_demo
@@ -37,6 +38,7 @@ def seeders() -> list[tuple[str, Seeder]]:
         ("funds", funds_demo.seed),  # a year of contributions before the settlements spend
         ("settlements", settlements_demo.seed),  # plays encounters over all of the above
         ("payment", payment_demo.seed),  # settlement lists of the demo stays, 医共体, budgets
+        ("online", online_apps.seed_demo),  # the demo institutions' mobile-payment/e-prescription apps
     ]
 
 

@@ -170,12 +170,13 @@ def callbacks_received(conn: sa.Connection, ref: str) -> list[dict[str, Any]]:
     return [dict(x) for x in rows]
 
 
-def reconciliation(engine: sa.Engine, day: date) -> Any:
-    """The day's reconciliation report (orders ↔ settlements ↔ the simulator provider's statement)."""
+def reconciliation(engine: sa.Engine, day: date, only: Any = None) -> Any:
+    """The day's reconciliation report (orders ↔ settlements ↔ the simulator provider's
+    statement), of the institutions ``only`` keeps (all when ``None``)."""
     from yibao.online.provider import SimulatorProvider
     from yibao.online.reconcile import reconcile_day
 
-    return reconcile_day(engine, day, SimulatorProvider(engine))
+    return reconcile_day(engine, day, SimulatorProvider(engine), only)
 
 
 def ready(conn: sa.Connection) -> bool:

@@ -11,6 +11,7 @@ them (funds-and-services.md §6.5): payOrdId ↔ medOrgOrd ↔ mdtrt_id/setl_id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,10 +40,17 @@ class DayReport:
         return not self.differences
 
 
-def reconcile_day(engine: sa.Engine, day: date, provider: PaymentProvider) -> DayReport:
+def reconcile_day(
+    engine: sa.Engine, day: date, provider: PaymentProvider,
+    only: Callable[[str], bool] | None = None,
+) -> DayReport:  # fmt: skip
+    """The day's report; ``only`` keeps the orders of some institutions (a city's view: then
+    statement rows of unknown orders are not this view's to report)."""
     o = store.order
     with engine.connect() as conn:
         rows = conn.execute(sa.select(o).where(o.c.business_day == day)).mappings().all()
+        if only is not None:
+            rows = [r for r in rows if only(r["fixmedins_code"])]
         msgids = {f"{r['settle_msgid']}{s}": r["pay_ord_id"] for r in rows for s in ("", "R", "H")}
         setl = conn.execute(
             sa.text("SELECT msgid, fund_pay_sumamt + acct_pay FROM encounter_settlement"
@@ -61,7 +69,7 @@ def reconcile_day(engine: sa.Engine, day: date, provider: PaymentProvider) -> Da
     cash: dict[str, int] = {}
     known = set(orders)
     lines = [ln for d in _statement_days(engine, day) for ln in provider.statement(d)]
-    strangers = {ln.pay_ord_id for ln in lines if ln.pay_ord_id not in known}
+    strangers = {ln.pay_ord_id for ln in lines if ln.pay_ord_id not in known and only is None}
     if strangers:  # another day's orders are that day's business; unknown ones are orphans
         with engine.connect() as conn:
             strangers -= set(conn.execute(

@@ -56,11 +56,9 @@ def orders(request: Request, console: Ctx, stas: str = "", on: str = "") -> Resp
             if ready
             else []
         )
-    report = (
-        queries.reconciliation(engine_of(request), day)
-        if ready and console.scope.all_regions
-        else None
-    )
+    whole = console.scope.all_regions and console.scope.fixmedins_code is None
+    only = None if whole else (lambda code: _allowed(console, code))
+    report = queries.reconciliation(engine_of(request), day, only) if ready else None
     counts: dict[int, int] = {}
     for o in rows:
         counts[o.ord_stas] = counts.get(o.ord_stas, 0) + 1

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yibao.console.model import Page
 from yibao.console.scoping import OutOfScope
+from yibao.money import yuan_to_fen
 from yibao.web import sim
 from yibao.web.auth import Console, check_csrf, current_console, engine_of, require
 from yibao.web.render import page
@@ -259,6 +260,8 @@ def _online_do(
         paid = sim.online_call(
             base, chnl, "pay", user, payOrdId=order_id, payAuthNo=str(form.get("pay_auth_no", ""))
         )
+        keys = ("feeSumamt", "fundPay", "psnAcctPay", "ownPayAmt")
+        paid["fen"] = {k: yuan_to_fen(str(paid[k])) for k in keys}  # 元 as sent → fen for display
         return _phone(request, console, chnl, user, online={"receipt": paid}, message="支付成功")
     orders = sim.online_call(base, chnl, "orders", user)["orders"]
     mine = next((o for o in orders if o["payOrdId"] == order_id), None)

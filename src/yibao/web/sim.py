@@ -548,14 +548,14 @@ def online_bill(
             "begntime": now_text(), "idNo": ident["idNo"], "userName": ident["userName"], "idType": ident["idType"],
             "ecToken": ident["ecToken"], "insuCode": insured, "iptOtpNo": f"HLW{secrets.randbelow(10**8):08d}",
             "deptName": "互联网医院内科", "caty": "A03", "mdtrtId": "", "medType": "11", "feeType": "05",
-            "medfeeSumamt": sum((i.pric for i in picked), Decimal("0.00")), "acctUsedFlag": "1",
+            "medfeeSumamt": sum((i.pric for i in picked), Decimal("0.00")), "acctUsedFlag": "0",
             "diseCodg": "J06.900", "diseName": "急性上呼吸道感染", "psnSetlway": "01", "chrgBchno": "B0001",
             "feedetailList": lines}  # fmt: skip
     with _his(base_url, fixmedins_code) as his:
         for insutype in ("310", "390"):
             try:
                 return dict(his.call("mpc", "6201", {**data, "insutype": insutype,
-                                                     "acctUsedFlag": "1" if insutype == "310" else "0"}))  # fmt: skip
+                                                     "acctUsedFlag": "0"}))  # fmt: skip
             except OnlineRefused as e:
                 if "insutype" not in e.message:
                     raise SimError(e.message) from None
