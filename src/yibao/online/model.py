@@ -21,10 +21,11 @@ from typing import Any
 class OnlineError(ValueError):
     """A refusal of the online centres: ``field`` (camelCase path) and a Chinese ``rule``."""
 
-    def __init__(self, field: str, rule: str) -> None:
+    def __init__(self, field: str, rule: str, *, kept: bool = False) -> None:
         super().__init__(f"{field}: {rule}")
         self.field = field
         self.rule = rule
+        self.kept = kept  # raised after the order moved on: the refusal is its answer for good
 
 
 class OrdStas(IntEnum):

@@ -171,7 +171,7 @@ def _carry_on(
         except ProviderError as exc:
             with engine.begin() as conn:
                 _move(conn, row, OrdStas.FAILED, "cash-failed")
-            raise OnlineError("ownPayAmt", f"自费部分支付失败：{exc}") from exc
+            raise OnlineError("ownPayAmt", f"自费部分支付失败：{exc}", kept=True) from exc
     with engine.begin() as conn:
         _move(conn, row, OrdStas.CASH_PAID, "cash", cash_paid=split.own_pay_amt)
     future = _POOL.submit(_settle_insurance, engine, pay_ord_id, now)
@@ -183,6 +183,7 @@ def _carry_on(
         log.warning("online_settle_timeout", pay_ord_id=pay_ord_id)
     except OnlineError as exc:
         _fail(engine, pay_ord_id, provider, now, exc.rule)
+        exc.kept = True  # the order failed for good (15): a retry gets this answer
         raise
     with engine.connect() as conn:
         got = store.get_order(conn, pay_ord_id)

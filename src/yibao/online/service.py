@@ -5,7 +5,8 @@ runs the transaction (``infno``) and seals the answer. State-changing transactio
 on their business key (6201 ``medOrgOrd``, 6202 ``orgBizSer``, 6203 ``appRefdSn``, 6401
 ``payOrdId``, 7101 ``hospRxno``, 7103/7104 ``hiRxno`` …): the first answer's bytes are kept and
 a retry gets exactly them. A refusal (:class:`~yibao.online.model.OnlineError`) changes nothing
-and is not kept.
+and is not kept — unless it came after the order moved on for good (6202: the insurance part was
+refused and the cash returned), when it is that key's answer.
 """
 
 from __future__ import annotations
@@ -143,7 +144,11 @@ def handle(centre: Centre, table: dict[str, tuple[str, Op, str]], infno: str, ra
         log.info("online_refused", infno=infno, field=exc.field)
         body = seal(app.server_keys(), {}, now, code=-1, message=f"{exc.field}: {exc.rule}",
                     transType=infno)  # fmt: skip
-        return Answer(json.dumps(body, ensure_ascii=False).encode())
+        refused = json.dumps(body, ensure_ascii=False).encode()
+        if key and exc.kept:  # the refusal came after effects (order failed, cash returned)
+            with centre.engine.begin() as conn:
+                refused = store.save_reply(conn, app.app_id, infno, key, refused)
+        return Answer(refused)
     sealed = json.dumps(
         seal(app.server_keys(), out, now, code=0, message="成功", transType=infno),
         ensure_ascii=False,
