@@ -58,6 +58,9 @@ def _register_subcommands() -> None:
     from yibao.payment.cli import app as payment_app
 
     app.add_typer(payment_app, name="payment")  # yibao payment tables|group|advance|year-end|…
+    from yibao.online.cli import app as online_app
+
+    app.add_typer(online_app, name="online")  # yibao online reconcile|sweep|seed-demo|platform-key
     from yibao.funds.cli import app as funds_app
 
     app.add_typer(funds_app, name="funds")  # yibao funds assess|export|import|position …

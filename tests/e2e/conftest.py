@@ -72,6 +72,7 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.kill()  # a server that never became healthy must not outlive the test
         raise TimeoutError("server did not become healthy")
 
     def kill(self) -> None:

@@ -88,6 +88,9 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(claims_router)  # 零星报销 channel API /api/claims/channel/…
     app.include_router(services_router)  # service catalogue and policy Q&A /api/services/…
+    from yibao.online.api import router as online_router
+
+    app.include_router(online_router)  # mobile payment and e-prescription centres /api/online/…
 
 
 def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
@@ -96,8 +99,9 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from yibao.api.background import periodic_rollup
+        from yibao.online.background import sweeper
 
-        async with periodic_rollup(engine):  # ledger roll-up (账务日结汇总) every few minutes
+        async with periodic_rollup(engine), sweeper(app):  # ledger roll-up; online sweeper
             yield
         gw = getattr(app.state, "nhsa_gateway", None)
         if gw is not None:

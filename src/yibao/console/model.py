@@ -66,6 +66,7 @@ class Page(enum.StrEnum):
     CAMPAIGNS = "campaigns"  # 激活推广专项 (issue 16)
     CLAIMS = "claims"  # 零星报销 (issue 16)
     SIMULATION = "simulation"  # 政策测算 (analysts, province and city staff)
+    ONLINE = "online"  # 线上结算: 移动支付订单, 电子处方
 
 
 ROLE_PAGES: dict[Role, frozenset[Page]] = {
@@ -80,6 +81,7 @@ ROLE_PAGES: dict[Role, frozenset[Page]] = {
             Page.RECONCILIATION,
             Page.SIMULATOR,
             Page.PAYMENT,
+            Page.ONLINE,
         }
     ),
     # aggregates only: the funds pages show the analyst totals, never a unit or a person

@@ -24,6 +24,7 @@ def seeders() -> list[tuple[str, Seeder]]:
     from yibao.filing import demo as filing_demo
     from yibao.funds import demo as funds_demo
     from yibao.institutions import demo as institutions_demo
+    from yibao.online import apps as online_apps
     from yibao.payment import demo as payment_demo
     from yibao.registry import demo as registry_demo
     from yibao.voucher import demo as voucher_demo
@@ -39,6 +40,7 @@ def seeders() -> list[tuple[str, Seeder]]:
         ("settlements", settlements_demo.seed),  # plays encounters over all of the above
         ("payment", payment_demo.seed),  # settlement lists of the demo stays, 医共体, budgets
         ("campaigns", campaigns_demo.seed),  # the 广水 2021 e-voucher plan (campaigns/*.yaml)
+        ("online", online_apps.seed_demo),  # the demo institutions' mobile-payment/e-prescription apps
     ]
 
 

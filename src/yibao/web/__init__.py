@@ -78,6 +78,7 @@ def install(app: FastAPI) -> None:
         routes_campaigns,
         routes_claims,
         routes_funds,
+        routes_online,
         routes_pages,
         routes_payment,
         routes_public,
@@ -95,6 +96,7 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_claims.router)  # 零星报销 /console/claims (issue 16)
     app.include_router(routes_public.router)  # 网上服务大厅 /services: 服务目录, 边问边办 (public)
     app.include_router(routes_simulation.router)
+    app.include_router(routes_online.router)  # 线上结算: 移动支付订单, 电子处方 /console/online
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)

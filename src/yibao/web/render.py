@@ -83,6 +83,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem(Page.POLICY, "政策查询", "/console/policy"),
     NavItem(Page.RECONCILIATION, "对账与清算", "/console/reconciliation"),
     NavItem(Page.PAYMENT, "支付方式改革", "/console/payment"),
+    NavItem(Page.ONLINE, "线上结算", "/console/online"),
     NavItem(Page.FUNDS_UNITS, "单位缴费", "/console/funds/units"),
     NavItem(Page.FUND_FLOWS, "基金收支", "/console/funds/flows"),
     NavItem(Page.FUND_MONTHS, "可支付月数", "/console/funds/months"),

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yibao.console.model import Page
 from yibao.console.scoping import OutOfScope
+from yibao.money import yuan_to_fen
 from yibao.web import sim
 from yibao.web.auth import Console, check_csrf, current_console, engine_of, require
 from yibao.web.render import page
@@ -158,17 +159,26 @@ def _phone_view(conn: sa.Connection, person: dict[str, Any]) -> dict[str, Any]:
 
 def _phone(
     request: Request, console: Console, chnl: str, user: str, *, code: dict[str, Any] | None = None,
-    message: str = "", error: str = "", status: int = 200,
+    message: str = "", error: str = "", status: int = 200, online: dict[str, Any] | None = None,
 ) -> Response:  # fmt: skip
     with engine_of(request).connect() as conn:
         person = _phone_person(conn, console, chnl, user)
         view = _phone_view(conn, person) if person else {}
         candidates = [] if person else _candidates(conn, console)
+        hospitals = (
+            [(c, n) for c, n in _institutions(conn, console) if c.startswith("H")] if person else []
+        )
+    orders: list[dict[str, Any]] = []
+    if person:
+        try:
+            orders = sim.online_call(_base(request), chnl, "orders", user)["orders"]
+        except sim.SimError:
+            orders = []
     return page(
         request, console, "sim_phone.html", active=Page.SIMULATOR, title="参保人手机模拟器",
         crumbs=[CRUMB, ("参保人手机", None)], chnl=chnl, chnl_user=user, person=person, view=view,
         candidates=candidates, channels=sim.CHANNELS, code=code, message=message, error=error,
-        status_code=status,
+        status_code=status, orders=orders, online=online or {}, hospitals=hospitals,
     )  # fmt: skip
 
 
@@ -209,6 +219,8 @@ def _phone_do(request: Request, console: Console, action: str, form: Any) -> Res
         if action == "password":
             sim.set_password(base, chnl, user, str(form.get("password", "")))
             return _phone(request, console, chnl, user, message="支付密码已设置")
+        if action in ONLINE_ACTIONS:
+            return _online_do(request, console, action, form, chnl, user)
         if action == "confirm":
             sim.confirm_payment(
                 base, chnl, user, str(form.get("password", "")), str(form.get("ec_token", ""))
@@ -217,6 +229,52 @@ def _phone_do(request: Request, console: Console, action: str, form: Any) -> Res
     except sim.SimError as e:
         return _phone(request, console, chnl, user, error=str(e), status=400)
     return _phone(request, console, chnl, user, error=f"未知操作：{action}", status=400)
+
+
+ONLINE_ACTIONS = ("bill", "authorise", "pay", "refund")
+
+
+def _online_do(
+    request: Request, console: Console, action: str, form: Any, chnl: str, user: str
+) -> Response:
+    """线上缴费: the hospital bills (6201), the insured authorises, sees the split, pays the cash
+    part (cash first, then 医保), gets a receipt; the hospital refunds (6203)."""
+    base, order_id = _base(request), str(form.get("pay_ord_id", ""))
+    if action == "bill":
+        code = str(form.get("fixmedins_code", ""))
+        with engine_of(request).connect() as conn:
+            if code not in [c for c, _ in _institutions(conn, console)] or code.startswith("P"):
+                raise OutOfScope()
+        got = sim.online_bill(base, chnl, user, code)
+        return _phone(
+            request,
+            console,
+            chnl,
+            user,
+            message=f"医院已开单，订单号 {got['payOrdId']}，请授权支付",
+        )
+    if action == "authorise":
+        auth = sim.online_call(base, chnl, "authorise", user, payOrdId=order_id)
+        return _phone(request, console, chnl, user, online={"auth": auth, "payOrdId": order_id})
+    if action == "pay":
+        paid = sim.online_call(
+            base, chnl, "pay", user, payOrdId=order_id, payAuthNo=str(form.get("pay_auth_no", ""))
+        )
+        keys = ("feeSumamt", "fundPay", "psnAcctPay", "ownPayAmt")
+        paid["fen"] = {k: yuan_to_fen(str(paid[k])) for k in keys}  # 元 as sent → fen for display
+        return _phone(request, console, chnl, user, online={"receipt": paid}, message="支付成功")
+    orders = sim.online_call(base, chnl, "orders", user)["orders"]
+    mine = next((o for o in orders if o["payOrdId"] == order_id), None)
+    if mine is None:
+        raise sim.SimError("订单不存在")
+    got = sim.online_refund(base, mine)
+    return _phone(
+        request,
+        console,
+        chnl,
+        user,
+        message=f"医院已退款（医保与现金原路退回），退款流水号 {got['refdSn']}",
+    )
 
 
 def _person_identity(request: Request, console: Console, psn_no: str) -> tuple[str, str]:

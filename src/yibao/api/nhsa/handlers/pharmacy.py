@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.dispatcher import Context, Request, transaction
+from yibao.api.nhsa.dispatcher import BusinessError, Context, Request, transaction
 from yibao.api.nhsa.envelope import Envelope
+from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
@@ -19,6 +20,8 @@ from yibao.checkout import model as checkout_model
 from yibao.checkout import settle_pharmacy as checkout_pharmacy
 from yibao.checkout.settle_pharmacy import Purchase, SettlePurchase
 from yibao.db.flow import Flow
+from yibao.online import rx_link
+from yibao.online.model import OnlineError
 
 PHARMACY_MED_TYPE = "41"  # 定点药店购药 (§3.2)
 
@@ -76,8 +79,18 @@ def pre_settle(req: Request) -> Flow[dict[str, Any]]:
 def settle(req: Request) -> Flow[dict[str, Any]]:
     purchase = _purchase_of(req)
     cmd = SettlePurchase(common.caller(req), purchase, req.msgid, req.now)
+    try:  # 外购处方 (rx_circ_flag 1): filled once, marked used in the settlement's write (issue 17)
+        hi_rxno = rx_link.prescription_of(purchase.lines)
+    except OnlineError as e:
+        raise InputError(e.field, e.rule) from e
     with common.refusals("input.druginfo"):
-        settled, classified = yield from checkout_pharmacy.settle_pharmacy(cmd)
+        try:
+            if hi_rxno:
+                settled, classified = yield from rx_link.settle_prescribed(cmd, hi_rxno)
+            else:
+                settled, classified = yield from checkout_pharmacy.settle_pharmacy(cmd)
+        except OnlineError as e:
+            raise BusinessError(f"{e.field}: {e.rule}") from e
     out = common.settlement_output(req, settled, mdtrt_cert_type=purchase.mdtrt_cert_type)
     out["detlcutinfo"] = [checkout_model.split_row(c, with_hosp_part=True) for c in classified]
     return out
