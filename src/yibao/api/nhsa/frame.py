@@ -125,10 +125,14 @@ class Gateway:
     # ---- answers -----------------------------------------------------------------------------
 
     def _fail(self, received: datetime, admdvs: str, err_msg: str) -> HttpAnswer:
-        body, _ = envelope_bytes(
+        return self._failed(received, admdvs, err_msg)[0]
+
+    def _failed(self, received: datetime, admdvs: str, err_msg: str) -> tuple[HttpAnswer, str]:
+        """An ``infcode -1`` answer and its ``inf_refmsgid``."""
+        body, ref = envelope_bytes(
             received, self.clock(), admdvs, infcode=envelope.INFCODE_FAIL, err_msg=err_msg
         )
-        return HttpAnswer(200, body)
+        return HttpAnswer(200, body), ref
 
     def _answer(
         self,
@@ -186,9 +190,11 @@ class Gateway:
             self._down_until = time.monotonic() + DOWN_SECONDS
             log.warning("nhsa_gateway_database_unavailable", error=type(exc).__name__)
             return self._fail(received, "", UNAVAILABLE)
-        except Exception as exc:
-            answer = self._fail(received, "", UNKNOWN_OUTCOME)
-            log.error("nhsa_gateway_error", error=type(exc).__name__, where=_where(exc))
+        except Exception:
+            # the traceback without local variables, redacted (yibao.logging); the client was
+            # answered with this inf_refmsgid
+            answer, ref = self._failed(received, "", UNKNOWN_OUTCOME)
+            log.exception("nhsa_gateway_error", inf_refmsgid=ref)
             return answer
 
     async def _handle(
@@ -421,14 +427,3 @@ class Gateway:
         assert outcome.answer is not None
         return file_answer(outcome.answer.body, outcome.answer.content_type)
 
-
-def _where(exc: BaseException) -> str:
-    """Where an unexpected error was raised (module:line of the innermost frame), for the log
-    instead of a traceback with local variables."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return ""
-    code = tb.tb_frame.f_code
-    return f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno} {code.co_name}"
