@@ -67,6 +67,8 @@ def _log_to_file(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(formatter(json=True))
     logging.getLogger().addHandler(handler)
+    for chatty in ("httpx", "httpcore"):  # one line per message is ours (frontend_message)
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @app.command("run")

@@ -28,8 +28,9 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
@@ -78,8 +79,12 @@ def _json(status: int, value: object) -> Outcome:
     return Outcome(status, json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
 def _now() -> datetime:
-    return datetime.now(UTC).astimezone()
+    """Beijing time (the queue's records, the answers' respond_time)."""
+    return datetime.now(CHINA)
 
 
 class Frontend:
