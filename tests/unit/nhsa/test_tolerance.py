@@ -113,3 +113,15 @@ def test_newborn_flag_is_the_neonatal_period() -> None:
     assert form_5203.nwb_flag(date(2026, 6, 1), date(2026, 6, 29)) == "1"
     assert form_5203.nwb_flag(date(2026, 6, 1), date(2026, 6, 30)) == "0"
     assert form_5203.nwb_flag(date(1990, 1, 1), date(2026, 6, 30)) == "0"
+
+
+def test_form_bodies_as_browsers_curl_and_old_clients_send_them() -> None:
+    from urllib.parse import quote
+
+    from yibao.api.nhsa.asgi import form_envelope
+
+    env = '{"infno":"9001","input":{"signIn":{"opter_no":"0001 张"}}}'
+    assert form_envelope(("=" + quote(env, safe="")).encode()) == env.encode()  # browser page
+    assert form_envelope(quote(env, safe="").encode()) == env.encode()  # curl --data-urlencode
+    assert form_envelope(("jsonStr=" + quote(env) + "&x=1").encode()) == env.encode()
+    assert form_envelope(env.encode()) == env.encode()  # raw JSON, form content type
