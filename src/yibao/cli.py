@@ -74,6 +74,9 @@ def _register_subcommands() -> None:
     from yibao.simulation.cli import app as simulate_app
 
     app.add_typer(simulate_app, name="simulate")  # yibao simulate run|export|generate|report
+    from yibao.frontend.cli import app as frontend_app
+
+    app.add_typer(frontend_app, name="frontend")  # yibao frontend run|check|key-file|queue (前置机)
 
 
 @db_app.command("upgrade")

@@ -47,6 +47,16 @@ _SEQ = itertools.count(random.randrange(10000))
 _SEQ_LOCK = threading.Lock()
 
 
+def signed_headers(transport: str, app_key: str, app_secret: str, infno: str) -> dict[str, str]:
+    """Fresh transport headers for one message: CSB ``_api_*`` (with the ``_api_nonce``
+    extension) or TIF ``x-tif-*``. Used by :class:`NhsaClient` and the front-end processor."""
+    if transport == tr.TIF:
+        return tr.sign_tif(app_key, app_secret, int(time.time()), secrets.token_hex(16))
+    return tr.sign_csb(
+        app_key, app_secret, infno, int(time.time() * 1000), nonce=secrets.token_hex(16)
+    )
+
+
 class NhsaError(RuntimeError):
     """A transaction answered with infcode ≠ 0 (交易失败)."""
 
@@ -181,14 +191,7 @@ class NhsaClient:
 
     def headers(self, infno: str) -> dict[str, str]:
         """Fresh signed transport headers."""
-        if self.transport == tr.TIF:
-            return tr.sign_tif(
-                self.app_key, self.app_secret, int(time.time()), secrets.token_hex(16)
-            )
-        return tr.sign_csb(
-            self.app_key, self.app_secret, infno, int(time.time() * 1000),
-            nonce=secrets.token_hex(16),
-        )  # fmt: skip
+        return signed_headers(self.transport, self.app_key, self.app_secret, infno)
 
     def url(self, infno: str) -> str:
         if self.transport == tr.TIF:

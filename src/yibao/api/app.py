@@ -107,15 +107,20 @@ def create_app(engine: Engine, settings: Settings | None = None) -> FastAPI:
         if gw is not None:
             await gw.close()
 
+    from yibao.api import docs, errors, health
+
     app = YibaoApp(
         title="Yibao 医保平台",
         version=__version__,
-        description="Provincial basic medical insurance platform (基本医疗保险平台)",
+        description="Provincial basic medical insurance platform (基本医疗保险平台)"
+        + docs.DESCRIPTION_LINK,
         lifespan=lifespan,
+        docs_url=None,  # served by yibao.api.docs from local files (no CDN)
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings or get_settings()
-    from yibao.api import errors, health
+    docs.install(app)  # /docs, /redoc, /docs/nhsa/ (national-interface pages), offline
 
     app.include_router(health.router)  # /healthz (liveness), /readyz (database, migrations)
     errors.install(app)  # database down → 503, unstorable values / control characters → 400

@@ -1,12 +1,17 @@
 """2601 冲正 (reversal of a transaction whose outcome the HIS never saw), as a flow.
 
-Reversible (nhsa-interface.md §2.10, [HN127]): 2102 药店结算, 2207 门诊结算, 2304 住院结算,
-2401 入院办理. What the original msgid came to decides:
+Reversible (nhsa-interface.md §2.10): 2102 药店结算, 2207 门诊结算, 2304 住院结算, 2401 入院办理
+([HN127]), and — as the [JX]/[HN13] editions also list — the cancellations 2103 药店结算撤销,
+2208 门诊结算撤销 and 2305 住院结算撤销. What the original msgid came to decides:
 
 - never processed → its msgid is closed with a logged refusal, so a late original is refused;
 - failed (infcode -1) → nothing to undo;
 - settled → the settlement is cancelled (:mod:`yibao.checkout.cancel`) unless it already was;
-- admitted (2401) → the admission is cancelled (refused while fees or settlements exist).
+- admitted (2401) → the admission is cancelled (refused while fees or settlements exist);
+- a cancellation that went through → refused with what stands (ADR 0015): a cancellation is
+  never undone by 冲正 — that would charge the person's account and the funds again without the
+  person at the counter — the answer names the cancelled settlement and its cancellation, so
+  the HIS knows its refund is done; to charge again the HIS settles anew.
 
 A late original racing the closing row fails on the message log's key; either way exactly one of
 them holds the msgid. Idempotent: the 2601's own msgid replays; another 2601 changes nothing more.
@@ -29,8 +34,9 @@ from yibao.gateway import store as gateway_store
 from yibao.gateway.service import CLOSED_PREFIX
 
 SETTLEMENTS = ("2102", "2207", "2304")
+CANCELLATIONS = ("2103", "2208", "2305")  # [JX]/[HN13] only (ADR 0015)
 ADMISSION = "2401"
-REVERSIBLE = (*SETTLEMENTS, ADMISSION)
+REVERSIBLE = ("2102", "2103", "2207", "2208", "2304", "2305", ADMISSION)  # the [JX] order
 
 _ORIGINAL = (
     "SELECT json_build_array(infno, infcode, psn_no) FROM gateway_message"
@@ -40,6 +46,10 @@ _SETTLED = (
     "SELECT json_build_array(s.setl_id, s.mdtrt_id, s.psn_no, EXISTS (SELECT 1 FROM"
     " encounter_settlement c WHERE c.reverses = s.setl_id)) FROM encounter_settlement s"
     " WHERE s.fixmedins_code = %(fix)s AND s.msgid = %(msgid)s AND s.kind = 'settle'"
+)
+_CANCELLED = (
+    "SELECT json_build_array(c.setl_id, c.reverses) FROM encounter_settlement c"
+    " WHERE c.fixmedins_code = %(fix)s AND c.msgid = %(msgid)s AND c.kind = 'cancel'"
 )
 _ADMITTED = (
     "SELECT json_build_array(mdtrt_id, psn_no) FROM encounter WHERE fixmedins_code = %(fix)s"
@@ -90,7 +100,9 @@ def _close(cmd: Reverse) -> W:
 def reverse(cmd: Reverse) -> Flow[None]:
     """Undo what ``cmd.omsgid`` did (see the module docstring)."""
     key = {"fix": cmd.caller.fixmedins_code, "msgid": cmd.omsgid}
-    original, settled, admitted = yield Read(Q(_ORIGINAL, key), Q(_SETTLED, key), Q(_ADMITTED, key))
+    original, settled, admitted, cancelled = yield Read(
+        Q(_ORIGINAL, key), Q(_SETTLED, key), Q(_ADMITTED, key), Q(_CANCELLED, key)
+    )
     w = "input.data"
     if original is None:  # never processed: close the msgid
         yield Write(_close(cmd))
@@ -104,6 +116,13 @@ def reverse(cmd: Reverse) -> Flow[None]:
         raise CheckoutError(f"{w}.psn_no: 与原交易的人员编号 {psn_no} 不一致")
     if infcode != 0:
         return None  # the original failed: nothing was written
+    if cmd.oinfno in CANCELLATIONS:
+        if cancelled is not None:
+            raise CheckoutError(
+                f"{w}.omsgid: 原交易【{cmd.oinfno}】已办理成功：结算 {cancelled[1]} 已撤销"
+                f"（撤销结算ID {cancelled[0]}），撤销不能冲正；如需重新收费，请重新上传费用并结算"
+            )
+        return None
     if cmd.oinfno in SETTLEMENTS:
         if settled is None or settled[3]:
             return None  # already cancelled (撤销 or an earlier 冲正)

@@ -118,7 +118,9 @@ async def _body(receive: Receive, limit: int) -> bytes | None:
 
 def form_envelope(body: bytes) -> bytes:
     """The envelope of a form-encoded body: ``jsonStr``, else the only pair (a raw JSON body
-    sent with the form content type is taken as it is)."""
+    sent with the form content type is taken as it is). The only pair is ``=<json>`` from a
+    browser page; ``curl --data-urlencode "=<json>"`` sends the encoded JSON without the ``=``,
+    which reads as a name without a value: then the name is the envelope."""
     if body.lstrip()[:1] in (b"{", b"["):
         return body
     pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -126,7 +128,8 @@ def form_envelope(body: bytes) -> bytes:
     if "jsonStr" in named:
         return named["jsonStr"].encode("utf-8")
     if len(pairs) == 1:
-        return pairs[0][1].encode("utf-8")
+        name, value = pairs[0]
+        return (value or name).encode("utf-8")
     return body
 
 

@@ -77,8 +77,35 @@ def text(
     return out
 
 
-def code(data: dict[str, Any], name: str, where: str, table: str, *, required: bool = False) -> str:
-    """A coded field checked against code table ``table`` (字典), when that table is shipped."""
+def padded_code(table: str, value: str) -> str | None:
+    """``value`` zero-padded to the width of the codes of ``table`` when that makes it a code
+    of the table ("1" → "01" for 人员证件类型), else None. Only all-digit values are padded."""
+    if not value.isdigit():
+        return None
+    widths = sorted({len(c) for c in codes.table(table)["codes"] if c.isdigit()})
+    for width in widths:
+        if width > len(value) and codes.is_valid(table, value.zfill(width)):
+            return value.zfill(width)
+    return None
+
+
+def code(
+    data: dict[str, Any],
+    name: str,
+    where: str,
+    table: str,
+    *,
+    required: bool = False,
+    pad: bool | None = None,
+    unused: bool = False,
+) -> str:
+    """A coded field checked against code table ``table`` (字典), when that table is shipped.
+
+    Tolerant where clients differ, strict where it matters: an *optional* field (or one read
+    with ``pad=True``) that is a code once zero-padded is taken padded ("1" → "01"); a field the
+    transaction does not use (``unused=True``) that is no code at all reads as "" instead of
+    refusing the message. A required code is taken as sent.
+    """
     value = text(data, name, where, required=required)
     if value:
         try:
@@ -86,6 +113,11 @@ def code(data: dict[str, Any], name: str, where: str, table: str, *, required: b
         except codes.UnknownCodeTable:
             return value
         if not known:
+            fixed = padded_code(table, value) if (not required if pad is None else pad) else None
+            if fixed is not None:
+                return fixed
+            if unused and not required:
+                return ""
             tbl = codes.table(table)
             raise InputError(f"{where}.{name}", f"{value!r}不是{tbl['name']}({table})字典中的值")
     return value

@@ -22,6 +22,7 @@ institution query the person (5201–5206) while it lasts.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yibao.api.nhsa import fields
@@ -66,17 +67,22 @@ def person_info(ctx: Context) -> dict[str, Any]:
     cross = ctx.envelope.is_cross_region
     relayed = cross and gateway_relay.applies(ctx.envelope.insuplc_admdvs)
     need = cross and not (relayed and cert_type == "01")  # 跨省医保码: the insured side knows
-    psn_cert_type = fields.code(data, "psn_cert_type", WHERE, "psn_cert_type", required=need)
+    # 人员证件类型 is padded ("1" → "01"); when the lookup does not use it (local care), a value
+    # that is no code at all is ignored with a warning instead of refusing the lookup
+    psn_cert_type = fields.code(data, "psn_cert_type", WHERE, "psn_cert_type", required=need,
+                                pad=True, unused=not need)  # fmt: skip
+    if not need and data.get("psn_cert_type") not in (None, "") and not psn_cert_type:
+        ctx.warn(f"{WHERE}.psn_cert_type: 不是人员证件类型字典中的值，本交易未使用，已忽略")
     certno = fields.text(data, "certno", WHERE, required=need, max_len=50, label="证件号码")
     psn_name = fields.text(data, "psn_name", WHERE, required=need, max_len=50, label="人员姓名")
     if cert_type == "03" and not card_sn:
         raise InputError(f"{WHERE}.card_sn", "就诊凭证类型为03(社会保障卡)时卡识别码必填")
     on = begntime.date() if begntime else business_day(ctx.now).date()
     if relayed:  # 跨省: ask the insured side (by certificate, or the ecToken it issued)
-        return gateway_relay.person_info(
+        return numeric_1101(gateway_relay.person_info(
             ctx, certno=certno, psn_cert_type=psn_cert_type, psn_name=psn_name, on=on,
             mdtrt_cert_type=cert_type, mdtrt_cert_no=cert_no,
-        )  # fmt: skip
+        ))  # fmt: skip
     psn_no = _find(ctx, cert_type, cert_no)
     org = ctx.institution.fixmedins_code
     try:  # the card's chip id, a given certno and name: checked before anything is disclosed
@@ -92,4 +98,34 @@ def person_info(ctx: Context) -> dict[str, Any]:
     # the person proved their presence here: 5201–5206 about them may be answered (issue 10)
     presence.record(ctx.conn, fixmedins_code=org, psn_no=psn_no, mdtrt_cert_type=cert_type,
                     now=ctx.now, ttl=timedelta(seconds=VoucherSettings().token_ttl))  # fmt: skip
+    return numeric_1101(out)
+
+
+def _decimal(value: object, places: str) -> object:
+    """A numeric text ("35.0", "1234.56") as a JSON number with the spec's decimals; anything
+    else (a number already, or an unexpected text) unchanged."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return Decimal(value.strip()).quantize(Decimal(places))
+        except InvalidOperation:
+            return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value).quantize(Decimal(places))
+    return value
+
+
+def numeric_1101(out: dict[str, Any]) -> dict[str, Any]:
+    """The 1101 output with its 数值型 fields as JSON numbers, as 2206/2207 answer amounts:
+    ``baseinfo.age`` (4,1) and ``insuinfo[].balc`` (16,2). Other fields are untouched."""
+    out = dict(out)
+    base = out.get("baseinfo")
+    if isinstance(base, dict) and "age" in base:
+        out["baseinfo"] = {**base, "age": _decimal(base["age"], "0.1")}
+    rows = out.get("insuinfo")
+    if isinstance(rows, list):
+        out["insuinfo"] = [
+            {**r, "balc": _decimal(r["balc"], "0.01")} if isinstance(r, dict) and "balc" in r
+            else r
+            for r in rows
+        ]  # fmt: skip
     return out

@@ -22,9 +22,11 @@ import sqlalchemy as sa
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
+from yibao.api.nhsa.handlers import _setlinfo_5203 as form_5203
 from yibao.api.nhsa.handlers._settle_common import CHINA, china_date
 from yibao.checkout import model as checkout_model
 from yibao.encounter import store as es
+from yibao.institutions import store as institutions_store
 from yibao.money import fen_to_yuan
 from yibao.registry import store as registry_store
 from yibao.registry.model import age_on
@@ -178,7 +180,9 @@ def settlement(ctx: Context) -> dict[str, Any]:
     w = "input.data"
     rec = _settlement(ctx, data, w)
     p = _person(ctx, rec["psn_no"], w)
+    visit = _visit_row(ctx, data, w)
     info = dict(rec["setlinfo"])
+    begn = visit["begntime"].astimezone(CHINA) if visit.get("begntime") else None
     out = checkout_model.national_setlinfo(
         info,
         person=p,
@@ -190,21 +194,51 @@ def settlement(ctx: Context) -> dict[str, Any]:
         clr_optins=rec["clr_optins"] or "",
     )
     inst = ctx.institution
-    out.update(
-        psn_pay=out["psn_part_amt"],
-        cash_payamt=out["psn_cash_pay"],
-        pay_loc=checkout_model.pay_loc(rec["insuplc_admdvs"], rec["mdtrtarea_admvs"]),
-        fixmedins_code=inst.fixmedins_code,
-        fixmedins_name=inst.fixmedins_name,
-        hosp_lv=inst.hosp_lv,
-        fixmedins_poolarea=inst.admdvs,
-        dedc_hosp_lv=inst.dedc_hosp_lv,
-        refd_setl_flag="1" if rec["kind"] == "cancel" else "0",
-        year=str(rec["acc_year"]),
+    enrolment = next(
+        (e for e in registry_store.enrolments(ctx.conn, p.psn_no) if e.insutype == rec["insutype"]),
+        None,
+    )
+    opter_id = _opter_of(ctx, rec["msgid"])
+    operator = institutions_store.get_operator(ctx.conn, inst.fixmedins_code, opter_id)
+    end = visit.get("endtime")
+    setlinfo = form_5203.setlinfo_5203(
+        out,
+        flxempe_flag="1" if enrolment is not None and enrolment.flxempe_flag else "0",
+        nwb=form_5203.nwb_flag(p.brdy, begn.date() if begn else china_date(rec["setl_time"])),
         insu_optins=rec["insuplc_admdvs"],
+        emp_name=enrolment.emp_name if enrolment is not None else "",
+        pay_loc=checkout_model.pay_loc(rec["insuplc_admdvs"], rec["mdtrtarea_admvs"]),
+        institution={
+            "fixmedins_code": inst.fixmedins_code,
+            "fixmedins_name": inst.fixmedins_name,
+            "hosp_lv": inst.hosp_lv,
+            "fixmedins_poolarea": inst.admdvs,
+            "lmtpric_hosp_lv": inst.dedc_hosp_lv,
+            "dedc_hosp_lv": inst.dedc_hosp_lv,
+        },
+        begn=begn,
+        end=end.astimezone(CHINA) if end else rec["setl_time"].astimezone(CHINA),
+        refd=form_5203.refd_setl_flag(rec["kind"], es.cancellation_of(ctx.conn, rec["setl_id"])),
+        year=str(rec["acc_year"]),
+        dise_codg=visit.get("dise_codg") or "",
+        dise_name=visit.get("dise_name") or "",
+        opter_id=opter_id,
+        opter_name=operator.opter_name if operator is not None else "",
         mid_setl_flag="1" if rec["mid_setl_flag"] else "0",
     )
-    return {"setlinfo": out, "setldetail": checkout_model.national_setldetail(rec["setldetail"])}
+    return {
+        "setlinfo": setlinfo,
+        "setldetail": checkout_model.national_setldetail(rec["setldetail"]),
+    }
+
+
+def _opter_of(ctx: Context, msgid: str) -> str:
+    """The operator (经办人) who sent the settlement's message (kept on its message-log row)."""
+    row = ctx.conn.execute(
+        sa.text("SELECT opter FROM gateway_message WHERE fixmedins_code = :fix AND msgid = :msgid"),
+        {"fix": ctx.institution.fixmedins_code, "msgid": msgid},
+    ).first()
+    return str(row[0] or "") if row is not None else ""
 
 
 @transaction("5204", "费用明细查询")
