@@ -4,7 +4,7 @@
 designated institution (定点医药机构) signed with its gateway credential — the same headers the
 national-interface gateway checks (CSB ``_api_*`` HMAC-SHA1 or Guangdong ``x-tif-*`` SHA-256), the
 same credentials (:func:`yibao.institutions.store.get_credential`), the same verification
-(:func:`yibao.api.nhsa.transport.verify`) and the same nonce store
+(:func:`yibao.wire.transport.verify`) and the same nonce store
 (:func:`yibao.gateway.store.use_nonce`). A CSB request has no nonce, so its signature is recorded
 as one: a captured request cannot be replayed within the timestamp window.
 
@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from yibao.api.nhsa import transport
 from yibao.api.nhsa.settings import GatewaySettings
 from yibao.gateway import store as gateway_store
 from yibao.institutions import store as institution_store
+from yibao.wire import transport
 
 
 class InstitutionAuthError(Exception):

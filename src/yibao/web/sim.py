@@ -82,8 +82,8 @@ def ec_query(
     base_url: str, org_id: str, qr_code: str, business_type: str, operator: str
 ) -> dict[str, Any]:
     """The institution's code exchange (电子凭证解码, like ec.query/6101)."""
-    from yibao.api.nhsa.transport import sign_tif
     from yibao.institutions import demo as inst_demo
+    from yibao.wire.transport import sign_tif
 
     _require_demo_institution(org_id)
     out_biz_no = f"{org_id}-{datetime.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"

@@ -11,7 +11,6 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, Request, transaction
-from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.api.nhsa.handlers import _presence
 from yibao.api.nhsa.handlers import _settle_common as common
@@ -19,6 +18,7 @@ from yibao.checkout import model as checkout_model
 from yibao.checkout import settle_pharmacy as checkout_pharmacy
 from yibao.checkout.settle_pharmacy import Purchase, SettlePurchase
 from yibao.db.flow import Flow
+from yibao.wire.envelope import Envelope
 
 PHARMACY_MED_TYPE = "41"  # 定点药店购药 (§3.2)
 
