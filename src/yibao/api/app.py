@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 
@@ -121,9 +121,3 @@ def app_from_env() -> FastAPI:
     configure()
     url = os.environ["YIBAO_DATABASE_URL"]
     return create_app(make_engine(url), get_settings())
-
-
-def engine_of(request: Request) -> Engine:
-    """FastAPI dependency: the app's SQLAlchemy engine."""
-    engine: Engine = request.app.state.engine
-    return engine

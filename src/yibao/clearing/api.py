@@ -1,6 +1,6 @@
 """Clearing admin API (异地清算, bureau staff): run a month, read, confirm, approve, send back, export.
 
-Callers are signed-in console users (:mod:`yibao.api.staff_auth`: session cookie, CSRF header on
+Callers are signed-in console users (:mod:`yibao.http.staff`: session cookie, CSRF header on
 writes, role and region scope); the actor of every step is the signed-in username, so confirm
 and approve must come from two different real users. Reading needs 查看清算单, every write
 办理异地清算 and one of the pair's regions in the user's scope; an inter-province statement
@@ -23,13 +23,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError, forbidden, staff_of
 from yibao.clearing import service
 from yibao.clearing.export import statement_xlsx
 from yibao.clearing.model import ClearingError, period_bounds
 from yibao.console.model import Role
 from yibao.db.tables import audit
 from yibao.encounter.service import business_day
+from yibao.http.staff import Capability, Staff, StaffAuthError, forbidden, staff_of
 
 
 class _StaffRoute(APIRoute):

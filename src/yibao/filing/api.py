@@ -5,7 +5,7 @@
   ``X-Yibao-Timestamp``, ``X-Yibao-Nonce``, ``X-Yibao-Signature``; docs/voucher.md), and
   ``chnlUserId`` must be authorised for an active e-voucher. A holder may file for a bound
   family member (``forPsnNo``).
-- ``/api/filing/admin/*`` — bureau staff: a signed-in console user (:mod:`yibao.api.staff_auth`)
+- ``/api/filing/admin/*`` — bureau staff: a signed-in console user (:mod:`yibao.http.staff`)
   whose role may 查看异地就医备案 and whose region scope covers the person's insured region or
   the treatment region of one of the filings (401 without a session, 403 otherwise).
 
@@ -23,11 +23,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from yibao.api.staff_auth import Capability, StaffAuthError, staff_of
 from yibao.encounter.service import business_day
 from yibao.filing import service
 from yibao.filing.model import TYPE_NAMES, FilingError, FilingType
 from yibao.filing.store import FilingRow
+from yibao.http.staff import Capability, StaffAuthError, staff_of
 from yibao.voucher.api import channel_of, ok, service_of
 from yibao.voucher.model import EcError
 from yibao.voucher.store import ec_authorization, ec_voucher

@@ -1,6 +1,6 @@
 """Registry HTTP API (参保登记接口) for bureau staff: thin over :mod:`yibao.registry.service`.
 
-Every call needs a signed-in console user (:mod:`yibao.api.staff_auth`: session cookie, and the
+Every call needs a signed-in console user (:mod:`yibao.http.staff`: session cookie, and the
 ``X-CSRF-Token`` header on writes). The role decides what may be done, the user's region which
 persons are reached: a person belongs to the regions of their enrolments (参保地), or to the
 region prefixing their ``psn_no`` while not yet enrolled. Full certificate numbers (1101 output,
@@ -24,9 +24,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 
-from yibao.api.app import engine_of
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError, out_of_scope, staff_of
 from yibao.db.tables import audit
+from yibao.http.deps import engine_of
+from yibao.http.staff import Capability, Staff, StaffAuthError, out_of_scope, staff_of
 from yibao.registry import accounts, bulk, rows, service
 from yibao.registry import store as registry_store
 from yibao.registry.model import AssistanceIdentity, Enrolment, NotEnrolled

@@ -6,10 +6,10 @@ Three faces:
   ``X-Yibao-Timestamp``, ``X-Yibao-Nonce``, ``X-Yibao-Signature``; see ``docs/voucher.md``);
 - ``/api/voucher/ec/*`` — institutions (HIS/POS): code exchange (like ``ec.query``/6101), identity
   (1101 output) by ecToken, token check, PIN-pad password verification; every call is signed with
-  the institution's gateway credential (:mod:`yibao.api.institution_auth`) and ``orgId`` must be
+  the institution's gateway credential (:mod:`yibao.http.institution`) and ``orgId`` must be
   the signing institution;
 - ``/api/voucher/admin/*`` — bureau: channels, revocation, unlock, activation rates; a signed-in
-  console user (:mod:`yibao.api.staff_auth`), CSRF header on writes, region-scoped.
+  console user (:mod:`yibao.http.staff`), CSRF header on writes, region-scoped.
 
 Answers are ``{"code": 0, "message": "成功", "data": …}``; errors ``{"code": <n>, "error": <key>,
 "message": <中文>}`` with a 4xx status (codes in :data:`yibao.voucher.model.ERRORS`).
@@ -30,12 +30,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from yibao.api.institution_auth import (
+from yibao.http.institution import (
     AuthenticatedInstitution,
     InstitutionAuthError,
     institution_of,
 )
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError, staff_of
+from yibao.http.staff import Capability, Staff, StaffAuthError, staff_of
 from yibao.registry import store as registry_store
 from yibao.voucher.model import EcError
 from yibao.voucher.service import VoucherService

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from yibao.api.nhsa.answers import HttpAnswer
 from yibao.api.nhsa.frame import Gateway
-from yibao.api.nhsa.settings import GatewaySettings
+from yibao.gateway.settings import GatewaySettings
 from yibao.wire import jsonio
 
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"

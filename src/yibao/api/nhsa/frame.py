@@ -45,11 +45,11 @@ from yibao.api.nhsa.answers import (
 )
 from yibao.api.nhsa.caches import CredentialCache, InstitutionCache
 from yibao.api.nhsa.dispatcher import BusinessError, Context, FileOutput, Request
-from yibao.api.nhsa.settings import GatewaySettings
 from yibao.db.embedded import sqlalchemy_to_libpq
 from yibao.db.flow import Refused
 from yibao.gateway import aio
 from yibao.gateway import service as gateway
+from yibao.gateway.settings import GatewaySettings
 from yibao.institutions import service as institutions
 from yibao.institutions.model import Institution, Operator
 from yibao.wire import envelope, jsonio, transport
