@@ -38,6 +38,7 @@ from yibao.http.institution import (
 from yibao.http.staff import Capability, Staff, StaffAuthError, staff_of
 from yibao.registry import store as registry_store
 from yibao.voucher.model import EcError
+from yibao.voucher.ports import THIS_PROVINCE_ONLY, OtherProvinces
 from yibao.voucher.service import VoucherService
 
 
@@ -78,6 +79,12 @@ def service_of(request: Request) -> VoucherService:
         svc = VoucherService(request.app.state.engine)
         request.app.state.voucher_service = svc
     return svc
+
+
+def elsewhere_of(request: Request) -> OtherProvinces:
+    """Other provinces' codes and tokens (through the hub, as the app wires it)."""
+    got: OtherProvinces = getattr(request.app.state, "voucher_elsewhere", THIS_PROVINCE_ONLY)
+    return got
 
 
 async def channel_of(
@@ -334,6 +341,7 @@ def ec_query(
     body: EcQueryIn,
     inst: AuthenticatedInstitution = Depends(institution_of),
     svc: VoucherService = Depends(service_of),
+    elsewhere: OtherProvinces = Depends(elsewhere_of),
 ) -> dict[str, object]:
     """Exchange a scanned code for identity + ecToken (like ``ec.query`` / 6101)."""
     if body.transType not in ("ec.query", "cn.nhsa.qrcode.get"):
@@ -341,12 +349,10 @@ def ec_query(
     d = body.data
     org_id = inst.require_org(body.orgId)
     inst.require_org(d.orgId, "data.orgId")
-    from yibao.hub import voucher_relay
-
-    region = voucher_relay.issuing_region(d.qrCode)
+    region = elsewhere.issuing_region(d.qrCode)
     if region is not None:  # 跨省: issued by another province's Yibao, verified there
         query = d.model_dump(exclude={"deviceType"})
-        return ok(voucher_relay.exchange_elsewhere(region, {**query, "orgId": org_id}))
+        return ok(elsewhere.exchange_elsewhere(region, {**query, "orgId": org_id}))
     return ok(
         svc.exchange(
             d.qrCode,
@@ -366,15 +372,14 @@ def ec_identity(
     body: TokenIn,
     inst: AuthenticatedInstitution = Depends(institution_of),
     svc: VoucherService = Depends(service_of),
+    elsewhere: OtherProvinces = Depends(elsewhere_of),
 ) -> dict[str, object]:
     """1101-equivalent identity (baseinfo, insuinfo[], idetinfo[]) for the institution's ecToken."""
     org_id = inst.require_org(body.orgId)
-    from yibao.hub import voucher_relay
-
-    region = voucher_relay.token_region(body.ecToken)
+    region = elsewhere.token_region(body.ecToken)
     if region is not None:  # 跨省: a token issued by another province's Yibao, resolved there
         today = datetime.now(CHINA_TZ).date()
-        return ok(voucher_relay.identity_elsewhere(region, body.ecToken, org_id, today))
+        return ok(elsewhere.identity_elsewhere(region, body.ecToken, org_id, today))
     return ok(svc.identity_1101(body.ecToken, org_id))
 
 
