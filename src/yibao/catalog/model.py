@@ -6,7 +6,7 @@ first-pay ratio (先行自付比例) or its payment standard (支付标准), or 
 layer holds dated rows (``begndate``..``enddate``, both inclusive) per national code
 (``med_list_codg``). :func:`resolve_entry` folds the layers for one code on one date into a
 :class:`CatalogEntry`; :func:`classify_line` turns an HIS fee line (2204 ``feedetail``) into the
-engine's :class:`~yibao.settlement.model.Item`; :func:`split_line` computes the 2204 ``result``
+engine's :class:`~yibao.items.Item`; :func:`split_line` computes the 2204 ``result``
 amounts of one line (全自费 / 超限价 / 先行自付 / 符合政策范围).
 
 Field names follow the national interface: 1312 医保目录信息查询 (``list_type``, ``chrgitm_lv``,
@@ -24,8 +24,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from yibao.items import CLASS_A, CLASS_B, CLASS_C, Item
 from yibao.money import MoneyError, apply_ratio, fen_str, line_amount
-from yibao.settlement.model import CLASS_A, CLASS_B, CLASS_C, Item
 
 # 目录类别 list_type (nhsa-interface.md §3.13, [HN127]).
 LIST_TYPES: Mapping[str, str] = {
