@@ -25,8 +25,7 @@ from yibao.funds.taxfile import TaxFileError
 from yibao.http.deps import engine_of
 from yibao.http.staff import Capability, Staff, StaffAuthError, staff_of
 from yibao.money import MoneyError, yuan_to_fen
-from yibao.registry.api import person_regions
-from yibao.registry.service import PersonNotFound
+from yibao.registry.service import PersonNotFound, person_regions
 
 CHINA = timezone(timedelta(hours=8))
 

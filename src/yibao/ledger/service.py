@@ -152,6 +152,20 @@ def account_balances(conn: sa.Connection, as_of: date, **filters: str) -> list[B
 
 
 rollup = store.rollup
+
+
+def rollup_exclusive(engine: sa.Engine, lock_key: int) -> int | None:
+    """One :func:`rollup` in its own transaction under the advisory lock ``lock_key``; ``None``
+    (nothing done) while another process holds it — several workers, one roll-up at a time."""
+    with engine.begin() as conn:
+        got = conn.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": lock_key}
+        ).scalar_one()
+        if not got:
+            return None
+        return rollup(conn)
+
+
 verify = store.verify
 daily_movements = store.daily_movements
 flows = store.flows

@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
@@ -24,11 +23,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
 from starlette.background import BackgroundTask
 
-from yibao.db.tables import audit
 from yibao.http.deps import engine_of
 from yibao.http.staff import Capability, Staff, StaffAuthError, out_of_scope, staff_of
 from yibao.registry import accounts, bulk, rows, service
-from yibao.registry import store as registry_store
 from yibao.registry.model import AssistanceIdentity, Enrolment, NotEnrolled
 
 
@@ -58,18 +55,10 @@ class _RegistryRoute(APIRoute):
 router = APIRouter(prefix="/api/registry", tags=["registry 参保登记"], route_class=_RegistryRoute)
 
 
-def person_regions(conn: Connection, psn_no: str) -> list[str]:
-    """The regions a person belongs to: enrolments' 参保地, else the ``psn_no`` prefix."""
-    if registry_store.get_person(conn, psn_no) is None:
-        raise service.PersonNotFound(psn_no)
-    regions = [e.insuplc_admdvs for e in registry_store.enrolments(conn, psn_no)]
-    return regions or [psn_no[:6]]
-
-
 def reach_person(conn: Connection, staff: Staff, psn_no: str, cap: Capability) -> None:
     """Refuse unless the role has ``cap`` and the person is inside the user's regions."""
     staff.require(cap)
-    staff.require_any_region(person_regions(conn, psn_no), f"参保人 {psn_no} 的参保地")
+    staff.require_any_region(service.person_regions(conn, psn_no), f"参保人 {psn_no} 的参保地")
 
 
 class PersonIn(BaseModel):
@@ -126,7 +115,7 @@ def register_person(
     staff.require_region(body.admdvs)
     with engine.begin() as conn:
         psn_no = service.register_person(conn, **body.model_dump())
-        audit(conn, staff.actor, "registry.person.register", psn_no, admdvs=body.admdvs)
+        service.record(conn, staff.actor, "registry.person.register", psn_no, admdvs=body.admdvs)
         return {"psn_no": psn_no}
 
 
@@ -137,13 +126,13 @@ def _find(conn: Connection, staff: Staff, psn_cert_type: str, certno: str) -> di
     psn_no = service.find_psn_no_by_cert(conn, psn_cert_type, certno)
     if psn_no is None:
         raise service.PersonNotFound("证件号码")
-    regions = person_regions(conn, psn_no)
+    regions = service.person_regions(conn, psn_no)
     if staff.can(Capability.PERSON_READ) and any(staff.allows_region(r) for r in regions):
         return service.person_view(conn, psn_no)
     if not staff.can(Capability.PERSON_LOOKUP) or staff.principal.fixmedins_code is None:
         raise out_of_scope(f"参保人 {psn_no} 的参保地")
     view = service.person_view(conn, psn_no)
-    audit(conn, staff.actor, "registry.person.lookup", psn_no, org=staff.principal.fixmedins_code)
+    service.record(conn, staff.actor, "registry.person.lookup", psn_no, org=staff.principal.fixmedins_code)
     keep = ("psn_no", "psn_cert_type", "certno", "psn_name", "gend", "brdy")
     insuinfo = view["insuinfo"]
     assert isinstance(insuinfo, list)
@@ -223,7 +212,7 @@ def post_account(
         with engine.begin() as conn:
             reach_person(conn, staff, psn_no, Capability.ACCOUNT_POST)
             posting = accounts.post(conn, psn_no, body.amount_fen, ref=body.ref, memo=body.memo)
-            audit(
+            service.record(
                 conn,
                 staff.actor,
                 "registry.account.post",
@@ -271,7 +260,7 @@ def enrol(
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.enrol(conn, psn_no, Enrolment(**body.model_dump()))
-        audit(conn, staff.actor, "registry.person.enrol", psn_no, insutype=body.insutype)
+        service.record(conn, staff.actor, "registry.person.enrol", psn_no, insutype=body.insutype)
     return {"psn_no": psn_no, "insutype": body.insutype}
 
 
@@ -285,7 +274,7 @@ def add_identity(
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.add_identity(conn, psn_no, AssistanceIdentity(**body.model_dump()))
-        audit(conn, staff.actor, "registry.person.identity", psn_no, type=body.psn_idet_type)
+        service.record(conn, staff.actor, "registry.person.identity", psn_no, type=body.psn_idet_type)
     return {"psn_no": psn_no, "psn_idet_type": body.psn_idet_type}
 
 
@@ -305,7 +294,7 @@ def issue_card(
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.issue_card(conn, psn_no, body.card_no, body.card_sn)
-        audit(conn, staff.actor, "registry.card.issue", psn_no)
+        service.record(conn, staff.actor, "registry.card.issue", psn_no)
     return {"psn_no": psn_no, "card_no": body.card_no}
 
 
@@ -317,7 +306,7 @@ def create_household(
     with engine.begin() as conn:
         reach_person(conn, staff, body.head_psn_no, Capability.PERSON_WRITE)
         service.create_household(conn, body.hh_no, body.admdvs, body.head_psn_no)
-        audit(conn, staff.actor, "registry.household.create", body.hh_no, admdvs=body.admdvs)
+        service.record(conn, staff.actor, "registry.household.create", body.hh_no, admdvs=body.admdvs)
     return {"hh_no": body.hh_no}
 
 
@@ -329,16 +318,12 @@ def add_member(
     engine: Engine = Depends(engine_of),
 ) -> dict[str, str]:
     with engine.begin() as conn:
-        hh_admdvs = conn.execute(
-            sa.select(registry_store.household.c.admdvs).where(
-                registry_store.household.c.hh_no == hh_no
-            )
-        ).scalar()
+        hh_admdvs = service.household_region(conn, hh_no)
         if hh_admdvs is not None:
             staff.require_region(hh_admdvs, "家庭所在医保区划")
         reach_person(conn, staff, body.psn_no, Capability.PERSON_WRITE)
         service.add_household_member(conn, hh_no, body.psn_no, body.relation, gongji=body.gongji)
-        audit(conn, staff.actor, "registry.household.member", hh_no, psn_no=body.psn_no)
+        service.record(conn, staff.actor, "registry.household.member", hh_no, psn_no=body.psn_no)
     return {"hh_no": hh_no, "psn_no": body.psn_no}
 
 

@@ -36,7 +36,7 @@ from yibao.http.institution import (
     institution_of,
 )
 from yibao.http.staff import Capability, Staff, StaffAuthError, staff_of
-from yibao.registry import store as registry_store
+from yibao.registry import service as registry
 from yibao.voucher.model import EcError
 from yibao.voucher.ports import THIS_PROVINCE_ONLY, OtherProvinces
 from yibao.voucher.service import VoucherService
@@ -455,10 +455,11 @@ def _reach_person(svc: VoucherService, staff: Staff, psn_no: str) -> None:
     """The bureau acts on a person only inside the user's regions (参保地)."""
     staff.require(Capability.VOUCHER_ADMIN)
     with svc.engine.connect() as conn:
-        if registry_store.get_person(conn, psn_no) is None:
-            raise EcError("EC_FIELD_INVALID", f"参保人{psn_no}不存在")
-        regions = [e.insuplc_admdvs for e in registry_store.enrolments(conn, psn_no)]
-    staff.require_any_region(regions or [psn_no[:6]], f"参保人 {psn_no} 的参保地")
+        try:
+            regions = registry.person_regions(conn, psn_no)
+        except registry.PersonNotFound:
+            raise EcError("EC_FIELD_INVALID", f"参保人{psn_no}不存在") from None
+    staff.require_any_region(regions, f"参保人 {psn_no} 的参保地")
 
 
 @router.post("/admin/vouchers/{psn_no}/revoke")
