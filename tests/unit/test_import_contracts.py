@@ -1,4 +1,4 @@
-"""The layers hold (ADR XXXX-CONTRACTS): import-linter's contracts in ``.importlinter``, and no SQL in
+"""The layers hold (ADR 0015): import-linter's contracts in ``.importlinter``, and no SQL in
 an entry point.
 
 - models import nothing with I/O; services and stores never import an entry point;

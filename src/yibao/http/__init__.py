@@ -3,5 +3,5 @@ institution authentication, as FastAPI dependencies.
 
 The app (:mod:`yibao.api.app`) includes every capability's router, so a router cannot import the
 app's package without closing an import cycle. Both import this package instead; it imports no
-entry point (ADR XXXX-CONTRACTS: layers).
+entry point (ADR 0015).
 """
