@@ -37,9 +37,11 @@ def _register_subcommands() -> None:
 
     app.add_typer(registry_app, name="registry")
     app.add_typer(voucher_app, name="voucher")
+    from yibao.policy.cli import policy_app
     from yibao.settlement.cli import register as register_settlement
 
-    register_settlement(app)  # yibao calc, yibao policy
+    register_settlement(app)  # yibao calc
+    app.add_typer(policy_app, name="policy")  # yibao policy
     from yibao.hissim.cli import his_sim
 
     app.command("his-sim")(his_sim)  # simulated HIS / pharmacy POS against a running server

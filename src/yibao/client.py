@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from yibao.api.nhsa import envelope as env
-from yibao.api.nhsa import transport as tr
+from yibao.wire import envelope as env
+from yibao.wire import transport as tr
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"

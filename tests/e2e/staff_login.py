@@ -9,11 +9,11 @@ import time
 
 import httpx
 
-from yibao.api.nhsa.transport import sign_csb, sign_tif
 from yibao.console import service as console_service
 from yibao.console.model import Role
 from yibao.db.engine import make_engine
 from yibao.institutions import demo as institutions_demo
+from yibao.wire.transport import sign_csb, sign_tif
 
 PASSWORD = "Staff-pass-2026"
 

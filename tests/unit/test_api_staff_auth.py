@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from yibao.api.institution_auth import AuthenticatedInstitution, InstitutionAuthError
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError
 from yibao.console.model import Principal, Role, scope_for
+from yibao.http.institution import AuthenticatedInstitution, InstitutionAuthError
+from yibao.http.staff import Capability, Staff, StaffAuthError
 
 
 def staff(role: Role, admdvs: str | None = None, org: str | None = None) -> Staff:

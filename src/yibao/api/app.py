@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 
@@ -80,6 +80,10 @@ def _include_routers(app: FastAPI) -> None:
     from yibao.hub.api import router as hub_router
 
     app.include_router(hub_router)  # cross-province relay (跨省中转) /api/hub/…
+    from yibao.hub.port import HUB_CLEARING, HUB_VOUCHERS
+
+    app.state.voucher_elsewhere = HUB_VOUCHERS  # other provinces' e-vouchers (voucher.ports)
+    app.state.clearing_hub = HUB_CLEARING  # the month's report to the hub (clearing.ports)
     from yibao.funds.api import router as funds_router
 
     app.include_router(funds_router)  # contributions and fund position (缴费与基金) /api/funds/…
@@ -135,9 +139,3 @@ def app_from_env() -> FastAPI:
     configure()
     url = os.environ["YIBAO_DATABASE_URL"]
     return create_app(make_engine(url), get_settings())
-
-
-def engine_of(request: Request) -> Engine:
-    """FastAPI dependency: the app's SQLAlchemy engine."""
-    engine: Engine = request.app.state.engine
-    return engine

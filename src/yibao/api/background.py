@@ -40,15 +40,9 @@ def rollup_interval(environ: dict[str, str] | None = None) -> float:
 
 def rollup_once(engine: sa.Engine) -> int | None:
     """One roll-up under the advisory lock; ``None`` when another worker holds it."""
-    from yibao.ledger import rollup
+    from yibao.ledger.service import rollup_exclusive
 
-    with engine.begin() as conn:
-        got = conn.execute(
-            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK_KEY}
-        ).scalar_one()
-        if not got:
-            return None
-        return rollup(conn)
+    return rollup_exclusive(engine, ROLLUP_LOCK_KEY)
 
 
 async def rollup_loop(engine: sa.Engine, interval: float) -> None:

@@ -89,8 +89,8 @@ def install(app: FastAPI) -> None:
 def _refusals(app: FastAPI) -> None:
     """Refusals a router forgot to map (e.g. a channel signature checked in a dependency of a
     router without the e-voucher's route class) answer like the routers that map them."""
-    from yibao.api.institution_auth import InstitutionAuthError
-    from yibao.api.staff_auth import StaffAuthError
+    from yibao.http.institution import InstitutionAuthError
+    from yibao.http.staff import StaffAuthError
     from yibao.voucher.model import EcError
 
     async def ec_error(request: Request, exc: Exception) -> Response:

@@ -17,10 +17,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from yibao import __version__
+from yibao.db.probe import migration_heads
 
 READY_TIMEOUT_S = 1.0
 
@@ -52,13 +53,6 @@ def missing_revisions(database_heads: frozenset[str]) -> list[str]:
     return sorted(code_heads() - applied)
 
 
-def _database_heads(engine: Engine) -> frozenset[str]:
-    with engine.connect() as conn:
-        conn.execute(text("SET LOCAL statement_timeout = 1000"))
-        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
-        return frozenset(str(r) for r in rows)
-
-
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     """Liveness: the process is up (no database access)."""
@@ -71,7 +65,7 @@ async def readyz(request: Request) -> JSONResponse:
     engine: Engine = request.app.state.engine
     try:
         heads = await asyncio.wait_for(
-            run_in_threadpool(_database_heads, engine), timeout=READY_TIMEOUT_S
+            run_in_threadpool(migration_heads, engine), timeout=READY_TIMEOUT_S
         )
     except TimeoutError:
         return _not_ready("timeout", "unknown", f"数据库在{READY_TIMEOUT_S:g}秒内未响应")

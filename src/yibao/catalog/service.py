@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine
 
-from yibao.catalog import store
+from yibao.catalog import store, store_load
 from yibao.catalog.defaults import catalog_dir
 from yibao.catalog.files import (
     CatalogFileError,
@@ -96,7 +96,7 @@ def load_catalog(engine: Engine, root: Path | str, *, actor: str = "cli") -> Loa
     root = Path(root)
     files = read_catalog_dir(root)
     with engine.begin() as conn:
-        store.lock_for_load(conn)
+        store_load.lock_for_load(conn)
         db_regions = store.regions(conn)
         problems = check_references(
             files, db_regions, store.add_codes_by_region(conn, exclude=set(files.regions))
@@ -132,10 +132,10 @@ def load_catalog(engine: Engine, root: Path | str, *, actor: str = "cli") -> Loa
         if not (region_changes or inserts or updates or gone):
             return LoadReport(store.latest_version(conn), False, regions, unchanged=unchanged)
 
-        ver = store.insert_version(conn, str(root), actor)
-        at = store.now(conn)
+        ver = store_load.insert_version(conn, str(root), actor)
+        at = store_load.now(conn)
         for rf, dg in region_changes:
-            store.upsert_region(
+            store_load.upsert_region(
                 conn,
                 rf.region,
                 notice=rf.notice,
@@ -147,11 +147,11 @@ def load_catalog(engine: Engine, root: Path | str, *, actor: str = "cli") -> Loa
                 ver=ver,
                 at=at,
             )
-        store.insert_rows(conn, inserts, ver, at)
+        store_load.insert_rows(conn, inserts, ver, at)
         for row_id, row, dg, src in updates:
-            store.update_row(conn, row_id, row, dg, src, ver, at)
-        store.invalidate_rows(conn, gone, ver, at)
-        store.finish_version(
+            store_load.update_row(conn, row_id, row, dg, src, ver, at)
+        store_load.invalidate_rows(conn, gone, ver, at)
+        store_load.finish_version(
             conn,
             ver,
             inserted=len(inserts),

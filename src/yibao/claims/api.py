@@ -23,9 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from yibao.claims import model as m
 from yibao.claims import service
 from yibao.claims.model import ClaimError, ClaimRefused
-from yibao.voucher.api import _EcRoute, channel_of, ok, service_of
+from yibao.voucher.api_common import EcRoute, channel_of, ok, service_of
 
-router = APIRouter(prefix="/api/claims", tags=["claims 零星报销"], route_class=_EcRoute)
+router = APIRouter(prefix="/api/claims", tags=["claims 零星报销"], route_class=EcRoute)
 
 
 class FileIn(BaseModel):

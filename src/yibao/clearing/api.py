@@ -1,6 +1,6 @@
 """Clearing admin API (异地清算, bureau staff): run a month, read, confirm, approve, send back, export.
 
-Callers are signed-in console users (:mod:`yibao.api.staff_auth`: session cookie, CSRF header on
+Callers are signed-in console users (:mod:`yibao.http.staff`: session cookie, CSRF header on
 writes, role and region scope); the actor of every step is the signed-in username, so confirm
 and approve must come from two different real users. Reading needs 查看清算单, every write
 办理异地清算 and one of the pair's regions in the user's scope; an inter-province statement
@@ -23,13 +23,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError, forbidden, staff_of
 from yibao.clearing import service
 from yibao.clearing.export import statement_xlsx
 from yibao.clearing.model import ClearingError, period_bounds
+from yibao.clearing.ports import NO_HUB, HubUnavailable, ProvinceHub
 from yibao.console.model import Role
-from yibao.db.tables import audit
 from yibao.encounter.service import business_day
+from yibao.http.staff import Capability, Staff, StaffAuthError, forbidden, staff_of
 
 
 class _StaffRoute(APIRoute):
@@ -232,39 +232,46 @@ def _allow_hub(staff: Staff, *, write: bool) -> None:
         raise forbidden("省间清算核对涉及全省，须由省级用户查看")
 
 
+def hub_of(request: Request) -> ProvinceHub:
+    """The cross-province hub (as the app wires it)."""
+    got: ProvinceHub = getattr(request.app.state, "clearing_hub", NO_HUB)
+    return got
+
+
 @router.post("/hub/report")
-def hub_report(body: HubReportIn, request: Request, staff: Staff = Depends(staff_of)) -> Any:
+def hub_report(
+    body: HubReportIn,
+    request: Request,
+    staff: Staff = Depends(staff_of),
+    hub: ProvinceHub = Depends(hub_of),
+) -> Any:
     """Send this province's cross-province figures of ``month`` (from its clearing statements:
     run them first) to the hub; the answer says per direction whether the hub agrees."""
-    from yibao.hub import client as hub_client
-    from yibao.hub.model import RelayError
-
     _allow_hub(staff, write=True)
     try:
         period_bounds(body.month)
         with request.app.state.engine.connect() as conn:
-            answer = hub_client.report_clearing(conn, body.month)
+            answer = hub.report(conn, body.month)
         with request.app.state.engine.begin() as conn:
-            audit(conn, staff.actor, "clearing.hub_report", body.month, agree=bool(answer["agree"]))
+            service.record_hub_report(conn, body.month, actor=staff.actor, answer=answer)
     except ClearingError as e:
         return _error(e)
-    except RelayError as e:
+    except HubUnavailable as e:
         return _hub_error(e)
     return _ok(answer)
 
 
 @router.get("/hub/statement")
-def hub_statement(month: str, staff: Staff = Depends(staff_of)) -> Any:
+def hub_statement(
+    month: str, staff: Staff = Depends(staff_of), hub: ProvinceHub = Depends(hub_of)
+) -> Any:
     """The hub's inter-province statement of ``month`` for this province: per direction the
     hub's relay figures and both provinces' reports, per pair of provinces who pays whom."""
-    from yibao.hub import client as hub_client
-    from yibao.hub.model import RelayError
-
     _allow_hub(staff, write=False)
     try:
         period_bounds(month)
-        return _ok(hub_client.clearing_statement(month))
+        return _ok(hub.statement(month))
     except ClearingError as e:
         return _error(e)
-    except RelayError as e:
+    except HubUnavailable as e:
         return _hub_error(e)

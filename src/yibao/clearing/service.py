@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from yibao.clearing import model, store
 from yibao.clearing.model import ClearingError, Line, State, Totals
+from yibao.db.tables import audit
 from yibao.ledger import post_clearing
 
 
@@ -224,3 +225,10 @@ def statements(conn: sa.Connection, period: str | None = None) -> list[Statement
 def lines(conn: sa.Connection, stmt_id: str) -> list[Line]:
     get(conn, stmt_id)
     return store.lines(conn, stmt_id)
+
+
+def record_hub_report(
+    conn: sa.Connection, period: str, *, actor: str, answer: Mapping[str, Any]
+) -> None:
+    """Audit that ``actor`` sent ``period``'s report to the cross-province hub and what it said."""
+    audit(conn, actor, "clearing.hub_report", period, agree=bool(answer["agree"]))

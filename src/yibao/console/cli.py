@@ -61,7 +61,7 @@ def add_user(
 @app.command("list-users")
 def list_users() -> None:
     """List console users with role and region."""
-    from yibao.console import store
+    from yibao.console import queries
     from yibao.console.model import Role
     from yibao.db.engine import make_engine
     from yibao.db.runtime import database_url
@@ -70,10 +70,9 @@ def list_users() -> None:
         engine = make_engine(url, pool_size=1)
         try:
             with engine.connect() as conn:
-                rows = store.list_users(conn)
+                rows = queries.users(conn)
         finally:
             engine.dispose()
-    for r in rows:
-        m = r._mapping
+    for m in rows:
         scope = m["fixmedins_code"] or m["admdvs"] or "全省"
         typer.echo(f"{m['username']}\t{Role(m['role']).label}\t{scope}\t{m['display_name']}")

@@ -5,7 +5,7 @@
   ``X-Yibao-Timestamp``, ``X-Yibao-Nonce``, ``X-Yibao-Signature``; docs/voucher.md), and
   ``chnlUserId`` must be authorised for an active e-voucher. A holder may file for a bound
   family member (``forPsnNo``).
-- ``/api/filing/admin/*`` — bureau staff: a signed-in console user (:mod:`yibao.api.staff_auth`)
+- ``/api/filing/admin/*`` — bureau staff: a signed-in console user (:mod:`yibao.http.staff`)
   whose role may 查看异地就医备案 and whose region scope covers the person's insured region or
   the treatment region of one of the filings (401 without a session, 403 otherwise).
 
@@ -18,19 +18,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from yibao.api.staff_auth import Capability, StaffAuthError, staff_of
 from yibao.encounter.service import business_day
 from yibao.filing import service
 from yibao.filing.model import TYPE_NAMES, FilingError, FilingType
-from yibao.filing.store import FilingRow
+from yibao.filing.service import FilingRow
+from yibao.http.staff import Capability, StaffAuthError, staff_of
+from yibao.voucher import queries as vouchers
 from yibao.voucher.api import channel_of, ok, service_of
 from yibao.voucher.model import EcError
-from yibao.voucher.store import ec_authorization, ec_voucher
 
 router = APIRouter(prefix="/api/filing", tags=["filing 异地就医备案"])
 
@@ -49,27 +48,9 @@ def _ec_error(e: EcError) -> JSONResponse:
     return JSONResponse({"code": e.code, "error": e.key, "message": e.message}, e.http_status)
 
 
-def _holder(conn: sa.Connection, chnl_id: str, chnl_user_id: str) -> str:
-    """The psn_no the channel user is authorised for (active authorisation, active voucher)."""
-    row = conn.execute(
-        sa.select(ec_authorization.c.psn_no, ec_voucher.c.status)
-        .join(ec_voucher, ec_voucher.c.psn_no == ec_authorization.c.psn_no, isouter=True)
-        .where(
-            ec_authorization.c.chnl_id == chnl_id,
-            ec_authorization.c.chnl_user_id == chnl_user_id,
-            ec_authorization.c.status == "active",
-        )
-    ).first()
-    if row is None:
-        raise EcError("EC_CHANNEL_UNAUTHORIZED")
-    if row.status != "active":
-        raise EcError("EC_VOUCHER_INACTIVE")
-    return str(row.psn_no)
-
-
 def _person(request: Request, chnl: str, user: str, for_psn_no: str | None) -> str:
     with request.app.state.engine.connect() as conn:
-        holder = _holder(conn, chnl, user)
+        holder = vouchers.channel_holder(conn, chnl, user)
     if not for_psn_no or for_psn_no == holder:
         return holder
     family = service_of(request).family(chnl, user)

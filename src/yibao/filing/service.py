@@ -32,7 +32,7 @@ from yibao.filing.model import (
     check_new,
     status_for,
 )
-from yibao.filing.store import FilingRow
+from yibao.filing.store import FilingRow as FilingRow  # the row type callers receive
 from yibao.registry import store as registry_store
 
 

@@ -1,6 +1,6 @@
 """Funds HTTP API (缴费与基金接口) for bureau staff, thin over :mod:`yibao.funds.service`.
 
-Signed-in console users only (:mod:`yibao.api.staff_auth`; writes carry ``X-CSRF-Token``). The
+Signed-in console users only (:mod:`yibao.http.staff`; writes carry ``X-CSRF-Token``). The
 analyst reads aggregates (``FUNDS_READ``); unit and person detail and every write are for the
 bureau's administrators, inside their region. Amounts in answers are fen (integers); amounts
 sent are yuan strings with at most two decimals.
@@ -19,14 +19,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from yibao.api.app import engine_of
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError, staff_of
 from yibao.funds import query, service
 from yibao.funds.model import FundsError, months_in, parse_period
 from yibao.funds.taxfile import TaxFileError
+from yibao.http.deps import engine_of
+from yibao.http.staff import Capability, Staff, StaffAuthError, staff_of
 from yibao.money import MoneyError, yuan_to_fen
-from yibao.registry.api import person_regions
-from yibao.registry.service import PersonNotFound
+from yibao.registry.service import PersonNotFound, person_regions
 
 CHINA = timezone(timedelta(hours=8))
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from yibao.db.probe import tables_exist
 from yibao.funds import rules, store
 from yibao.funds.model import add_months, due_date, month_start, period_text
 from yibao.funds.position import (
@@ -25,6 +26,12 @@ from yibao.funds.position import (
 from yibao.funds.postings import FUND_NAMES, PERSONAL, POOLED
 from yibao.ledger import account_balances, flow_category, flows
 from yibao.registry.benefit import blocks_of
+
+
+def available(conn: sa.Connection) -> bool:
+    """Whether contributions are stored here (the funds migration has run)."""
+    return tables_exist(conn, "funds_bill")
+
 
 EPOCH = date(1900, 1, 1)
 

@@ -2,8 +2,9 @@
 budget transfers and interest. Each public function is one transaction.
 
 Collection through the tax bureau is in :mod:`yibao.funds.collection`, personal-account credits
-in :mod:`yibao.funds.accounts`, benefit status in :mod:`yibao.funds.benefits`; this module
-re-exports them so callers import one service.
+in :mod:`yibao.funds.accounts`, relief and deferral approvals in :mod:`yibao.funds.approvals`,
+benefit status in :mod:`yibao.funds.benefits`; this module re-exports them so callers import one
+service.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from yibao.db.tables import audit
-from yibao.funds import benefits, postings, rules, store
+from yibao.funds import benefits, postings, rules, store, store_assess
 from yibao.funds.accounts import carry_over_opening, check_accounts, credit_retirees
+from yibao.funds.approvals import approve
 from yibao.funds.collection import (
     ImportResult,
     export_tax_file,
@@ -29,12 +31,10 @@ from yibao.funds.model import (
     add_months,
     due_date,
     month_end,
-    months_in,
     period_text,
     resident_contribution,
 )
 from yibao.funds.postings import ASSISTANCE, CIVIL, RESIDENT, SERIOUS, Leg, bank, fund
-from yibao.funds.query import pooled_months
 from yibao.ledger import post_chain
 from yibao.registry.model import ASSISTANCE_CLASSES
 
@@ -117,15 +117,15 @@ def _assess_month(
     refresh: bool,
 ) -> AssessResult:
     with engine.begin() as conn:
-        run_no = store.next_run_no(conn, region, "employee", period)
-        run_id = store.insert_run(conn, region, "employee", period, run_no, actor)
-        rows, bills, amount, civil = store.assess_employees(
+        run_no = store_assess.next_run_no(conn, region, "employee", period)
+        run_id = store_assess.insert_run(conn, region, "employee", period, run_no, actor)
+        rows, bills, amount, civil = store_assess.assess_employees(
             conn, region=region, period=period, period_end=month_end(period), due=due,
             run_id=run_id, run_no=run_no, rules=rules_,
         )  # fmt: skip
         if rows == 0:
             raise _NothingNew(run_no - 1)
-        store.finish_run(conn, run_id, rows, bills, amount)
+        store_assess.finish_run(conn, run_id, rows, bills, amount)
         if civil:
             ref = f"civil:{region}:{period_text(period)}:{run_no}"
             leg = Leg(bank(region), fund(region, CIVIL), civil, "fiscal_subsidy")
@@ -205,12 +205,12 @@ def assess_residents(
         # classes valid when cover starts (the 民政 list for next year is known in the
         # collection period), or on the assessment date when that is later (mid-year)
         ident_on = max(on, date(year, 1, 1))
-        cands = store.resident_candidates(conn, region, year, ident_on, psn_no)
+        cands = store_assess.resident_candidates(conn, region, year, ident_on, psn_no)
         period = date(year, 1, 1)
-        run_no = store.next_run_no(conn, region, "resident", period)
+        run_no = store_assess.next_run_no(conn, region, "resident", period)
         if not cands:
             return AssessResult(region, "resident", str(year), run_no - 1, 0, 0, 0)
-        run_id = store.insert_run(conn, region, "resident", period, run_no, actor)
+        run_id = store_assess.insert_run(conn, region, "resident", period, run_no, actor)
         assist_ref = f"assist:{region}:{year}:{run_no}"
         rows: list[dict[str, Any]] = []
         bills: list[dict[str, Any]] = []
@@ -242,10 +242,10 @@ def assess_residents(
                      "due_date": due, "employer": 0, "employee": own, "large_amount": 0,
                      "amount": own, "persons": 1, "run_id": run_id}
                 )  # fmt: skip
-        store.insert_bills(conn, bills)
-        store.insert_residents(conn, rows)
+        store_assess.insert_bills(conn, bills)
+        store_assess.insert_residents(conn, rows)
         amount = sum(b["amount"] for b in bills)
-        store.finish_run(conn, run_id, len(rows), len(bills), amount)
+        store_assess.finish_run(conn, run_id, len(rows), len(bills), amount)
         if legs_by_class or full["n"]:
             legs = [
                 Leg(fund(region, ASSISTANCE), fund(region, RESIDENT), amt, "assistance_subsidy")
@@ -271,96 +271,6 @@ def assess_residents(
         benefits.refresh(conn, [str(row["psn_no"]) for row in rows])
     return AssessResult(region, "resident", str(year), run_no, len(rows), len(bills), amount)
 
-
-def approve(
-    engine: sa.Engine,
-    kind: str,
-    emp_no: str,
-    period_from: date,
-    period_to: date,
-    *,
-    approved_by: str,
-    reference: str,
-    today: date,
-) -> store.Approval:
-    """Record a per-unit approval of relief (阶段性减征) or deferral (缓缴) with who approved.
-
-    Relief needs the policy's reduced rate in force for every month and the unit's type listed,
-    and months not yet assessed (an assessed bill is never re-rated). Deferral needs the unit's
-    type listed and at most the policy's maximum months; it may cover assessed, unpaid months.
-    """
-    if kind not in ("relief", "deferral"):
-        raise FundsError("KIND_INVALID", "审批类型应为relief(减征)或deferral(缓缴)", "kind")
-    if period_to < period_from:
-        raise FundsError("PERIOD_ORDER", "结束月份早于开始月份", "period_to")
-    if not reference.strip() or not approved_by.strip():
-        raise FundsError("APPROVAL_INCOMPLETE", "须填写审批依据(文号)和审批人", "reference")
-    months = months_in(period_from, period_to)
-    with engine.begin() as conn:
-        unit = conn.execute(
-            sa.text("SELECT emp_no, emp_type, admdvs, emp_name FROM unit WHERE emp_no = :e"),
-            {"e": emp_no},
-        ).first()
-        if unit is None:
-            raise FundsError("UNIT_NOT_FOUND", f"未找到参保单位{emp_no}", "emp_no")
-        _check_approval(conn, kind, unit.emp_type, unit.admdvs, emp_no, months)
-        months_now = pooled_months(conn, unit.admdvs, today)
-        approval_id = store.insert_approval(
-            conn,
-            {"kind": kind, "emp_no": emp_no, "period_from": months[0], "period_to": months[-1],
-             "approved_by": approved_by, "reference": reference.strip(),
-             "fund_months": "" if months_now is None else str(months_now)},
-        )  # fmt: skip
-        audit(conn, approved_by, f"funds.approve_{kind}", emp_no, approval_id=approval_id,
-              period_from=period_text(months[0]), period_to=period_text(months[-1]),
-              reference=reference)  # fmt: skip
-        if kind == "deferral":
-            benefits.refresh_unit(conn, emp_no)
-        return next(
-            a for a in store.approvals(conn, emp_nos=[emp_no]) if a.approval_id == approval_id
-        )
-
-
-def _check_approval(
-    conn: sa.Connection, kind: str, emp_type: str, region: str, emp_no: str, months: list[date]
-) -> None:
-    for other in store.approvals(conn, emp_nos=[emp_no], kind=kind):
-        if other.period_from <= months[-1] and months[0] <= other.period_to:
-            raise FundsError(
-                "APPROVAL_OVERLAP",
-                f"与已批准的{period_text(other.period_from)}至{period_text(other.period_to)}重叠",
-                "period_from",
-            )
-    if kind == "deferral":
-        r = rules.employee_rules(region, months[0])
-        if emp_type not in r.deferral_unit_types or r.deferral_max_months <= 0:
-            raise FundsError("NOT_ELIGIBLE", "该类型单位不在政策规定的缓缴范围内", "emp_no")
-        if len(months) > r.deferral_max_months:
-            raise FundsError(
-                "DEFERRAL_TOO_LONG",
-                f"缓缴{len(months)}个月，超过政策规定的最长{r.deferral_max_months}个月",
-                "period_to",
-            )
-        return
-    for m in months:
-        r = rules.employee_rules(region, m)
-        if r.relief_for(emp_type) is None:
-            raise FundsError(
-                "NO_RELIEF_POLICY",
-                f"{period_text(m)}无适用于该类型单位的阶段性减征政策",
-                "period_from",
-            )
-    assessed = conn.execute(
-        sa.text("SELECT MIN(period) FROM funds_bill WHERE payer_kind = 'unit' AND payer_id = :e"
-                " AND period BETWEEN :a AND :b"),
-        {"e": emp_no, "a": months[0], "b": months[-1]},
-    ).scalar()  # fmt: skip
-    if assessed is not None:
-        raise FundsError(
-            "ALREADY_ASSESSED",
-            f"{period_text(assessed)}已核定，核定单不再调整；请在核定前批准减征",
-            "period_from",
-        )
 
 
 def post_transfer(

@@ -103,8 +103,8 @@ class Wallet:
 
         Signed as the institution with its (demo) gateway credential (x-tif-* headers).
         """
-        from yibao.api.nhsa.transport import sign_tif
         from yibao.institutions import demo as inst_demo
+        from yibao.wire.transport import sign_tif
 
         auth = sign_tif(
             inst_demo.demo_app_key(org_id),

@@ -158,12 +158,8 @@ async def _insured(
         if not read_only:
             with request.app.state.engine.begin() as conn:
                 return answer(conn, cfg, node, payload)
-        with request.app.state.engine.connect() as conn:
-            conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-            try:
-                return answer(conn, cfg, node, payload)
-            finally:
-                conn.rollback()
+        with insured.dry_run(request.app.state.engine) as conn:
+            return answer(conn, cfg, node, payload)
 
     try:
         return await run_in_threadpool(run)

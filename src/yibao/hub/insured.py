@@ -10,7 +10,8 @@ so this deployment's monthly clearing includes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -155,6 +156,17 @@ def _answer(
         "items": [split_to_json(s) for s in result.items],
         "trace": trace_json(result),
     }
+
+
+@contextmanager
+def dry_run(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A READ ONLY transaction that is rolled back: the insured side's 预结算 stores nothing."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 def price(

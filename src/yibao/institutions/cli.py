@@ -37,7 +37,7 @@ def list_(
     from rich.table import Table
 
     from yibao import codes
-    from yibao.institutions import store
+    from yibao.institutions import service
     from yibao.institutions.model import FIXMEDINS_TYPES, ONLINE_FLAGS
 
     table = Table(
@@ -51,8 +51,8 @@ def list_(
         *(["SK"] if secrets else []),
     )
     with _engine() as engine, engine.connect() as conn:
-        for i in store.search_institutions(conn, admdvs=admdvs, limit=10_000):
-            creds = [c for c in store.credentials_of(conn, i.fixmedins_code) if c.active]
+        for i in service.in_region(conn, admdvs):
+            creds = service.active_credentials(conn, i.fixmedins_code)
             lv = (
                 codes.label("hosp_lv", i.hosp_lv)
                 if i.hosp_lv and "hosp_lv" in codes.table_names()
@@ -117,14 +117,14 @@ def status(
     flag: str = typer.Argument(..., help="0 暂停联网 / 1 正常联网 / 2 取消定点"),
 ) -> None:
     """Change an institution's network status (定点联网开通标志)."""
-    from yibao.institutions import store
+    from yibao.institutions import service
     from yibao.institutions.model import ONLINE_FLAGS
 
     if flag not in ONLINE_FLAGS:
         typer.echo("错误: 联网状态须为 0 暂停联网 / 1 正常联网 / 2 取消定点", err=True)
         raise typer.Exit(2)
     with _engine() as engine, engine.begin() as conn:
-        if not store.set_online_flag(conn, code, flag):
+        if not service.set_online_flag(conn, code, flag):
             typer.echo(f"错误: 定点医药机构{code}不存在", err=True)
             raise typer.Exit(2)
     typer.echo(f"{code} 联网状态: {ONLINE_FLAGS[flag]}")

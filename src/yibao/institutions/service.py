@@ -46,8 +46,18 @@ def get(conn: sa.Connection, fixmedins_code: str) -> Institution | None:
 
 
 def in_region(conn: sa.Connection, admdvs: str) -> list[Institution]:
-    """The institutions located in a pooling region (所在医保区划)."""
+    """The institutions located in a pooling region (所在医保区划); every one for ``""``."""
     return store.search_institutions(conn, admdvs=admdvs, limit=10_000)
+
+
+def active_credentials(conn: sa.Connection, fixmedins_code: str) -> list[Credential]:
+    """An institution's gateway credentials (AK/SK) that are in use."""
+    return [c for c in store.credentials_of(conn, fixmedins_code) if c.active]
+
+
+def set_online_flag(conn: sa.Connection, fixmedins_code: str, flag: str) -> bool:
+    """Change the network status (定点联网开通标志); ``False`` if there is no such institution."""
+    return store.set_online_flag(conn, fixmedins_code, flag)
 
 
 def issue_credential(

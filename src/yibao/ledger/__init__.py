@@ -38,7 +38,9 @@ from yibao.ledger.service import (
     rollup,
     verify,
 )
-from yibao.ledger.store import Balance, DailyMovement, Flow, PostResult, VerifyReport
+from yibao.ledger.store import PostResult
+from yibao.ledger.store_balances import Balance, DailyMovement, Flow
+from yibao.ledger.store_checks import VerifyReport
 
 __all__ = [
     "INCOME_CODES",

@@ -10,7 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from yibao.ledger import store
+from yibao.ledger import store, store_balances, store_checks
 from yibao.ledger.model import (
     Chain,
     LedgerError,
@@ -22,7 +22,8 @@ from yibao.ledger.model import (
     mirror_chain,
     settlement_chain_id,
 )
-from yibao.ledger.store import Balance, PostResult
+from yibao.ledger.store import PostResult
+from yibao.ledger.store_balances import Balance
 
 
 def post_settlement(conn: sa.Connection, posting: SettlementPosting) -> PostResult:
@@ -120,13 +121,13 @@ def fund_balances(conn: sa.Connection, region: str, as_of: date) -> dict[str, in
     """Balance of each fund of a pooling region by ``fund_pay_type`` (基金余额, credit-normal)."""
     return {
         b.fund_pay_type: b.balance
-        for b in store.balances(conn, as_of=as_of, kind="fund", region=region)
+        for b in store_balances.balances(conn, as_of=as_of, kind="fund", region=region)
     }
 
 
 def payable_balance(conn: sa.Connection, fixmedins_code: str, as_of: date) -> int:
     """What the funds owe an institution (应付定点医药机构余额), fen."""
-    rows = store.balances(conn, as_of=as_of, codes=[f"PAY:{fixmedins_code}"])
+    rows = store_balances.balances(conn, as_of=as_of, codes=[f"PAY:{fixmedins_code}"])
     return rows[0].balance if rows else 0
 
 
@@ -136,13 +137,13 @@ def clearing_position(conn: sa.Connection, region_a: str, region_b: str, as_of: 
     Equals the balance of ``CLR:{a}:{b}``; ``CLR:{b}:{a}`` always holds the negation.
     """
     code = clearing_account(region_a, region_b).code
-    rows = store.balances(conn, as_of=as_of, codes=[code])
+    rows = store_balances.balances(conn, as_of=as_of, codes=[code])
     return rows[0].balance if rows else 0
 
 
 def account_balances(conn: sa.Connection, as_of: date, **filters: str) -> list[Balance]:
     """Balances of accounts filtered by ``kind``, ``region`` or ``fund_pay_type``."""
-    return store.balances(
+    return store_balances.balances(
         conn,
         as_of=as_of,
         kind=filters.get("kind"),
@@ -151,7 +152,21 @@ def account_balances(conn: sa.Connection, as_of: date, **filters: str) -> list[B
     )
 
 
-rollup = store.rollup
-verify = store.verify
-daily_movements = store.daily_movements
-flows = store.flows
+rollup = store_balances.rollup
+
+
+def rollup_exclusive(engine: sa.Engine, lock_key: int) -> int | None:
+    """One :func:`rollup` in its own transaction under the advisory lock ``lock_key``; ``None``
+    (nothing done) while another process holds it — several workers, one roll-up at a time."""
+    with engine.begin() as conn:
+        got = conn.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": lock_key}
+        ).scalar_one()
+        if not got:
+            return None
+        return rollup(conn)
+
+
+verify = store_checks.verify
+daily_movements = store_balances.daily_movements
+flows = store_balances.flows

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from yibao.db.probe import tables_exist
 from yibao.institutions import service as institutions
 from yibao.payment import params, service_community, store, store_community, store_runs
 from yibao.payment import service_special as special
@@ -22,6 +23,11 @@ from yibao.payment.model.pay import MODES, PayError
 from yibao.policy.model import PolicyError
 
 Q4 = Decimal("0.0001")
+
+
+def available(conn: sa.Connection) -> bool:
+    """Whether settlement lists are stored here (the payment migration has run)."""
+    return tables_exist(conn, "payment_setl_list")
 
 
 @dataclass(slots=True)

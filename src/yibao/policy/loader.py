@@ -36,7 +36,8 @@ from yibao.policy.model import (
     ResolvedParam,
     ResolvedPolicy,
 )
-from yibao.policy.schema import MOVED, SPECS, ParamSpec
+from yibao.policy.schema import MOVED, SPECS
+from yibao.policy.spec import ParamSpec
 from yibao.policy.values import Bad, normalise, shown
 
 _YEAR = re.compile(r"(19|20)\d\d")

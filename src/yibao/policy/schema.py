@@ -15,24 +15,9 @@ A parameter with ``dims`` may be given as a table over those dimensions (see pol
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True, slots=True)
-class ParamSpec:
-    kind: str
-    label: str
-    dims: tuple[str, ...] = ()
-    default: Any = None  # raw (YAML-like) default; None = required when used
-    choices: tuple[str, ...] = ()
-    has_default: bool = False
-
-
-def _p(kind: str, label: str, dims: tuple[str, ...] = (), **kw: Any) -> ParamSpec:
-    has_default = "default" in kw
-    return ParamSpec(kind, label, dims, has_default=has_default, **kw)
-
+from yibao.policy.schema_funds import FUNDS_SPECS  # funding keys (issue 13)
+from yibao.policy.spec import ParamSpec
+from yibao.policy.spec import spec as _p
 
 SETTING_NAMES = {"inpatient": "住院", "outpatient": "门诊统筹", "chronic": "门诊慢特病"}
 SCHEME_NAMES = {"employee": "职工", "resident": "居民"}
@@ -191,8 +176,6 @@ def _build() -> dict[str, ParamSpec]:
                 spec.choices,
                 spec.has_default,
             )
-    from yibao.policy.schema_funds import FUNDS_SPECS  # funding keys (issue 13)
-
     specs.update(FUNDS_SPECS)
     # 零星报销 (issue 16): the promised time from application to payment (承诺办结时限)
     specs["claims.time_limit_days"] = _p("int", "零星报销承诺办结时限(自申请至支付, 自然日)", default=None)

@@ -8,14 +8,8 @@ balance-month thresholds (可支付月数). Same file format as every other key 
 
 from __future__ import annotations
 
-from typing import Any
-
-from yibao.policy.schema import ParamSpec
-
-
-def _p(kind: str, label: str, dims: tuple[str, ...] = (), **kw: Any) -> ParamSpec:
-    return ParamSpec(kind, label, dims, has_default="default" in kw, **kw)
-
+from yibao.policy.spec import ParamSpec
+from yibao.policy.spec import spec as _p
 
 FUNDS_SPECS: dict[str, ParamSpec] = {
     # 职工医保 (insutype 310), per month

@@ -24,7 +24,8 @@ from yibao.policy.model import (
     ItemClass,
     XrRule,
 )
-from yibao.policy.schema import SETTING_NAMES, ParamSpec
+from yibao.policy.schema import SETTING_NAMES
+from yibao.policy.spec import ParamSpec
 
 _MED_TYPE_SETTINGS = (*SETTING_NAMES, "account_only")
 

@@ -1,6 +1,6 @@
 """Registry HTTP API (参保登记接口) for bureau staff: thin over :mod:`yibao.registry.service`.
 
-Every call needs a signed-in console user (:mod:`yibao.api.staff_auth`: session cookie, and the
+Every call needs a signed-in console user (:mod:`yibao.http.staff`: session cookie, and the
 ``X-CSRF-Token`` header on writes). The role decides what may be done, the user's region which
 persons are reached: a person belongs to the regions of their enrolments (参保地), or to the
 region prefixing their ``psn_no`` while not yet enrolled. Full certificate numbers (1101 output,
@@ -9,67 +9,27 @@ reveal) are for administrators only, with a reason where asked, and audited unde
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Coroutine
 from datetime import date
-from pathlib import Path
-from typing import Any
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
-from starlette.background import BackgroundTask
 
-from yibao.api.app import engine_of
-from yibao.api.staff_auth import Capability, Staff, StaffAuthError, out_of_scope, staff_of
-from yibao.db.tables import audit
-from yibao.registry import accounts, bulk, rows, service
-from yibao.registry import store as registry_store
-from yibao.registry.model import AssistanceIdentity, Enrolment, NotEnrolled
+from yibao.http.deps import engine_of
+from yibao.http.staff import Capability, Staff, out_of_scope, staff_of
+from yibao.registry import accounts, service
+from yibao.registry.api_bulk import router as bulk_router
+from yibao.registry.api_errors import RegistryRoute
+from yibao.registry.model import AssistanceIdentity, Enrolment
 
-
-class _RegistryRoute(APIRoute):
-    """Turns registry errors into ``{"error", "field", "message"}`` with a 4xx status."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def wrapped(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except StaffAuthError as e:
-                return JSONResponse({"error": e.key, "field": "", "message": e.message}, e.status)
-            except service.PersonNotFound as e:
-                return JSONResponse({"error": e.code, "field": e.field, "message": str(e)}, 404)
-            except service.RegistryError as e:
-                return JSONResponse({"error": e.code, "field": e.field, "message": str(e)}, 400)
-            except NotEnrolled as e:
-                return JSONResponse(
-                    {"error": "NOT_ENROLLED", "field": "insutype", "message": str(e)}, 404
-                )
-
-        return wrapped
-
-
-router = APIRouter(prefix="/api/registry", tags=["registry 参保登记"], route_class=_RegistryRoute)
-
-
-def person_regions(conn: Connection, psn_no: str) -> list[str]:
-    """The regions a person belongs to: enrolments' 参保地, else the ``psn_no`` prefix."""
-    if registry_store.get_person(conn, psn_no) is None:
-        raise service.PersonNotFound(psn_no)
-    regions = [e.insuplc_admdvs for e in registry_store.enrolments(conn, psn_no)]
-    return regions or [psn_no[:6]]
+router = APIRouter(prefix="/api/registry", tags=["registry 参保登记"], route_class=RegistryRoute)
 
 
 def reach_person(conn: Connection, staff: Staff, psn_no: str, cap: Capability) -> None:
     """Refuse unless the role has ``cap`` and the person is inside the user's regions."""
     staff.require(cap)
-    staff.require_any_region(person_regions(conn, psn_no), f"参保人 {psn_no} 的参保地")
+    staff.require_any_region(service.person_regions(conn, psn_no), f"参保人 {psn_no} 的参保地")
 
 
 class PersonIn(BaseModel):
@@ -126,7 +86,7 @@ def register_person(
     staff.require_region(body.admdvs)
     with engine.begin() as conn:
         psn_no = service.register_person(conn, **body.model_dump())
-        audit(conn, staff.actor, "registry.person.register", psn_no, admdvs=body.admdvs)
+        service.record(conn, staff.actor, "registry.person.register", psn_no, admdvs=body.admdvs)
         return {"psn_no": psn_no}
 
 
@@ -137,13 +97,13 @@ def _find(conn: Connection, staff: Staff, psn_cert_type: str, certno: str) -> di
     psn_no = service.find_psn_no_by_cert(conn, psn_cert_type, certno)
     if psn_no is None:
         raise service.PersonNotFound("证件号码")
-    regions = person_regions(conn, psn_no)
+    regions = service.person_regions(conn, psn_no)
     if staff.can(Capability.PERSON_READ) and any(staff.allows_region(r) for r in regions):
         return service.person_view(conn, psn_no)
     if not staff.can(Capability.PERSON_LOOKUP) or staff.principal.fixmedins_code is None:
         raise out_of_scope(f"参保人 {psn_no} 的参保地")
     view = service.person_view(conn, psn_no)
-    audit(conn, staff.actor, "registry.person.lookup", psn_no, org=staff.principal.fixmedins_code)
+    service.record(conn, staff.actor, "registry.person.lookup", psn_no, org=staff.principal.fixmedins_code)
     keep = ("psn_no", "psn_cert_type", "certno", "psn_name", "gend", "brdy")
     insuinfo = view["insuinfo"]
     assert isinstance(insuinfo, list)
@@ -223,7 +183,7 @@ def post_account(
         with engine.begin() as conn:
             reach_person(conn, staff, psn_no, Capability.ACCOUNT_POST)
             posting = accounts.post(conn, psn_no, body.amount_fen, ref=body.ref, memo=body.memo)
-            audit(
+            service.record(
                 conn,
                 staff.actor,
                 "registry.account.post",
@@ -271,7 +231,7 @@ def enrol(
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.enrol(conn, psn_no, Enrolment(**body.model_dump()))
-        audit(conn, staff.actor, "registry.person.enrol", psn_no, insutype=body.insutype)
+        service.record(conn, staff.actor, "registry.person.enrol", psn_no, insutype=body.insutype)
     return {"psn_no": psn_no, "insutype": body.insutype}
 
 
@@ -285,7 +245,7 @@ def add_identity(
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.add_identity(conn, psn_no, AssistanceIdentity(**body.model_dump()))
-        audit(conn, staff.actor, "registry.person.identity", psn_no, type=body.psn_idet_type)
+        service.record(conn, staff.actor, "registry.person.identity", psn_no, type=body.psn_idet_type)
     return {"psn_no": psn_no, "psn_idet_type": body.psn_idet_type}
 
 
@@ -305,7 +265,7 @@ def issue_card(
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.PERSON_WRITE)
         service.issue_card(conn, psn_no, body.card_no, body.card_sn)
-        audit(conn, staff.actor, "registry.card.issue", psn_no)
+        service.record(conn, staff.actor, "registry.card.issue", psn_no)
     return {"psn_no": psn_no, "card_no": body.card_no}
 
 
@@ -317,7 +277,7 @@ def create_household(
     with engine.begin() as conn:
         reach_person(conn, staff, body.head_psn_no, Capability.PERSON_WRITE)
         service.create_household(conn, body.hh_no, body.admdvs, body.head_psn_no)
-        audit(conn, staff.actor, "registry.household.create", body.hh_no, admdvs=body.admdvs)
+        service.record(conn, staff.actor, "registry.household.create", body.hh_no, admdvs=body.admdvs)
     return {"hh_no": body.hh_no}
 
 
@@ -329,16 +289,12 @@ def add_member(
     engine: Engine = Depends(engine_of),
 ) -> dict[str, str]:
     with engine.begin() as conn:
-        hh_admdvs = conn.execute(
-            sa.select(registry_store.household.c.admdvs).where(
-                registry_store.household.c.hh_no == hh_no
-            )
-        ).scalar()
+        hh_admdvs = service.household_region(conn, hh_no)
         if hh_admdvs is not None:
             staff.require_region(hh_admdvs, "家庭所在医保区划")
         reach_person(conn, staff, body.psn_no, Capability.PERSON_WRITE)
         service.add_household_member(conn, hh_no, body.psn_no, body.relation, gongji=body.gongji)
-        audit(conn, staff.actor, "registry.household.member", hh_no, psn_no=body.psn_no)
+        service.record(conn, staff.actor, "registry.household.member", hh_no, psn_no=body.psn_no)
     return {"hh_no": hh_no, "psn_no": body.psn_no}
 
 
@@ -371,118 +327,4 @@ def info_1101(
         return service.person_info_1101(conn, psn_no, on or date.today(), actor=staff.actor)
 
 
-@router.post("/import")
-def import_file(
-    file: UploadFile = File(...),
-    skip_bad: bool = Form(False),
-    staff: Staff = Depends(staff_of),
-    engine: Engine = Depends(engine_of),
-) -> JSONResponse:
-    """Import CSV/XLSX; 422 with every bad row (nothing written) unless ``skip_bad``.
-
-    A city administrator may import only rows insured in their own regions (403 naming the rows).
-    """
-    staff.require(Capability.BULK_IMPORT)
-    data = file.file.read()
-    try:
-        read = bulk.read_rows_bytes(file.filename or "upload.csv", data)
-    except bulk.UnreadableFile as e:
-        raise service.RegistryError("FILE_UNREADABLE", str(e), "file") from None
-    checked = rows.check_rows(read)
-    foreign = [r.row for r in checked.good if not staff.allows_region(r.insuplc_admdvs)]
-    if foreign:
-        shown = "、".join(str(n) for n in foreign[:10]) + ("…" if len(foreign) > 10 else "")
-        raise out_of_scope(f"第{shown}行的参保地医保区划 insuplc_admdvs ")
-    try:
-        with engine.begin() as conn:
-            result = bulk.import_checked(
-                conn, checked, skip_bad=skip_bad, actor=staff.actor, source=file.filename or ""
-            )
-    except bulk.ImportRefused as e:
-        return JSONResponse({"message": str(e), **e.result.as_dict()}, 422)
-    return JSONResponse(result.as_dict())
-
-
-@router.get("/export")
-def export(
-    fmt: str = Query("csv", alias="format", pattern="^(csv|xlsx)$"),
-    admdvs: str | None = None,
-    purpose: str = Query("", max_length=200, description="用途 (audited; required)"),
-    disclose: bool = Query(False, description="unmasked certno, name, phone (own permission)"),
-    staff: Staff = Depends(staff_of),
-    engine: Engine = Depends(engine_of),
-) -> FileResponse:
-    """Export persons × enrolments (an administrator's action): certificate numbers, names and
-    phones masked unless ``disclose`` (a separate permission); every export is audited with its
-    ``purpose``, region, row count and whether it disclosed.
-
-    Users who do not see the whole province export their own region unless ``admdvs`` names
-    another region inside their scope.
-    """
-    staff.require(Capability.BULK_EXPORT)
-    admdvs = staff.default_admdvs(admdvs)
-    if disclose:
-        staff.require(Capability.EXPORT_DISCLOSE)
-    if not purpose.strip():
-        raise service.RegistryError(
-            "PURPOSE_REQUIRED", "导出参保数据须填写用途(purpose)，用途记入审计日志", "purpose"
-        )
-    tmp = Path(tempfile.mkdtemp()) / f"registry.{fmt}"
-    bulk.export_file(engine, tmp, full_certno=disclose, actor=staff.actor, reason=purpose.strip(),
-                     admdvs=admdvs)  # fmt: skip
-    return FileResponse(
-        tmp,
-        filename=f"registry.{fmt}",
-        background=BackgroundTask(shutil.rmtree, tmp.parent, ignore_errors=True),
-    )
-
-
-def _import_table(
-    kind: str, file: UploadFile, skip_bad: bool, staff: Staff, engine: Engine
-) -> JSONResponse:
-    from yibao.registry import unit_import
-
-    staff.require(Capability.BULK_IMPORT)
-    data = file.file.read()
-    name = file.filename or "upload.csv"
-    try:
-        with engine.begin() as conn:
-            if kind == "units":
-                units = unit_import.read_units(name, data)
-                foreign = [r.row for r in units.good if not staff.allows_region(r.admdvs)]
-                if foreign:
-                    shown = "、".join(str(n) for n in foreign[:10])
-                    raise out_of_scope(f"第{shown}行的医保区划 admdvs ")
-                result = unit_import.import_units(
-                    conn, units, skip_bad=skip_bad, actor=staff.actor, source=name
-                )
-            else:
-                jobs = unit_import.read_employments(name, data)
-                result = unit_import.import_employments(
-                    conn, jobs, skip_bad=skip_bad, actor=staff.actor, source=name
-                )
-    except unit_import.TableImportRefused as e:
-        return JSONResponse({"message": str(e), **e.result.as_dict()}, 422)
-    return JSONResponse(result.as_dict())
-
-
-@router.post("/units/import")
-def import_units(
-    file: UploadFile = File(...),
-    skip_bad: bool = Form(False),
-    staff: Staff = Depends(staff_of),
-    engine: Engine = Depends(engine_of),
-) -> JSONResponse:
-    """Import insured units (参保单位) CSV/XLSX; 422 with every bad row, nothing written."""
-    return _import_table("units", file, skip_bad, staff, engine)
-
-
-@router.post("/employment/import")
-def import_employment(
-    file: UploadFile = File(...),
-    skip_bad: bool = Form(False),
-    staff: Staff = Depends(staff_of),
-    engine: Engine = Depends(engine_of),
-) -> JSONResponse:
-    """Import employment and contribution bases (用工/缴费基数) CSV/XLSX; all-or-nothing."""
-    return _import_table("employment", file, skip_bad, staff, engine)
+router.include_router(bulk_router)  # import and export (批量导入导出), registered last as before

@@ -43,9 +43,12 @@ __all__ = [
     "create_household",
     "enrol",
     "find_psn_no_by_cert",
+    "household_region",
     "person_info_1101",
     "person_info_1101_by_cert",
+    "person_regions",
     "person_view",
+    "record",
     "register_person",
     "reveal_certno",
     "snapshot_for_settlement",
@@ -120,6 +123,28 @@ def _person(conn: sa.Connection, psn_no: str) -> Person:
     if p is None:
         raise PersonNotFound(psn_no)
     return p
+
+
+def person_regions(conn: sa.Connection, psn_no: str) -> list[str]:
+    """The regions a person belongs to: their enrolments' 参保地, else the region prefixing
+    ``psn_no`` (registered, not yet enrolled); :class:`PersonNotFound` if there is no such person."""
+    _person(conn, psn_no)
+    regions = [e.insuplc_admdvs for e in store.enrolments(conn, psn_no)]
+    return regions or [psn_no[:6]]
+
+
+def household_region(conn: sa.Connection, hh_no: str) -> str | None:
+    """The region (医保区划) a household was created in, ``None`` if there is no such household."""
+    h = store.household
+    got = conn.execute(sa.select(h.c.admdvs).where(h.c.hh_no == hh_no)).scalar()
+    return None if got is None else str(got)
+
+
+def record(
+    conn: sa.Connection, actor: str, action: str, subject: str = "", **detail: object
+) -> None:
+    """Audit one staff action on the registry (审计) in the caller's transaction."""
+    audit(conn, actor, action, subject, **detail)
 
 
 def enrol(conn: sa.Connection, psn_no: str, e: Enrolment) -> None:

@@ -139,8 +139,5 @@ def _explain(console: Any, result: Any) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``calc`` and the ``policy`` sub-app to the main CLI."""
-    from yibao.policy.cli import policy_app
-
+    """Add ``calc`` to the main CLI."""
     app.command("calc")(calc)
-    app.add_typer(policy_app, name="policy")

@@ -118,7 +118,7 @@ def run_cmd(
     """Replay the claims under the baseline and each reform; write results and report."""
     from yibao.policy.model import PolicyError
     from yibao.simulation.dataset import Manifest, partitions
-    from yibao.simulation.results import write
+    from yibao.simulation.report import write
     from yibao.simulation.rules import SimulationError
     from yibao.simulation.runner import load_scenarios, run
 

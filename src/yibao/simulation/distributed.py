@@ -15,11 +15,10 @@ from typing import Any
 
 from yibao.simulation.aggregate import Partial
 from yibao.simulation.dataset import PartitionRef
+from yibao.simulation.replay import replay
 
 
 def _replay(root: str, ref: PartitionRef, scenarios: Any, day_from: int, day_to: int) -> Partial:
-    from yibao.simulation.runner import replay
-
     return replay(root, ref, scenarios, day_from, day_to)
 
 

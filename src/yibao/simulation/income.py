@@ -30,7 +30,7 @@ from yibao.policy.loader import (
     TextDateLoader,
     parse_values,
 )
-from yibao.policy.schema import ParamSpec
+from yibao.policy.spec import ParamSpec
 
 FUND_SPECS: dict[str, ParamSpec] = {
     k: ParamSpec(kind, label, (), default, (), default is not None)

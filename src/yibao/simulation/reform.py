@@ -45,7 +45,8 @@ from yibao.policy.loader import (
     TextDateLoader,
     parse_values,
 )
-from yibao.policy.schema import SPECS, ParamSpec
+from yibao.policy.schema import SPECS
+from yibao.policy.spec import ParamSpec
 
 _TOP = {"reform", "name", "description", "regions", "funds"}
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

@@ -6,14 +6,17 @@ the fen sums (exact).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from yibao.simulation.reform import parse_reform
 from yibao.simulation.results import (
     CLASS_LABELS,
     GROUP_LABELS,
@@ -26,6 +29,7 @@ from yibao.simulation.results import (
     region_name,
     yuan,
 )
+from yibao.simulation.runner import RunResult, projection_table
 
 INSUTYPE_LABELS = {"310": "职工", "390": "居民", "391": "居民", "380": "居民"}
 SUMMARY = ("bills", "medfee_sumamt", "hifp_pay", "serious", "cvlserv_pay", "maf_pay",
@@ -134,3 +138,23 @@ def bar(value: float, top: float, width: int = 30) -> str:
         return ""
     n = max(0.0, value) / top * width
     return "█" * int(n) + ("▌" if n - int(n) >= 0.5 else "")
+
+
+def write(out: Path | str, result: RunResult) -> Path:
+    """Write the run's tables and ``run.json`` (then the Excel report) into ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(result.merged.cells, folder / "cells.parquet")
+    pq.write_table(result.merged.months, folder / "months.parquet")
+    pq.write_table(result.merged.distribution, folder / "distribution.parquet")
+    pq.write_table(projection_table(result.projection), folder / "projection.parquet")
+    meta = dict(result.meta)
+    meta["reforms"] = {}
+    for sc in result.scenarios:
+        if sc.reform_path:
+            meta["reforms"][sc.id] = parse_reform(sc.reform_path).summary()
+    (folder / "run.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    write_xlsx(folder / "report.xlsx", Results.read(folder))
+    return folder

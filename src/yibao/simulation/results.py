@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 
 from yibao import codes
 from yibao.policy.loader import default_tree
-from yibao.simulation.runner import RunResult, projection_table
 
 GROUP_LABELS = {
     "active": "在职", "retired": "退休", "tier1_active": "一档在职", "tier1_retired": "一档退休",
@@ -50,30 +49,6 @@ def yuan(fen: int) -> Decimal:
 def region_name(code: str) -> str:
     region = default_tree().regions.get(code)
     return f"{region.name}({code})" if region else code
-
-
-def write(out: Path | str, result: RunResult) -> Path:
-    """Write the run's tables and ``run.json`` (then the Excel report) into ``out``."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(result.merged.cells, folder / "cells.parquet")
-    pq.write_table(result.merged.months, folder / "months.parquet")
-    pq.write_table(result.merged.distribution, folder / "distribution.parquet")
-    pq.write_table(projection_table(result.projection), folder / "projection.parquet")
-    meta = dict(result.meta)
-    meta["reforms"] = {}
-    for sc in result.scenarios:
-        if sc.reform_path:
-            from yibao.simulation.reform import parse_reform
-
-            meta["reforms"][sc.id] = parse_reform(sc.reform_path).summary()
-    (folder / "run.json").write_text(
-        json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    from yibao.simulation.report import write_xlsx
-
-    write_xlsx(folder / "report.xlsx", Results.read(folder))
-    return folder
 
 
 @dataclass

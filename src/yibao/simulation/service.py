@@ -23,7 +23,8 @@ from yibao.config import Settings
 from yibao.simulation import store
 from yibao.simulation.dataset import Manifest
 from yibao.simulation.reform import parse_reform
-from yibao.simulation.results import Results, write
+from yibao.simulation.report import write
+from yibao.simulation.results import Results
 from yibao.simulation.rules import SimulationError
 from yibao.simulation.runner import load_scenarios, run, simulation_dir
 

@@ -18,7 +18,7 @@ from yibao.money import fen_str
 from yibao.web.auth import Console
 from yibao.web.labels import with_code
 from yibao.web.regions import region_label, region_name
-from yibao.web.sources import Unavailable
+from yibao.web.unavailable import Unavailable
 
 HERE = Path(__file__).parent
 CHINA = timezone(timedelta(hours=8), "CST")  # 北京时间; China has no daylight saving

@@ -17,7 +17,6 @@ from yibao.console.model import Page
 from yibao.console.scoping import OutOfScope
 from yibao.web.auth import Console, current_console, engine_of, require
 from yibao.web.render import china_today, page
-from yibao.web.sources import Unavailable
 from yibao.web.sources import audit as audit_src
 from yibao.web.sources import institutions as inst_src
 from yibao.web.sources import overview as overview_src
@@ -25,6 +24,7 @@ from yibao.web.sources import persons as persons_src
 from yibao.web.sources import policy as policy_src
 from yibao.web.sources import reconciliation as recon_src
 from yibao.web.sources import settlements as setl_src
+from yibao.web.unavailable import Unavailable
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Ctx = Annotated[Console, Depends(current_console)]

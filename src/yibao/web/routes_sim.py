@@ -13,11 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from yibao.console.model import Page
 from yibao.console.scoping import OutOfScope
+from yibao.institutions import queries as institutions
 from yibao.money import yuan_to_fen
+from yibao.registry import queries as registry
+from yibao.voucher import queries as vouchers
 from yibao.web import sim
 from yibao.web.auth import Console, check_csrf, current_console, engine_of, require
 from yibao.web.render import page
-from yibao.web.sources import tables_exist
 
 router = APIRouter(prefix="/console/sim", include_in_schema=False)
 Ctx = Annotated[Console, Depends(current_console)]
@@ -48,62 +50,29 @@ def _phone_person(
     conn: sa.Connection, console: Console, chnl: str, user: str
 ) -> dict[str, Any] | None:
     """The person behind a channel user, if authorised and inside the trainer's regions."""
-    if not (chnl and user) or not tables_exist(conn, "ec_authorization"):
+    if not (chnl and user):
         return None
-    from yibao.registry.store import enrolment, person
-    from yibao.voucher.store import ec_authorization as a
-
-    row = (
-        conn.execute(
-            sa.select(person.c.psn_no, person.c.psn_name)
-            .join(a, a.c.psn_no == person.c.psn_no)
-            .where(a.c.chnl_id == chnl, a.c.chnl_user_id == user, a.c.status == "active")
-        )
-        .mappings()
-        .first()
-    )
+    row = vouchers.authorised_person(conn, chnl, user)
     if row is None:
         return None
-    regions = conn.execute(
-        sa.select(enrolment.c.insuplc_admdvs).where(enrolment.c.psn_no == row["psn_no"])
-    ).scalars()
-    if not console.scope.allows_any_region(*regions):
+    if not console.scope.allows_any_region(*registry.insured_regions(conn, row["psn_no"])):
         raise OutOfScope()
-    return dict(row)
+    return row
 
 
 def _candidates(conn: sa.Connection, console: Console, limit: int = 12) -> list[dict[str, Any]]:
     """Demo persons in scope without an e-voucher yet (to activate on the phone)."""
-    if not tables_exist(conn, "person", "enrolment", "ec_voucher"):
-        return []
-    from yibao.console.scoping import region_filter
     from yibao.registry.certs import mask
-    from yibao.registry.store import enrolment as e
-    from yibao.registry.store import person as p
-    from yibao.voucher.store import ec_voucher as v
 
     scope = console.scope
-    stmt = (
-        sa.select(p.c.psn_no, p.c.psn_name, p.c.certno, e.c.insuplc_admdvs)
-        .join(e, e.c.psn_no == p.c.psn_no)
-        .where(
-            e.c.psn_insu_stas == "1",
-            e.c.insutype.in_(("310", "390")),
-            region_filter(
-                scope if scope.fixmedins_code is None else _region_only(scope), [e.c.insuplc_admdvs]
-            ),
-            ~sa.exists().where(v.c.psn_no == p.c.psn_no),
-        )
-        .order_by(p.c.psn_no)
-        .limit(limit)
-    )
+    regions = scope if scope.fixmedins_code is None else _region_only(scope)
     return [
         {
-            "psn_no": r.psn_no,
-            "label": f"{r.psn_name}（{mask(r.certno)}）",
-            "admdvs": r.insuplc_admdvs,
+            "psn_no": r["psn_no"],
+            "label": f"{r['psn_name']}（{mask(r['certno'])}）",
+            "admdvs": r["insuplc_admdvs"],
         }
-        for r in conn.execute(stmt)
+        for r in vouchers.not_activated(conn, regions, ("310", "390"), limit)
     ]
 
 
@@ -118,27 +87,15 @@ def _phone_view(conn: sa.Connection, person: dict[str, Any]) -> dict[str, Any]:
     from yibao.web.sources import settlements as setl_src
 
     pending: list[dict[str, Any]] = []
-    if tables_exist(conn, "ec_token"):
-        from yibao.voucher.store import ec_token as t
-
-        names: dict[str, str] = {}
-        if tables_exist(conn, "institution"):
-            from yibao.institutions.store import institution as inst
-
-            names = dict(
-                conn.execute(sa.select(inst.c.fixmedins_code, inst.c.fixmedins_name)).tuples().all()
-            )
-        for r in conn.execute(
-            sa.select(t.c.ec_token, t.c.org_id, t.c.issued_at, t.c.pwd_verified_at)
-            .where(t.c.psn_no == person["psn_no"], t.c.expires_at > datetime.now(UTC))
-            .order_by(t.c.issued_at.desc())
-            .limit(3)
-        ):
+    if vouchers.tokens_available(conn):
+        tokens = vouchers.pending_tokens(conn, person["psn_no"], datetime.now(UTC))
+        names = institutions.names(conn)
+        for r in tokens:
             pending.append(
                 {
-                    "ec_token": r.ec_token,
-                    "org": names.get(r.org_id, r.org_id),
-                    "verified": r.pwd_verified_at is not None,
+                    "ec_token": r["ec_token"],
+                    "org": names.get(r["org_id"], r["org_id"]),
+                    "verified": r["pwd_verified_at"] is not None,
                 }
             )
     from yibao.console.model import Scope
@@ -282,12 +239,7 @@ def _person_identity(request: Request, console: Console, psn_no: str) -> tuple[s
     with engine_of(request).connect() as conn:
         for c in _candidates(conn, console, limit=1000):
             if c["psn_no"] == psn_no:
-                from yibao.registry.store import person
-
-                row = conn.execute(
-                    sa.select(person.c.psn_name, person.c.certno).where(person.c.psn_no == psn_no)
-                ).one()
-                return str(row.psn_name), str(row.certno)
+                return registry.name_and_certno(conn, psn_no)
     raise sim.SimError("请选择一位尚未激活的演示参保人")
 
 
@@ -329,10 +281,8 @@ def _counter(
     with engine_of(request).connect() as conn:
         institutions = _institutions(conn, console)
         verified = None
-        if c and c.pharmacy and c.ec_token and tables_exist(conn, "ec_token"):
-            from yibao.voucher.service import password_verified
-
-            verified = password_verified(conn, c.ec_token)
+        if c and c.pharmacy and c.ec_token and vouchers.tokens_available(conn):
+            verified = vouchers.password_verified(conn, c.ec_token)
     return page(
         request, console, "sim_counter.html", active=Page.SIMULATOR, title="收费窗口模拟器",
         crumbs=[CRUMB, ("收费窗口", None)], c=c, state=c.to_json() if c else "",
@@ -381,9 +331,7 @@ def _counter_do(request: Request, console: Console, action: str, form: Any) -> R
         if action == "settle":
             if c.pharmacy:
                 with engine_of(request).connect() as conn:
-                    from yibao.voucher.service import password_verified
-
-                    if not password_verified(conn, c.ec_token):
+                    if not vouchers.password_verified(conn, c.ec_token):
                         raise sim.SimError("参保人尚未在手机上验证支付密码，请提示参保人确认支付")
             info = sim.settle(base, c)
             return _counter(request, console, c, stage="settled", result=info, message="结算成功")

@@ -8,8 +8,8 @@ import httpx
 
 from tests.e2e.conftest import ServerProcess
 from tests.e2e.nhsa.conftest import HOSPITAL, ClientFactory
-from yibao.api.nhsa import transport as tr
 from yibao.institutions import demo
+from yibao.wire import transport as tr
 
 
 def _gateway_error(r: httpx.Response | object, message: str) -> None:

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from tests.e2e.nhsa.conftest import HOSPITAL, client_for
-from yibao.api.nhsa import dispatcher, jsonio
+from yibao.api.nhsa import dispatcher
 from yibao.client import NhsaClient
+from yibao.wire import jsonio
 
 INFNOS = [*dispatcher.registered(), "0000", "2207", "99999", "12A"]
 FIELDS = ["infno", "msgid", "mdtrtarea_admvs", "insuplc_admdvs", "recer_sys_code", "infver",

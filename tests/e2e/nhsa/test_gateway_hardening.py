@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 
 from tests.e2e.conftest import ServerProcess
 from tests.e2e.nhsa.conftest import ClientFactory, client_for
-from yibao.api.nhsa import transport as tr
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
 from yibao.db.migrate import upgrade
 from yibao.institutions import demo
+from yibao.wire import transport as tr
 
 SIGN_IN = {"signIn": {"opter_no": "0001", "mac": "m", "ip": "i"}}
 INSTITUTIONS = {"medinsinfo": {"fixmedins_type": "1"}}

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.settlement.conftest import make
-from yibao.api.nhsa import jsonio
 from yibao.client import NhsaClient
 from yibao.db.engine import make_engine
+from yibao.wire import jsonio
 
 INFNOS = ["4101", "4102", "4103", "4104", "3601", "3602", "3603", "3604", "3605", "3606", "3607"]
 KEYS = [

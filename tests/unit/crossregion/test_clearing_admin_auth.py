@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from yibao.api.staff_auth import Staff, StaffAuthError
 from yibao.clearing.api import _allow_pair
 from yibao.console.model import Principal, Role, scope_for
+from yibao.http.staff import Staff, StaffAuthError
 
 GZ, HZ, SZ, GS = "440100", "441300", "440300", "421381"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from yibao.api.nhsa import envelope as env
-from yibao.api.nhsa import jsonio
+from yibao.wire import envelope as env
+from yibao.wire import jsonio
 
 
 def request(**over: Any) -> dict[str, Any]:

@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yibao.api.nhsa import fields, jsonio
+from yibao.api.nhsa import fields
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _setlinfo_5203 as form_5203
 from yibao.api.nhsa.handlers.person import numeric_1101
 from yibao.registry.model import Enrolment, Person, build_1101
+from yibao.wire import jsonio
 
 W = "input.data"
 

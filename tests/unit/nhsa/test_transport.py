@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yibao.api.nhsa import transport as tr
+from yibao.wire import transport as tr
 
 # printf '%s' '_api_access_key=AK123&_api_name=1101&_api_timestamp=1700000000000&_api_version=1.0.0' \
 #   | openssl dgst -sha1 -hmac 'SK456' -binary | base64

@@ -17,7 +17,8 @@ from yibao.simulation.dataset import Manifest, partitions, read_partition
 from yibao.simulation.engine import run_partition
 from yibao.simulation.kernel import OUTPUTS
 from yibao.simulation.projection import months_payable, project
-from yibao.simulation.runner import chunks, load_scenarios, run, simulation_dir
+from yibao.simulation.replay import chunks
+from yibao.simulation.runner import load_scenarios, run, simulation_dir
 from yibao.simulation.synthetic import generate
 
 REFORMS = sorted((simulation_dir() / "reforms").glob("*.yaml"))

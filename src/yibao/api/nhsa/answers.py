@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from yibao.api.nhsa import envelope, jsonio
-from yibao.api.nhsa.envelope import Envelope
 from yibao.institutions.service import CHINA
+from yibao.wire import envelope, jsonio
+from yibao.wire.envelope import Envelope
 
 JSON = "application/json; charset=utf-8"
 

@@ -23,10 +23,10 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
-from yibao.api.nhsa import jsonio
 from yibao.api.nhsa.answers import HttpAnswer
 from yibao.api.nhsa.frame import Gateway
-from yibao.api.nhsa.settings import GatewaySettings
+from yibao.gateway.settings import GatewaySettings
+from yibao.wire import jsonio
 
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"
 TIF_BASES = ("/ebus/gdyb_inf/poc/hsa/hgs/", "/ebus/gdyb_api/prd/hsa/hgs/")

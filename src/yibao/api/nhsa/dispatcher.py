@@ -42,8 +42,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from yibao.api.nhsa import fields
-from yibao.api.nhsa.envelope import Envelope
 from yibao.institutions.model import Institution, Operator
+from yibao.wire.envelope import Envelope
 
 
 class BusinessError(Exception):

@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from yibao import codes
-from yibao.api.nhsa.envelope import EnvelopeError
 from yibao.money import MoneyError, yuan_to_fen
+from yibao.wire.envelope import EnvelopeError
 
 
 class InputError(EnvelopeError):

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 import structlog
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from yibao.api.nhsa import dispatcher, envelope, jsonio, transport
+from yibao.api.nhsa import dispatcher
 from yibao.api.nhsa.answers import (
     JSON,
     UNAVAILABLE,
@@ -45,15 +45,16 @@ from yibao.api.nhsa.answers import (
 )
 from yibao.api.nhsa.caches import CredentialCache, InstitutionCache
 from yibao.api.nhsa.dispatcher import BusinessError, Context, FileOutput, Request
-from yibao.api.nhsa.envelope import Envelope, EnvelopeError
-from yibao.api.nhsa.settings import GatewaySettings
 from yibao.db.embedded import sqlalchemy_to_libpq
 from yibao.db.flow import Refused
 from yibao.gateway import aio
 from yibao.gateway import service as gateway
+from yibao.gateway.settings import GatewaySettings
 from yibao.institutions import service as institutions
 from yibao.institutions.model import Institution, Operator
 from yibao.institutions.service import CHINA
+from yibao.wire import envelope, jsonio, transport
+from yibao.wire.envelope import Envelope, EnvelopeError
 
 log = structlog.get_logger(__name__)
 

@@ -18,159 +18,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-RULES: Mapping[str, str] = {
-    "SL01": "单患者单行",  # setlinfo is one object; the other nodes are arrays
-    "SL02": "必填项",
-    "SL03": "联系人信息完整",
-    "SL04": "明细行必填项",
-    "SL05": "时长与体重格式",
-    "SL06": "转科与拟接收机构",
-    "SL07": "字典值",
-    "SL08": "长度",
-    "SL09": "主诊断与主手术唯一",
-    "SL10": "日期先后",
-}
+from yibao.payment.model.setl_fields import DICTS as DICTS
+from yibao.payment.model.setl_fields import ROW_FIELDS, SETLINFO_FIELDS
+from yibao.payment.model.setl_fields import RULES as RULES
+from yibao.payment.model.setl_fields import STATES as STATES
 
-#: dictionaries of §2.9 (code → label); a coded field must hold one of these values
-DICTS: Mapping[str, Mapping[str, str]] = {
-    "diag_type": {"1": "西医诊断", "2": "中医主病诊断", "3": "中医主证诊断"},
-    "maindiag_flag": {"0": "否", "1": "是"},
-    "adm_cond_type": {"1": "有", "2": "临床未确定", "3": "情况不明", "4": "无"},
-    "oprn_oprt_type": {"1": "主要手术及操作", "2": "其他手术及操作"},
-    "dscg_way": {
-        "1": "医嘱离院",
-        "2": "医嘱转院",
-        "3": "医嘱转社区卫生服务机构/乡镇卫生院",
-        "4": "非医嘱离院",
-        "5": "死亡",
-        "9": "其他",
-    },
-    "adm_way": {"0": "新入院", "1": "急诊", "2": "门诊", "3": "其他医疗机构转入", "9": "其他"},
-    "trt_type": {"10": "西医", "21": "中医", "22": "民族医", "30": "中西医"},
-    "nwb_adm_type": {"1": "正常新生儿", "2": "早产", "3": "有疾病", "4": "非无菌分娩", "9": "其它"},
-    "days_rinp_flag_31": {"1": "无", "2": "有"},
-    "scs_cutd_ward_type": {
-        "1": "CCU",
-        "2": "NICU",
-        "3": "EICU",
-        "4": "SICU",
-        "5": "PICU",
-        "6": "RICU",
-        "9": "其他",
-    },
-    "hi_paymtd": {
-        "1": "按项目",
-        "2": "单病种",
-        "3": "按病种分值",
-        "4": "基本诊断相关分组（DRG）",
-        "5": "按床日",
-        "6": "按人次",
-        "9": "其他",
-    },
-    "stas_type": {"0": "未提交", "1": "已提交", "2": "审核通过", "3": "审核不通过"},
-}
-STATES = DICTS["stas_type"]
-
-# setlinfo fields: name → (max length, required, kind). kind: text | date | datetime | code | wt
-_SETLINFO: Mapping[str, tuple[int, bool, str]] = {
-    "psn_no": (30, True, "text"),
-    "mdtrt_id": (30, True, "text"),
-    "setl_id": (30, True, "text"),
-    "medcasno": (40, False, "text"),
-    "dcla_time": (19, False, "datetime"),
-    "ntly": (6, True, "text"),
-    "prfs": (6, True, "text"),
-    "curr_addr": (200, False, "text"),
-    "emp_name": (200, False, "text"),
-    "emp_addr": (200, False, "text"),
-    "emp_tel": (50, False, "text"),
-    "poscode": (6, False, "text"),
-    "coner_name": (50, False, "text"),
-    "patn_rlts": (6, False, "text"),
-    "coner_addr": (200, False, "text"),
-    "coner_tel": (50, False, "text"),
-    "nwb_adm_type": (3, False, "code"),
-    "nwb_bir_wt": (9, False, "wt"),
-    "nwb_adm_wt": (9, False, "wt"),
-    "mul_nwb_bir_wt": (50, False, "wts"),
-    "mul_nwb_adm_wt": (50, False, "wts"),
-    "opsp_diag_caty": (50, False, "text"),
-    "opsp_mdtrt_date": (10, False, "date"),
-    "adm_way": (30, False, "code"),
-    "trt_type": (3, False, "code"),
-    "adm_time": (19, False, "datetime"),
-    "dscg_time": (19, False, "datetime"),
-    "adm_dept_code": (30, False, "text"),
-    "adm_dept_name": (100, False, "text"),
-    "refldept_dept": (50, False, "text"),
-    "dscg_dept_code": (30, False, "text"),
-    "dscg_dept_name": (100, False, "text"),
-    "dscg_caty": (6, True, "text"),
-    "otp_wm_dise": (200, False, "text"),
-    "wm_dise_code": (30, False, "text"),
-    "otp_tcm_dise": (200, False, "text"),
-    "tcm_dise_code": (30, False, "text"),
-    "vent_used_dura": (10, False, "dura"),
-    "pwcry_bfadm_coma_dura": (10, False, "dura"),
-    "pwcry_afadm_coma_dura": (10, False, "dura"),
-    "spga_nurscare_days": (6, False, "days"),
-    "lv1_nurscare_days": (6, False, "days"),
-    "scd_nurscare_days": (6, False, "days"),
-    "lv3_nurscare_days": (6, False, "days"),
-    "dscg_way": (3, False, "code"),
-    "acp_medins_name": (100, False, "text"),
-    "acp_optins_code": (30, False, "text"),
-    "bill_code": (50, True, "text"),
-    "bill_no": (30, True, "text"),
-    "biz_sn": (50, True, "text"),
-    "days_rinp_flag_31": (3, False, "code"),
-    "days_rinp_pup_31": (200, False, "text"),
-    "chfpdr_code": (30, False, "text"),
-    "setl_begn_date": (10, True, "date"),
-    "setl_end_date": (10, True, "date"),
-    "medins_fill_dept": (100, True, "text"),
-    "medins_fill_psn": (50, True, "text"),
-    "resp_nurs_code": (50, False, "text"),
-    "stas_type": (10, False, "code"),
-    "hi_paymtd": (3, False, "code"),
-    "age_days": (3, False, "days"),
-    "adm_caty": (10, False, "text"),
-}
-_ROWS: Mapping[str, Mapping[str, tuple[int, bool, str]]] = {
-    "diseinfo": {
-        "diag_type": (3, True, "code"),
-        "diag_code": (30, True, "text"),
-        "diag_name": (500, True, "text"),
-        "adm_cond_type": (3, True, "code"),
-        "maindiag_flag": (3, True, "code"),
-    },
-    "oprninfo": {
-        "oprn_oprt_type": (3, True, "code"),
-        "oprn_oprt_name": (500, True, "text"),
-        "oprn_oprt_code": (30, True, "text"),
-        "anst_way": (6, False, "text"),
-        "oper_dr_code": (20, True, "text"),
-        "anst_dr_code": (20, False, "text"),
-        "oprn_oprt_begntime": (19, False, "datetime"),
-        "oprn_oprt_endtime": (19, False, "datetime"),
-        "anst_begntime": (19, False, "datetime"),
-        "anst_endtime": (19, False, "datetime"),
-    },
-    "icuinfo": {
-        "scs_cutd_ward_type": (6, True, "code"),
-        "scs_cutd_inpool_time": (19, True, "datetime"),
-        "scs_cutd_exit_time": (19, True, "datetime"),
-        "scs_cutd_sum_dura": (10, True, "dura"),
-    },
-    "opspdiseinfo": {"oprn_oprt_name": (500, False, "text"), "oprn_oprt_code": (30, False, "text")},
-    "payinfo": {"fund_pay_type": (6, True, "text"), "fund_payamt": (19, True, "amount")},
-    "bldinfo": {
-        "setl_list_bld_id": (30, False, "text"),
-        "bld_cat": (3, False, "text"),
-        "bld_amt": (6, False, "days"),
-        "bld_unt": (15, False, "text"),
-    },
-}
 _DURA = re.compile(r"^(\d{1,4})/(\d{1,2})/(\d{1,2})$")
 _NUM = re.compile(r"^\d+(\.\d+)?$")
 
@@ -322,7 +174,7 @@ def parse(payload: Mapping[str, Any]) -> SettlementList:
         )
     if not isinstance(raw, dict):
         raise ListRuleError("input.setlinfo", "SL02", "setlinfo 节点必填")
-    info = _fields(raw, _SETLINFO, "input.setlinfo")
+    info = _fields(raw, SETLINFO_FIELDS, "input.setlinfo")
     if info.get("stas_type", "0") not in ("0", "1"):
         raise ListRuleError(
             "input.setlinfo.stas_type", "SL07", "上传时状态只能为 0 未提交 或 1 已提交"
@@ -350,7 +202,7 @@ def parse(payload: Mapping[str, Any]) -> SettlementList:
             "[SL06 转科与拟接收机构] 医嘱转院/转社区时宜填写拟接收机构名称(acp_medins_name)"
         )
     nodes: dict[str, tuple[Mapping[str, str], ...]] = {}
-    for name, specs in _ROWS.items():
+    for name, specs in ROW_FIELDS.items():
         rows = [
             _fields(r, specs, f"input.{name}[{i}]") for i, r in enumerate(_node_rows(payload, name))
         ]

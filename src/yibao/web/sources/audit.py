@@ -8,8 +8,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from yibao.console import queries
 from yibao.console.model import Role
-from yibao.db.tables import audit_log
 
 ACTION_LABELS: dict[str, str] = {
     "console.login": "登录成功",
@@ -79,21 +79,15 @@ def recent(
     conn: sa.Connection, *, actor: str = "", action: str = "", limit: int = 200
 ) -> list[AuditRow]:
     """The newest audit records, optionally filtered by actor and action prefix."""
-    stmt = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-    if actor:
-        stmt = stmt.where(audit_log.c.actor == actor)
-    if action:
-        stmt = stmt.where(audit_log.c.action.startswith(action, autoescape=True))
     rows = []
-    for r in conn.execute(stmt):
-        m = r._mapping
+    for m in queries.audit_records(conn, actor=actor, action=action, limit=limit):
         detail = _detail(dict(m["detail"] or {}))
         rows.append(
             AuditRow(
                 at=m["at"],
                 actor=m["actor"],
                 action=m["action"],
-                action_label=ACTION_LABELS.get(m["action"], m["action"]),
+                action_label=ACTION_LABELS.get(m["action"]) or m["action"],
                 subject=m["subject"],
                 detail=detail,
             )

@@ -13,11 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from yibao.campaigns import service
+from yibao.campaigns import queries, service
 from yibao.campaigns.model import Plan
 from yibao.campaigns.progress import Progress, TargetProgress
 from yibao.console.model import Scope
-from yibao.web.sources import tables_exist
 
 GRID = {"left": 60, "right": 30, "top": 48, "bottom": 40, "containLabel": True}
 PALETTE = ["#2b6cb0", "#2f9e8f", "#d9822b", "#8e6bbf", "#c0504d", "#6b7785"]
@@ -29,7 +28,7 @@ def prefixes(scope: Scope) -> list[str] | None:
 
 
 def ready(conn: sa.Connection) -> bool:
-    return tables_exist(conn, "campaign")
+    return queries.ready(conn)
 
 
 @dataclass(slots=True)

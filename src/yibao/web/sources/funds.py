@@ -19,7 +19,6 @@ from yibao.funds.model import add_months, month_end, month_start, period_text
 from yibao.funds.position import STATUS_LABELS, Thresholds
 from yibao.funds.postings import FUND_NAMES, POOLED
 from yibao.funds.rules import thresholds
-from yibao.web.sources import tables_exist
 
 GRID = {"left": 60, "right": 24, "top": 56, "bottom": 40, "containLabel": True}
 SCHEME_LABELS = {"employee": "单位职工", "flexible": "灵活就业", "resident": "城乡居民"}
@@ -34,7 +33,7 @@ def wan(fen: int) -> float:
 
 
 def ready(conn: sa.Connection) -> bool:
-    return tables_exist(conn, "funds_bill")
+    return query.available(conn)
 
 
 @dataclass(slots=True)

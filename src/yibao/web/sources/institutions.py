@@ -1,16 +1,19 @@
-"""Designated institutions read model (定点医药机构), from ``yibao.institutions.store``."""
+"""Designated institutions read model (定点医药机构), from :mod:`yibao.institutions.queries`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
 from yibao.console.model import Scope
-from yibao.console.scoping import OutOfScope, ensure_visible, scoped
+from yibao.console.scoping import OutOfScope, ensure_visible
+from yibao.encounter import queries as encounters
+from yibao.institutions import queries as institutions
 from yibao.web.labels import code_label
 from yibao.web.regions import region_label
-from yibao.web.sources import Unavailable, tables_exist
+from yibao.web.unavailable import Unavailable
 
 PENDING = Unavailable("定点机构数据尚未接入：定点机构管理服务尚未上线。", "institutions")
 
@@ -36,7 +39,7 @@ class InstitutionDetail:
     settlements: int | None = None
 
 
-def _row(m: sa.RowMapping) -> InstitutionRow:
+def _row(m: dict[str, Any]) -> InstitutionRow:
     return InstitutionRow(
         fixmedins_code=m["fixmedins_code"],
         fixmedins_name=m["fixmedins_name"],
@@ -52,30 +55,16 @@ def search(
     conn: sa.Connection, scope: Scope, q: str, limit: int = 200
 ) -> list[InstitutionRow] | Unavailable:
     """Institutions in scope whose code or name contains ``q``."""
-    if not tables_exist(conn, "institution"):
+    if not institutions.available(conn):
         return PENDING
-    from yibao.institutions.store import institution as t
-
-    stmt = sa.select(t).order_by(t.c.admdvs, t.c.fixmedins_type, t.c.fixmedins_code).limit(limit)
-    stmt = scoped(stmt, scope, regions=[t.c.admdvs], institution=t.c.fixmedins_code)
-    if q:
-        stmt = stmt.where(
-            sa.or_(
-                t.c.fixmedins_code.contains(q.upper(), autoescape=True),
-                t.c.fixmedins_name.contains(q, autoescape=True),
-            )
-        )
-    return [_row(m) for m in conn.execute(stmt).mappings()]
+    return [_row(m) for m in institutions.search(conn, scope, q, limit)]
 
 
 def detail(conn: sa.Connection, scope: Scope, code: str) -> InstitutionDetail | Unavailable | None:
     """One institution with its operators; OutOfScope outside the user's regions."""
-    if not tables_exist(conn, "institution"):
+    if not institutions.available(conn):
         return PENDING
-    from yibao.institutions.store import institution as t
-    from yibao.institutions.store import operator as op
-
-    m = conn.execute(sa.select(t).where(t.c.fixmedins_code == code)).mappings().first()
+    m = institutions.get(conn, code)
     if m is None:
         raise OutOfScope()
     ensure_visible(scope, regions=[m["admdvs"]], institution=code, person_data=False)
@@ -96,19 +85,11 @@ def detail(conn: sa.Connection, scope: Scope, code: str) -> InstitutionDetail | 
             f"{r['opter_name']}（{OPTER_TYPES.get(r['opter_type'], r['opter_type'])}）",
             "启用" if r["active"] else "停用",
         )
-        for r in conn.execute(
-            sa.select(op).where(op.c.fixmedins_code == code).order_by(op.c.opter_no)
-        ).mappings()
+        for r in institutions.operators(conn, code)
     ]
     count = None
-    if tables_exist(conn, "encounter_settlement"):
-        from yibao.encounter.store import encounter_settlement as s
-
-        count = int(
-            conn.execute(
-                sa.select(sa.func.count()).where(s.c.fixmedins_code == code, s.c.kind == "settle")
-            ).scalar_one()
-        )
+    if encounters.available(conn):
+        count = encounters.settlement_count(conn, code)
     if count is not None:
         fields.append(("累计结算笔数", f"{count} 笔"))
     return InstitutionDetail(row=row, fields=fields, operators=operators, settlements=count)

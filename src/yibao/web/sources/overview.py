@@ -1,9 +1,8 @@
 """Overview read model (总览): KPI cards and chart options, scoped to the user's regions.
 
-Each figure comes from the capability that owns it — insured persons from the registry
-(``enrolment``), activation from the e-voucher (``ec_voucher``), settlements and fund payments from
-the stored settlement records (``encounter_settlement``, net of cancellations) — always filtered
-by :mod:`yibao.console.scoping`. A figure whose capability has no data yet is returned with
+Each figure comes from the query functions of the capability that owns it — insured persons from
+the registry, activation from the e-voucher, settlements and fund payments from the stored
+settlement records (net of cancellations) — always filtered by :mod:`yibao.console.scoping`. A figure whose capability has no data yet is returned with
 ``missing`` set and shown as "暂无数据", never as a made-up number.
 """
 
@@ -16,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from yibao.console.model import Scope
-from yibao.console.scoping import region_filter, scoped
+from yibao.encounter import queries as encounters
 from yibao.money import fen_str
+from yibao.registry import queries as registry
+from yibao.voucher import queries as vouchers
 from yibao.web.regions import region_name
-from yibao.web.sources import tables_exist
 
 
 @dataclass(slots=True)
@@ -98,37 +98,20 @@ def build(conn: sa.Connection, scope: Scope, today: date) -> Overview:
 
 
 def _registry_part(conn: sa.Connection, scope: Scope, ov: Overview) -> None:
-    has_registry = tables_exist(conn, "enrolment")
-    has_voucher = has_registry and tables_exist(conn, "ec_voucher")
+    has_registry = registry.has_enrolments(conn)
+    has_voucher = has_registry and vouchers.available(conn)
     if not has_registry or scope.fixmedins_code is not None:
         why = NO_REGISTRY if not has_registry else "定点机构账户不统计参保人"
         ov.kpis.append(Kpi("参保人数", missing=why))
         ov.kpis.append(Kpi("电子凭证激活率", missing=why))
         ov.charts.append(Chart("activation", "各地区医保电子凭证激活率", missing=why))
         return
-    from yibao.registry.store import enrolment as e
-
-    insured = (
-        sa.select(e.c.psn_no, sa.func.min(e.c.insuplc_admdvs).label("admdvs"))
-        .where(e.c.psn_insu_stas == "1", e.c.insutype.in_(MAIN_INSUTYPES))
-        .where(region_filter(scope, [e.c.insuplc_admdvs]))
-        .group_by(e.c.psn_no)
-        .subquery()
-    )
     if has_voucher:
-        from yibao.voucher.store import ec_voucher as v
-
-        activated = sa.func.count(v.c.psn_no)
-        stmt = sa.select(
-            insured.c.admdvs, sa.func.count().label("n"), activated.label("a")
-        ).select_from(
-            insured.outerjoin(v, sa.and_(v.c.psn_no == insured.c.psn_no, v.c.status == "active"))
-        )
+        rows = vouchers.activation_by_region(conn, scope, MAIN_INSUTYPES)
     else:
-        stmt = sa.select(insured.c.admdvs, sa.func.count().label("n"), sa.literal(0).label("a"))
-    rows = list(conn.execute(stmt.group_by(insured.c.admdvs).order_by(insured.c.admdvs)))
-    total = sum(int(r.n) for r in rows)
-    act = sum(int(r.a) for r in rows)
+        rows = registry.insured_by_region(conn, scope, MAIN_INSUTYPES)
+    total = sum(int(r["n"]) for r in rows)
+    act = sum(int(r["a"]) for r in rows)
     if total == 0:
         ov.kpis.append(Kpi("参保人数", missing="所选范围内尚无参保登记"))
     else:
@@ -146,7 +129,7 @@ def _registry_part(conn: sa.Connection, scope: Scope, ov: Overview) -> None:
                 f"已激活 {_wan(act)} 人 / 参保 {_wan(total)} 人",
             )
         )
-        names = [region_name(r.admdvs) for r in rows]
+        names = [region_name(r["admdvs"]) for r in rows]
         ov.charts.append(
             Chart(
                 "activation",
@@ -169,13 +152,13 @@ def _registry_part(conn: sa.Connection, scope: Scope, ov: Overview) -> None:
                         {
                             "name": "参保人数",
                             "type": "bar",
-                            "data": [int(r.n) for r in rows],
+                            "data": [int(r["n"]) for r in rows],
                             "itemStyle": {"color": "#9db8e0"},
                         },
                         {
                             "name": "已激活",
                             "type": "bar",
-                            "data": [int(r.a) for r in rows],
+                            "data": [int(r["a"]) for r in rows],
                             "itemStyle": {"color": "#1f5fbf"},
                         },
                         {
@@ -183,7 +166,8 @@ def _registry_part(conn: sa.Connection, scope: Scope, ov: Overview) -> None:
                             "type": "line",
                             "yAxisIndex": 1,
                             "data": [
-                                round(int(r.a) * 100 / int(r.n), 1) if r.n else 0 for r in rows
+                                round(int(r["a"]) * 100 / int(r["n"]), 1) if r["n"] else 0
+                                for r in rows
                             ],
                             "itemStyle": {"color": "#d9822b"},
                             "label": {"show": True, "formatter": "{c}%"},
@@ -205,64 +189,31 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
         ("fund_pay", "本月医疗费用支付构成"),
         ("cross_region", "本月异地就医流向（参保地 → 就医地）"),
     )
-    if not tables_exist(conn, "encounter_settlement"):
+    if not encounters.available(conn):
         ov.kpis += [
             Kpi(k, missing=NO_SETTLEMENTS) for k in ("今日结算", "本月结算", "本月基金支付")
         ]
         ov.charts += [Chart(k, t, missing=NO_SETTLEMENTS) for k, t in titles]
         return
-    from yibao.encounter.store import encounter_settlement as s
-
-    month_start = today.replace(day=1)
-    net_count = sa.func.sum(sa.case((s.c.kind == "cancel", -1), else_=1))
-
-    def base(*cols: Any) -> Any:
-        stmt = sa.select(*cols).where(s.c.setl_date >= month_start, s.c.setl_date <= today)
-        return scoped(
-            stmt,
-            scope,
-            regions=[s.c.insuplc_admdvs, s.c.mdtrtarea_admvs],
-            institution=s.c.fixmedins_code,
-        )
-
-    fund_sums = [
-        sa.func.coalesce(sa.func.sum(getattr(s.c, f)), 0).label(f) for f, _, _ in FUND_FIELDS
-    ]
-    totals = conn.execute(
-        base(
-            sa.func.coalesce(net_count, 0).label("n"),
-            sa.func.coalesce(sa.func.sum(s.c.medfee_sumamt), 0).label("medfee"),
-            sa.func.coalesce(sa.func.sum(s.c.fund_pay_sumamt), 0).label("fund"),
-            *fund_sums,
-        )
-    ).one()
-    day = conn.execute(
-        base(
-            sa.func.coalesce(net_count, 0).label("n"),
-            sa.func.coalesce(sa.func.sum(s.c.medfee_sumamt), 0).label("medfee"),
-        ).where(s.c.setl_date == today)
-    ).one()
-    if int(totals.n) == 0 and int(totals.medfee) == 0:
+    month = encounters.Period(conn, scope, today.replace(day=1), today)
+    fund_fields = [f for f, _, _ in FUND_FIELDS]
+    totals = month.totals(fund_fields)
+    day = month.totals(on=today)
+    if int(totals["n"]) == 0 and int(totals["medfee"]) == 0:
         ov.kpis += [Kpi(k, missing=NONE_YET) for k in ("今日结算", "本月结算", "本月基金支付")]
         ov.charts += [Chart(k, t, missing=NONE_YET) for k, t in titles]
         return
-    d_amt, d_unit = _yuan_wan(int(day.medfee))
-    m_amt, m_unit = _yuan_wan(int(totals.medfee))
-    f_amt, f_unit = _yuan_wan(int(totals.fund))
-    ov.kpis.append(Kpi("今日结算", _wan(int(day.n)), "笔", f"医疗费 {d_amt} {d_unit}"))
-    ov.kpis.append(Kpi("本月结算", _wan(int(totals.n)), "笔", f"医疗费 {m_amt} {m_unit}"))
-    share = int(totals.fund) * 100 / int(totals.medfee) if int(totals.medfee) else 0
+    d_amt, d_unit = _yuan_wan(int(day["medfee"]))
+    m_amt, m_unit = _yuan_wan(int(totals["medfee"]))
+    f_amt, f_unit = _yuan_wan(int(totals["fund"]))
+    ov.kpis.append(Kpi("今日结算", _wan(int(day["n"])), "笔", f"医疗费 {d_amt} {d_unit}"))
+    ov.kpis.append(Kpi("本月结算", _wan(int(totals["n"])), "笔", f"医疗费 {m_amt} {m_unit}"))
+    share = int(totals["fund"]) * 100 / int(totals["medfee"]) if int(totals["medfee"]) else 0
     ov.kpis.append(Kpi("本月基金支付", f_amt, f_unit, f"占医疗费 {share:.1f}%（不含个人账户）"))
 
     # by treatment region, stacked by source of payment
-    by_region = list(
-        conn.execute(
-            base(s.c.mdtrtarea_admvs, *fund_sums)
-            .group_by(s.c.mdtrtarea_admvs)
-            .order_by(s.c.mdtrtarea_admvs)
-        )
-    )
-    regions = [region_name(r.mdtrtarea_admvs) for r in by_region]
+    by_region = month.by_treatment_region(fund_fields)
+    regions = [region_name(r["mdtrtarea_admvs"]) for r in by_region]
     ov.charts.append(
         Chart(
             "settle_by_region",
@@ -279,18 +230,18 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
                         "type": "bar",
                         "stack": "pay",
                         "itemStyle": {"color": colour},
-                        "data": [fen_str(int(getattr(r, f))) for r in by_region],
+                        "data": [fen_str(int(r[f])) for r in by_region],
                     }
                     for f, label, colour in FUND_FIELDS
-                    if any(int(getattr(r, f)) for r in by_region)
+                    if any(int(r[f]) for r in by_region)
                 ],
             },
         )
     )
     pie = [
-        {"name": label, "value": fen_str(int(getattr(totals, f))), "itemStyle": {"color": colour}}
+        {"name": label, "value": fen_str(int(totals[f])), "itemStyle": {"color": colour}}
         for f, label, colour in FUND_FIELDS
-        if int(getattr(totals, f))
+        if int(totals[f])
     ]
     ov.charts.append(
         Chart(
@@ -311,27 +262,16 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
             },
         )
     )
-    flows = list(
-        conn.execute(
-            base(
-                s.c.insuplc_admdvs,
-                s.c.mdtrtarea_admvs,
-                sa.func.coalesce(net_count, 0).label("n"),
-                sa.func.coalesce(sa.func.sum(s.c.fund_pay_sumamt), 0).label("fund"),
-            )
-            .where(s.c.insuplc_admdvs != s.c.mdtrtarea_admvs)
-            .group_by(s.c.insuplc_admdvs, s.c.mdtrtarea_admvs)
-            .order_by(s.c.insuplc_admdvs, s.c.mdtrtarea_admvs)
-        )
-    )
-    flows = [f for f in flows if int(f.n) > 0]
+    flows = month.cross_region_flows()
+    flows = [f for f in flows if int(f["n"]) > 0]
     if not flows:
         ov.charts.append(
             Chart("cross_region", titles[2][1], missing="本月所选范围内没有异地就医结算")
         )
         return
     labels = [
-        f"{region_name(f.insuplc_admdvs)} → {region_name(f.mdtrtarea_admvs)}\n基金 {fen_str(int(f.fund))} 元"
+        f"{region_name(f['insuplc_admdvs'])} → {region_name(f['mdtrtarea_admvs'])}\n"
+        f"基金 {fen_str(int(f['fund']))} 元"
         for f in flows
     ]
     ov.charts.append(
@@ -348,7 +288,7 @@ def _settlement_part(conn: sa.Connection, scope: Scope, today: date, ov: Overvie
                         "name": "结算笔数",
                         "type": "bar",
                         "barMaxWidth": 36,
-                        "data": [int(f.n) for f in flows],
+                        "data": [int(f["n"]) for f in flows],
                         "itemStyle": {"color": "#1f5fbf"},
                         "label": {"show": True, "position": "right", "formatter": "{c} 笔"},
                     }

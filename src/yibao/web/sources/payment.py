@@ -16,7 +16,7 @@ from yibao.console.model import Role, Scope
 from yibao.console.scoping import NoPersonData, OutOfScope
 from yibao.payment import queries
 from yibao.payment.model.special import STATE_LABELS
-from yibao.web.sources import Unavailable, tables_exist
+from yibao.web.unavailable import Unavailable
 
 NO_PAYMENT = Unavailable("支付方式改革数据尚未接入：数据库未升级到含 payment 的版本。", "payment")
 #: regions with payment parameters shipped (DRG 441481, DIP 440300) first, then the others
@@ -42,7 +42,7 @@ def check_region(scope: Scope, admdvs: str) -> None:
 def overview(
     conn: sa.Connection, scope: Scope, f: Filter, today: date
 ) -> queries.RegionView | Unavailable:
-    if not tables_exist(conn, "payment_setl_list"):
+    if not queries.available(conn):
         return NO_PAYMENT
     check_region(scope, f.admdvs)
     return queries.region_view(conn, f.admdvs, f.year, today, fixmedins_code=scope.fixmedins_code)

@@ -1,8 +1,7 @@
 """Registry read model (参保人查询): search with masked IDs, person detail.
 
-Reads the registry (``yibao.registry.store`` tables), the e-voucher (``yibao.voucher.store``),
-filings (``yibao.filing``, when present) and settlements (``yibao.encounter.store``), always
-through :mod:`yibao.console.scoping`. A person belongs to the regions of their enrolments
+Reads the registry, the e-voucher, filings (when present) and settlements through their query
+functions (``yibao.<capability>.queries``), always scoped by :mod:`yibao.console.scoping`. A person belongs to the regions of their enrolments
 (参保地 ``insuplc_admdvs``).
 """
 
@@ -14,10 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from yibao.console.model import Scope, mask_phone
-from yibao.console.scoping import OutOfScope, ensure_visible, region_filter, require_person_data
+from yibao.console.scoping import OutOfScope, ensure_visible
+from yibao.filing import queries as filings
+from yibao.registry import queries as registry
+from yibao.voucher import queries as vouchers
 from yibao.web.labels import code_label, with_code
 from yibao.web.regions import region_label
-from yibao.web.sources import Unavailable, tables_exist
+from yibao.web.unavailable import Unavailable
 
 PENDING = Unavailable(
     "参保登记数据尚未接入：参保登记服务尚未上线，暂无可查询的参保人。", "registry"
@@ -48,48 +50,16 @@ class PersonDetail:
     voucher: list[tuple[str, str]] | Unavailable = field(default_factory=list)
 
 
-def _registry(conn: sa.Connection) -> bool:
-    return tables_exist(conn, "person", "enrolment")
-
-
 def search(
     conn: sa.Connection, scope: Scope, q: str, limit: int = 50
 ) -> list[PersonRow] | Unavailable:
     """Persons in scope matching ``q`` (人员编号, full 证件号码 or part of the name)."""
-    if not _registry(conn):
+    if not registry.available(conn):
         return PENDING
-    from yibao.registry.store import enrolment, person
-
-    in_scope = sa.exists().where(
-        enrolment.c.psn_no == person.c.psn_no,
-        region_filter(scope, [enrolment.c.insuplc_admdvs]),
-    )
-    require_person_data(scope)
-    if scope.fixmedins_code is not None:
-        return []  # an institution's account does not browse the registry
-    stmt = sa.select(person).where(in_scope).order_by(person.c.psn_no).limit(limit)
-    if q:
-        stmt = stmt.where(
-            sa.or_(
-                person.c.psn_no == q,
-                person.c.certno == q.upper(),
-                person.c.psn_name.contains(q, autoescape=True),
-            )
-        )
-    people = list(conn.execute(stmt).mappings())
-    if not people:
-        return []
-    psn_nos = [p["psn_no"] for p in people]
-    enrol: dict[str, list[tuple[str, str]]] = {}
-    for r in conn.execute(
-        sa.select(enrolment.c.psn_no, enrolment.c.insutype, enrolment.c.insuplc_admdvs)
-        .where(enrolment.c.psn_no.in_(psn_nos))
-        .order_by(enrolment.c.psn_no, enrolment.c.insutype)
-    ):
-        enrol.setdefault(r.psn_no, []).append((r.insutype, r.insuplc_admdvs))
+    hits = registry.search(conn, scope, q, limit)
     rows = []
-    for p in people:
-        ens = enrol.get(p["psn_no"], [])
+    for hit in hits:
+        p, ens = hit.person, hit.enrolments
         rows.append(
             PersonRow(
                 psn_no=p["psn_no"],
@@ -109,25 +79,15 @@ def detail(conn: sa.Connection, scope: Scope, psn_no: str) -> PersonDetail | Una
 
     Raises :class:`OutOfScope` for a person outside the user's regions; None if no such person.
     """
-    if not _registry(conn):
+    if not registry.available(conn):
         return PENDING
-    from yibao.registry import store as reg
-
-    p = conn.execute(sa.select(reg.person).where(reg.person.c.psn_no == psn_no)).mappings().first()
+    p = registry.get_person(conn, psn_no)
     if p is None:
         raise OutOfScope()
-    ens = list(
-        conn.execute(
-            sa.select(reg.enrolment)
-            .where(reg.enrolment.c.psn_no == psn_no)
-            .order_by(reg.enrolment.c.insutype)
-        ).mappings()
-    )
+    ens = registry.enrolments(conn, psn_no)
     regions = sorted({e["insuplc_admdvs"] for e in ens})
     ensure_visible(scope, regions=regions)
-    balc = conn.execute(
-        sa.select(reg.personal_account.c.balc).where(reg.personal_account.c.psn_no == psn_no)
-    ).scalar()
+    balc = registry.account_balance(conn, psn_no)
     fields = [
         ("人员编号", p["psn_no"]),
         ("姓名", p["psn_name"]),
@@ -138,7 +98,7 @@ def detail(conn: sa.Connection, scope: Scope, psn_no: str) -> PersonDetail | Una
         ("出生日期", p["brdy"].isoformat() if p["brdy"] else ""),
         ("联系电话", mask_phone(p["tel"])),
         ("乡镇（街道）", p["town"] or ""),
-        ("个人账户余额", "—" if balc is None else f"{_yuan(int(balc))} 元"),
+        ("个人账户余额", "—" if balc is None else f"{_yuan(balc)} 元"),
     ]
     enrolments = [
         {
@@ -164,11 +124,7 @@ def detail(conn: sa.Connection, scope: Scope, psn_no: str) -> PersonDetail | Una
             "enddate": i["endtime"].isoformat() if i["endtime"] else "长期",
             "source": i["memo"] or "",
         }
-        for i in conn.execute(
-            sa.select(reg.person_identity)
-            .where(reg.person_identity.c.psn_no == psn_no)
-            .order_by(reg.person_identity.c.begntime)
-        ).mappings()
+        for i in registry.identities(conn, psn_no)
     ]
     return PersonDetail(
         psn_no=psn_no,
@@ -198,28 +154,14 @@ def _yuan(fen: int) -> str:
 
 def _voucher(conn: sa.Connection, psn_no: str) -> list[tuple[str, str]] | Unavailable:
     """The e-voucher (医保电子凭证) state and the channels it is authorised on; [] if none."""
-    if not tables_exist(conn, "ec_voucher"):
+    if not vouchers.available(conn):
         return Unavailable("医保电子凭证数据尚未接入。", "voucher")
-    from yibao.voucher.store import ec_authorization, ec_channel, ec_voucher
     from yibao.web.render import china_time
 
-    v = conn.execute(sa.select(ec_voucher).where(ec_voucher.c.psn_no == psn_no)).mappings().first()
+    v, channels = vouchers.voucher_of(conn, psn_no)
     if v is None:
         return []
-    status = {"active": "已激活", "revoked": "已注销"}.get(v["status"], v["status"])
-    channels = [
-        r.name or r.chnl_id
-        for r in conn.execute(
-            sa.select(ec_authorization.c.chnl_id, ec_channel.c.name)
-            .select_from(
-                ec_authorization.outerjoin(
-                    ec_channel, ec_channel.c.chnl_id == ec_authorization.c.chnl_id
-                )
-            )
-            .where(ec_authorization.c.psn_no == psn_no, ec_authorization.c.status == "active")
-            .order_by(ec_authorization.c.chnl_id)
-        )
-    ]
+    status: str = {"active": "已激活", "revoked": "已注销"}.get(v["status"]) or v["status"]
     out = [
         ("凭证状态", status),
         ("激活时间", china_time(v["activated_at"])),
@@ -233,16 +175,13 @@ def _voucher(conn: sa.Connection, psn_no: str) -> list[tuple[str, str]] | Unavai
 
 def _filings(conn: sa.Connection, psn_no: str) -> list[dict[str, Any]] | Unavailable:
     """Cross-region filings (异地就医备案) of the person, newest first."""
-    if not tables_exist(conn, "filing"):
+    if not filings.available(conn):
         return Unavailable("异地就医备案数据尚未接入：备案服务尚未上线。", "filing")
     from yibao.filing.model import TYPE_NAMES, FilingType
-    from yibao.filing.store import filing as f
 
     status = {"active": "有效", "cancelled": "已撤销", "ended": "已终止"}
     rows = []
-    for r in conn.execute(
-        sa.select(f).where(f.c.psn_no == psn_no).order_by(f.c.begndate.desc())
-    ).mappings():
+    for r in filings.filings_of(conn, psn_no):
         try:
             label = TYPE_NAMES[FilingType(r["filing_type"])]
         except ValueError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from yibao.web.sources import Unavailable
+from yibao.web.unavailable import Unavailable
 
 PENDING = Unavailable("政策参数尚未接入：政策参数服务尚未上线，暂无可查询的政策。", "policy")
 NATIONAL = "000000"

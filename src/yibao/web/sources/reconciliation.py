@@ -3,8 +3,8 @@
 - 中心结算汇总: the centre's own totals per institution, day, 险种 and 清算类别 from the stored
   settlement records (net of cancellations) — what a 3201 is compared against;
 - 3201 对账结果: the institutions' reconciliation calls as the gateway logged them
-  (``gateway_message``), with the result code (stmt_rslt: 平 / 中心多 / 医药机构多 / 数据不一致);
-- 异地清算往来 and 基金余额: from the fund ledger (``yibao.ledger.service.account_balances``).
+  (:mod:`yibao.gateway.queries`), with the result code (stmt_rslt: 平 / 中心多 / 医药机构多 / 数据不一致);
+- 异地清算往来 and 基金余额: from the fund ledger (:func:`yibao.ledger.queries.account_balances`).
 
 All filtered through :mod:`yibao.console.scoping`.
 """
@@ -18,11 +18,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from yibao.clearing import queries as clearing
 from yibao.console.model import Scope
-from yibao.console.scoping import scoped
+from yibao.encounter import queries as encounters
+from yibao.gateway import queries as gateway
+from yibao.institutions import queries as institutions
+from yibao.ledger import queries as ledger
 from yibao.web.labels import code_label, with_code
 from yibao.web.regions import region_label
-from yibao.web.sources import Unavailable, tables_exist
+from yibao.web.unavailable import Unavailable
 
 NO_SETTLEMENTS = Unavailable("结算记录尚未接入：结算服务尚未上线。", "encounter")
 NO_RECON = Unavailable("对账结果尚未接入：定点机构对账（3201/3202）服务尚未上线。", "api/nhsa")
@@ -61,89 +65,48 @@ def build(conn: sa.Connection, scope: Scope, today: date) -> ReconView:
 def _totals(
     conn: sa.Connection, scope: Scope, since: date, today: date
 ) -> list[dict[str, Any]] | Unavailable:
-    if not tables_exist(conn, "encounter_settlement"):
+    if not encounters.available(conn):
         return NO_SETTLEMENTS
-    from yibao.encounter.store import encounter_settlement as s
-
-    names: dict[str, str] = {}
-    if tables_exist(conn, "institution"):
-        from yibao.institutions.store import institution as inst
-
-        names = {
-            code: name
-            for code, name in conn.execute(sa.select(inst.c.fixmedins_code, inst.c.fixmedins_name))
-        }
-    net = sa.func.sum(sa.case((s.c.kind == "cancel", -1), else_=1))
-    stmt = (
-        sa.select(
-            s.c.setl_date,
-            s.c.fixmedins_code,
-            s.c.insutype,
-            s.c.clr_type,
-            net.label("n"),
-            sa.func.sum(s.c.medfee_sumamt).label("medfee"),
-            sa.func.sum(s.c.fund_pay_sumamt).label("fund"),
-            sa.func.sum(s.c.acct_pay).label("acct"),
-        )
-        .where(s.c.setl_date >= since, s.c.setl_date <= today)
-        .group_by(s.c.setl_date, s.c.fixmedins_code, s.c.insutype, s.c.clr_type)
-        .order_by(s.c.setl_date.desc(), s.c.fixmedins_code, s.c.insutype, s.c.clr_type)
-        .limit(300)
-    )
-    stmt = scoped(stmt, scope, regions=[s.c.mdtrtarea_admvs], institution=s.c.fixmedins_code)
+    names = institutions.names(conn)
     return [
         {
-            "date": r.setl_date.isoformat(),
-            "fixmedins": names.get(r.fixmedins_code, r.fixmedins_code),
-            "insutype": code_label("insutype", r.insutype),
-            "clr_type": with_code("clr_type", r.clr_type),
-            "count": int(r.n),
-            "medfee": _yuan(int(r.medfee)),
-            "fund": _yuan(int(r.fund)),
-            "acct": _yuan(int(r.acct)),
+            "date": r["setl_date"].isoformat(),
+            "fixmedins": names.get(r["fixmedins_code"], r["fixmedins_code"]),
+            "insutype": code_label("insutype", r["insutype"]),
+            "clr_type": with_code("clr_type", r["clr_type"]),
+            "count": int(r["n"]),
+            "medfee": _yuan(int(r["medfee"])),
+            "fund": _yuan(int(r["fund"])),
+            "acct": _yuan(int(r["acct"])),
         }
-        for r in conn.execute(stmt)
+        for r in encounters.daily_totals(conn, scope, since, today)
     ]
 
 
 def _recon(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Unavailable:
-    if not tables_exist(conn, "gateway_message"):
+    if not gateway.available(conn):
         return NO_RECON
-    from yibao.gateway.store import message as m
-
-    stmt = (
-        sa.select(
-            m.c.created_at, m.c.fixmedins_code, m.c.infno, m.c.msgid, m.c.request, m.c.response
-        )
-        .where(m.c.infno.in_(("3201", "3202")))
-        .order_by(m.c.created_at.desc())
-        .limit(100)
-    )
-    if scope.fixmedins_code is not None or not scope.all_regions:
-        # the institution's own region is the first 6 digits after the H/P letter of its code
-        regions = [sa.func.substr(m.c.fixmedins_code, 2, 6)]
-        stmt = scoped(stmt, scope, regions=regions, institution=m.c.fixmedins_code)
     from yibao.web.render import china_time
 
     rows = []
-    for r in conn.execute(stmt):
-        req = _json(r.request)
+    for r in gateway.messages(conn, scope, ("3201", "3202")):
+        req = _json(r["request"])
         data = req.get("input", {}).get("data", {}) if isinstance(req.get("input"), dict) else {}
-        out = _json(r.response).get("output") or {}
+        out = _json(r["response"]).get("output") or {}
         info = out.get("stmtinfo") or out.get("fileinfo") or {}
         rslt = str(info.get("stmt_rslt", "")) if isinstance(info, dict) else ""
         rows.append(
             {
-                "at": china_time(r.created_at, "%Y-%m-%d %H:%M"),
-                "fixmedins": r.fixmedins_code,
-                "infno": "3201 对总账" if r.infno == "3201" else "3202 对明细账",
+                "at": china_time(r["created_at"], "%Y-%m-%d %H:%M"),
+                "fixmedins": r["fixmedins_code"],
+                "infno": "3201 对总账" if r["infno"] == "3201" else "3202 对明细账",
                 "period": f"{data.get('stmt_begndate', '')} ~ {data.get('stmt_enddate', '')}",
                 "insutype": code_label("insutype", str(data.get("insutype", ""))),
                 "count": data.get("fixmedins_setl_cnt", ""),
                 "medfee": data.get("medfee_sumamt", ""),
                 "result": code_label("stmt_rslt", rslt)
                 if rslt
-                else ("已生成结果文件" if r.infno == "3202" else "—"),
+                else ("已生成结果文件" if r["infno"] == "3202" else "—"),
                 "ok": rslt == "0",
                 "detail": info.get("stmt_rslt_dscr", "") if isinstance(info, dict) else "",
             }
@@ -161,18 +124,12 @@ def _json(raw: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _ledger(conn: sa.Connection) -> bool:
-    return tables_exist(conn, "ledger_account", "ledger_transfer")
-
-
 def _clearing(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, Any]] | Unavailable:
     """Clearing positions between pooling regions (异地清算往来): who owes whom."""
-    if not _ledger(conn):
+    if not ledger.available(conn):
         return NO_LEDGER
-    from yibao.ledger.service import account_balances
-
     rows = []
-    for b in account_balances(conn, today, kind="clearing"):
+    for b in ledger.account_balances(conn, today, kind="clearing"):
         parts = b.account_code.split(":")
         if len(parts) != 3:
             continue
@@ -196,17 +153,14 @@ def _clearing(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, 
 
 def _statements(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Unavailable:
     """Monthly clearing statements between pooling regions (异地清算单) and their state."""
-    if not tables_exist(conn, "clearing_statement"):
+    if not clearing.available(conn):
         return Unavailable("异地清算单尚未接入：清算服务尚未上线。", "clearing")
     if scope.fixmedins_code is not None:
         return Unavailable("定点机构账户不显示统筹区之间的清算单。", "clearing")
     from yibao.clearing.model import STATE_NAMES, State
-    from yibao.clearing.store import statement as st
 
-    stmt = sa.select(st).order_by(st.c.period.desc(), st.c.region_a, st.c.region_b).limit(100)
-    stmt = scoped(stmt, scope, regions=[st.c.region_a, st.c.region_b])
     rows = []
-    for r in conn.execute(stmt).mappings():
+    for r in clearing.statements(conn, scope):
         try:
             state = STATE_NAMES[State(r["state"])]
         except ValueError:
@@ -227,12 +181,10 @@ def _statements(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Una
 
 def _balances(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, Any]] | Unavailable:
     """Fund balances per pooling region (基金余额) as the ledger derives them."""
-    if not _ledger(conn):
+    if not ledger.available(conn):
         return NO_LEDGER
     if scope.fixmedins_code is not None:
         return Unavailable("定点机构账户不显示基金余额。", "ledger")
-    from yibao.ledger.service import account_balances
-
     return [
         {
             "region": region_label(b.region),
@@ -242,7 +194,8 @@ def _balances(conn: sa.Connection, scope: Scope, today: date) -> list[dict[str, 
             "balance": _yuan(b.balance),
         }
         for b in sorted(
-            account_balances(conn, today, kind="fund"), key=lambda x: (x.region, x.fund_pay_type)
+            ledger.account_balances(conn, today, kind="fund"),
+            key=lambda x: (x.region, x.fund_pay_type),
         )
         if scope.allows_region(b.region)
     ]

@@ -1,9 +1,10 @@
 """Settlement read model (结算查询): search, full breakdown and the engine's trace.
 
-Reads the settlement records the encounter capability stores (``encounter_settlement``, amounts
-in fen, with ``setldetail`` and the engine's ``trace``) and their fee lines, through
-:mod:`yibao.console.scoping`: a settlement is visible from its insured place (参保地) and its place
-of treatment (就医地); an institution operator sees only its own institution's.
+Reads the settlement records the encounter capability stores (amounts in fen, with
+``setldetail`` and the engine's ``trace``) and their fee lines through
+:mod:`yibao.encounter.queries`, scoped by :mod:`yibao.console.scoping`: a settlement is visible
+from its insured place (参保地) and its place of treatment (就医地); an institution operator sees
+only its own institution's.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from yibao.catalog import queries as catalog
 from yibao.console.model import Scope
-from yibao.console.scoping import OutOfScope, ensure_visible, scoped
+from yibao.console.scoping import OutOfScope, ensure_visible
+from yibao.encounter import queries as encounters
+from yibao.institutions import queries as institutions
 from yibao.money import MoneyError, yuan_to_fen
+from yibao.registry import queries as registry
 from yibao.web.labels import code_label, with_code
 from yibao.web.regions import region_label, region_name
-from yibao.web.sources import Unavailable, tables_exist
+from yibao.web.unavailable import Unavailable
 
 PENDING = Unavailable("结算记录尚未接入：结算服务尚未上线，暂无可查询的结算单。", "settlement")
 
@@ -91,22 +96,7 @@ class SettlementDetail:
 
 
 def available(conn: sa.Connection) -> bool:
-    return tables_exist(conn, "encounter_settlement")
-
-
-def _names(conn: sa.Connection) -> tuple[sa.Table | None, sa.Table | None]:
-    """The registry's person table and the institutions table, when those capabilities exist."""
-    person: sa.Table | None = None
-    inst: sa.Table | None = None
-    if tables_exist(conn, "person"):
-        from yibao.registry import store as reg
-
-        person = reg.person
-    if tables_exist(conn, "institution"):
-        from yibao.institutions import store as ins
-
-        inst = ins.institution
-    return person, inst
+    return encounters.available(conn)
 
 
 def search(
@@ -115,60 +105,30 @@ def search(
     """Settlement records in scope, newest first."""
     if not available(conn):
         return PENDING
-    from yibao.encounter.store import encounter_settlement as s
-
-    person, inst = _names(conn)
-    cols: list[Any] = [s]
-    src: Any = s
-    if person is not None:
-        cols.append(person.c.psn_name)
-        src = src.outerjoin(person, person.c.psn_no == s.c.psn_no)
-    if inst is not None:
-        cols.append(inst.c.fixmedins_name)
-        src = src.outerjoin(inst, inst.c.fixmedins_code == s.c.fixmedins_code)
-    rev = s.alias("rev")
-    cancelled = sa.exists().where(rev.c.reverses == s.c.setl_id)
-    stmt = (
-        sa.select(*cols, cancelled.label("is_cancelled"))
-        .select_from(src)
-        .order_by(s.c.setl_time.desc(), s.c.setl_id.desc())
-        .limit(limit)
-    )
-    stmt = scoped(
-        stmt,
+    found = encounters.search(
+        conn,
         scope,
-        regions=[s.c.insuplc_admdvs, s.c.mdtrtarea_admvs],
-        institution=s.c.fixmedins_code,
-        person_data=True,
+        setl_id=f.setl_id,
+        psn_no=f.psn_no,
+        fixmedins_code=f.fixmedins_code,
+        admdvs=f.admdvs,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        limit=limit,
     )
-    if f.setl_id:
-        stmt = stmt.where(s.c.setl_id == f.setl_id)
-    if f.psn_no:
-        stmt = stmt.where(s.c.psn_no == f.psn_no)
-    if f.fixmedins_code:
-        stmt = stmt.where(s.c.fixmedins_code == f.fixmedins_code)
-    if f.admdvs:
-        stmt = stmt.where(
-            sa.or_(
-                s.c.insuplc_admdvs.startswith(f.admdvs, autoescape=True),
-                s.c.mdtrtarea_admvs.startswith(f.admdvs, autoescape=True),
-            )
-        )
-    if f.date_from:
-        stmt = stmt.where(s.c.setl_date >= f.date_from)
-    if f.date_to:
-        stmt = stmt.where(s.c.setl_date <= f.date_to)
+    persons = registry.names(conn, (m["psn_no"] for m in found))
+    insts = institutions.names(conn, (m["fixmedins_code"] for m in found))
     from yibao.web.render import china_time
 
     rows = []
-    for m in conn.execute(stmt).mappings():
+    for m in found:
         rows.append(
             SettlementRow(
                 setl_id=m["setl_id"],
                 setl_time=china_time(m["setl_time"], "%Y-%m-%d %H:%M"),
                 psn_no=m["psn_no"],
-                psn_name=m.get("psn_name") or m["psn_no"],
-                fixmedins_name=m.get("fixmedins_name") or m["fixmedins_code"],
+                psn_name=persons.get(m["psn_no"]) or m["psn_no"],
+                fixmedins_name=insts.get(m["fixmedins_code"]) or m["fixmedins_code"],
                 med_type=code_label("med_type", m["med_type"]),
                 insuplc_admdvs=m["insuplc_admdvs"],
                 mdtrtarea_admvs=m["mdtrtarea_admvs"],
@@ -205,16 +165,9 @@ def detail(
     """One settlement with amounts, fund lines, item split and trace; OutOfScope if not visible."""
     if not available(conn):
         return PENDING
-    from yibao.encounter.store import encounter_fee_line, encounter_settlement
     from yibao.web.render import china_time
 
-    m = (
-        conn.execute(
-            sa.select(encounter_settlement).where(encounter_settlement.c.setl_id == setl_id)
-        )
-        .mappings()
-        .first()
-    )
+    m = encounters.settlement(conn, setl_id)
     if m is None:
         raise OutOfScope()
     ensure_visible(
@@ -222,25 +175,9 @@ def detail(
         regions=[m["insuplc_admdvs"], m["mdtrtarea_admvs"]],
         institution=m["fixmedins_code"],
     )
-    person, inst = _names(conn)
-    psn_name = inst_name = ""
-    if person is not None:
-        psn_name = (
-            conn.execute(
-                sa.select(person.c.psn_name).where(person.c.psn_no == m["psn_no"])
-            ).scalar()
-            or ""
-        )
-    if inst is not None:
-        inst_name = (
-            conn.execute(
-                sa.select(inst.c.fixmedins_name).where(inst.c.fixmedins_code == m["fixmedins_code"])
-            ).scalar()
-            or ""
-        )
-    cancel_id = conn.execute(
-        sa.select(encounter_settlement.c.setl_id).where(encounter_settlement.c.reverses == setl_id)
-    ).scalar()
+    psn_name = registry.names(conn, [m["psn_no"]]).get(m["psn_no"]) or ""
+    inst_name = institutions.names(conn, [m["fixmedins_code"]]).get(m["fixmedins_code"]) or ""
+    cancel_id = encounters.cancellation_of(conn, setl_id)
     cross = m["insuplc_admdvs"] != m["mdtrtarea_admvs"]
     header = [
         ("结算编号", m["setl_id"]),
@@ -279,22 +216,8 @@ def detail(
         }
         for d in (m["setldetail"] or [])
     ]
-    line_sn = m["feedetl_sns"] or []
-    lines = (
-        list(
-            conn.execute(
-                sa.select(encounter_fee_line)
-                .where(
-                    encounter_fee_line.c.mdtrt_id == m["mdtrt_id"],
-                    encounter_fee_line.c.feedetl_sn.in_(line_sn),
-                )
-                .order_by(encounter_fee_line.c.feedetl_sn)
-            ).mappings()
-        )
-        if line_sn
-        else []
-    )
-    names = _item_names(conn, m["mdtrtarea_admvs"], [ln["med_list_codg"] for ln in lines])
+    lines = encounters.fee_lines(conn, m["mdtrt_id"], m["feedetl_sns"] or [])
+    names = catalog.item_names(conn, [ln["med_list_codg"] for ln in lines])
     items = [
         {
             "feedetl_sn": ln["feedetl_sn"],
@@ -322,23 +245,6 @@ def detail(
         items=items,
         trace=normalise_trace(m["trace"]),
     )
-
-
-def _item_names(conn: sa.Connection, admdvs: str, codes_: list[str]) -> dict[str, str]:
-    """Catalogue names (目录名称) of the fee lines, from the catalogue when it is loaded."""
-    if not codes_ or not tables_exist(conn, "catalog_item"):
-        return {}
-    from yibao.catalog.store import catalog_item as ci
-
-    rows = conn.execute(
-        sa.select(ci.c.med_list_codg, ci.c.name)
-        .where(ci.c.med_list_codg.in_(codes_), ci.c.name.is_not(None))
-        .order_by(ci.c.med_list_codg, ci.c.admdvs.desc())
-    )
-    out: dict[str, str] = {}
-    for code, name in rows:
-        out.setdefault(code, name)
-    return out
 
 
 def normalise_trace(raw: object) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, Request, transaction
-from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.api.nhsa.handlers import _presence
@@ -28,6 +27,7 @@ from yibao.db.flow import Flow
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter
+from yibao.wire.envelope import Envelope
 
 
 def _across_provinces(env: Envelope) -> bool:

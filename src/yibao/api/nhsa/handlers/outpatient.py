@@ -11,7 +11,6 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, Request, transaction
-from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.api.nhsa.handlers import _presence
@@ -28,6 +27,7 @@ from yibao.encounter import flows as visit_flows
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
 from yibao.encounter.model import Encounter, EncounterError
+from yibao.wire.envelope import Envelope
 
 
 def visit(ctx: Context, data: dict[str, Any], where: str) -> Encounter:

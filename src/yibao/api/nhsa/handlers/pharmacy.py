@@ -11,7 +11,6 @@ from typing import Any
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, Request, transaction
-from yibao.api.nhsa.envelope import Envelope
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _across as gateway_relay
 from yibao.api.nhsa.handlers import _presence
@@ -22,6 +21,7 @@ from yibao.checkout.settle_pharmacy import Purchase, SettlePurchase
 from yibao.db.flow import Flow
 from yibao.online import rx_link
 from yibao.online.model import OnlineError
+from yibao.wire.envelope import Envelope
 
 PHARMACY_MED_TYPE = "41"  # 定点药店购药 (§3.2)
 

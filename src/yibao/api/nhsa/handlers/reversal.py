@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yibao.api.nhsa import envelope, fields
+from yibao.api.nhsa import fields
 from yibao.api.nhsa.answers import envelope_bytes
 from yibao.api.nhsa.dispatcher import Request, transaction
 from yibao.api.nhsa.fields import InputError
@@ -17,6 +17,7 @@ from yibao.checkout.reversal import REVERSIBLE, Reverse
 from yibao.checkout.reversal import reverse as checkout_reverse
 from yibao.db.flow import Flow
 from yibao.hub.port import HUB
+from yibao.wire import envelope
 
 
 @transaction("2601", "冲正交易")

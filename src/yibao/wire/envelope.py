@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from yibao.api.nhsa import jsonio
+from yibao.wire import jsonio
 
 
 class EnvelopeError(ValueError):

@@ -1,12 +1,9 @@
 """Institution authentication for the e-voucher institution API (定点机构接口鉴权).
 
 ``/api/voucher/ec/*`` (code exchange, identity, token check, PIN-pad password) accepts only a
-designated institution (定点医药机构) signed with its gateway credential — the same headers the
-national-interface gateway checks (CSB ``_api_*`` HMAC-SHA1 or Guangdong ``x-tif-*`` SHA-256), the
-same credentials (:func:`yibao.institutions.store.get_credential`), the same verification
-(:func:`yibao.api.nhsa.transport.verify`) and the same nonce store
-(:func:`yibao.gateway.store.use_nonce`). A CSB request has no nonce, so its signature is recorded
-as one: a captured request cannot be replayed within the timestamp window.
+designated institution (定点医药机构) signed with its gateway credential — checked by
+:func:`yibao.institutions.signed.authenticate` (same headers, credentials, verification and
+nonce store as the national-interface gateway).
 
 The authenticated ``fixmedins_code`` is the institution; one whose network status is not normal
 (暂停联网 / 取消定点) is refused (``EC_ORG_SUSPENDED``), and a body whose ``orgId`` names another
@@ -22,10 +19,9 @@ import sqlalchemy as sa
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from yibao.api.nhsa import transport
-from yibao.api.nhsa.settings import GatewaySettings
-from yibao.gateway import store as gateway_store
-from yibao.institutions import store as institution_store
+from yibao.gateway.settings import GatewaySettings
+from yibao.institutions import signed
+from yibao.wire.transport import GatewayAuthError
 
 
 class InstitutionAuthError(Exception):
@@ -77,22 +73,18 @@ def authenticate(
 ) -> AuthenticatedInstitution:
     """Check the gateway headers of one request; raise :class:`InstitutionAuthError`."""
     try:
-        auth = transport.read_headers(headers)
-        with engine.begin() as conn:
-            cred = institution_store.get_credential(conn, auth.app_key)
-            if cred is None or not cred.active:
-                raise transport.GatewayAuthError(transport.ILLEGAL_USER)
-            transport.verify(auth, cred.app_secret, now_ms, settings.timestamp_window_s * 1000)
-            once = auth.nonce if auth.scheme == transport.TIF else "csb:" + auth.signature
-            if not gateway_store.use_nonce(conn, cred.app_key, once, settings.nonce_ttl_s):
-                raise transport.GatewayAuthError(transport.REPLAYED_NONCE)
-            inst = institution_store.get_institution(conn, cred.fixmedins_code)
-    except transport.GatewayAuthError as exc:
+        got = signed.authenticate(
+            engine,
+            headers,
+            window_s=settings.timestamp_window_s,
+            nonce_ttl_s=settings.nonce_ttl_s,
+            now_ms=now_ms,
+        )
+    except GatewayAuthError as exc:
         raise auth_failed(exc.message) from exc
-    why = f"定点医药机构{cred.fixmedins_code}未登记" if inst is None else inst.refusal()
-    if why is not None:  # 暂停联网 / 取消定点: no e-voucher business either
-        raise InstitutionAuthError(403, 1608, "EC_ORG_SUSPENDED", why)
-    return AuthenticatedInstitution(cred.fixmedins_code, cred.app_key)
+    except signed.InstitutionRefused as exc:
+        raise InstitutionAuthError(403, 1608, "EC_ORG_SUSPENDED", exc.message) from exc
+    return AuthenticatedInstitution(got.fixmedins_code, got.app_key)
 
 
 async def institution_of(request: Request) -> AuthenticatedInstitution:
