@@ -12,7 +12,10 @@ import signal
 
 import typer
 
+from yibao import cli_help
 from yibao.config import get_settings
+
+cli_help.install()  # flags show no <bool> type in --help
 
 app = typer.Typer(
     help="Yibao 医保平台 command line",

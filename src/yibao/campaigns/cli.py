@@ -40,7 +40,10 @@ def _with_conn(fn: Callable[[sa.Connection], T], *, write: bool) -> T:
 
 
 @app.command("load")
-def load(file: Path, actor: str = typer.Option("cli", help="操作人（审计）")) -> None:
+def load(
+    file: Path = typer.Argument(..., help="推广方案文件（YAML）"),
+    actor: str = typer.Option("cli", help="操作人（审计）"),
+) -> None:
     """Check and store a campaign file (YAML); a bad file is refused with the field and rule."""
     from yibao.campaigns import service
 
@@ -63,7 +66,8 @@ def listing() -> None:
 
 @app.command("progress")
 def progress(
-    campaign_id: str, on: str = typer.Option("", help="统计截至 YYYY-MM-DD（默认今天）")
+    campaign_id: str = typer.Argument(..., help="推广专项编号"),
+    on: str = typer.Option("", help="统计截至 YYYY-MM-DD（默认今天）"),
 ) -> None:
     """Progress of every target as of a day (tab-separated)."""
     from yibao.campaigns import report, service
@@ -77,7 +81,9 @@ def progress(
 
 @app.command("report")
 def make_report(
-    campaign_id: str, out: Path, on: str = typer.Option("", help="统计截至 YYYY-MM-DD")
+    campaign_id: str = typer.Argument(..., help="推广专项编号"),
+    out: Path = typer.Argument(..., help="输出文件：.xlsx 或 .pdf"),
+    on: str = typer.Option("", help="统计截至 YYYY-MM-DD"),
 ) -> None:
     """Write the 通报 as .xlsx or .pdf (by the file name)."""
     from yibao.campaigns import report, service

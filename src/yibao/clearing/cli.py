@@ -73,7 +73,10 @@ def run(
 
 
 @app.command("list")
-def list_(month: str | None = typer.Option(None, "--month")) -> None:
+def list_(
+    month: str | None = typer.Option(None, "--month", help="清算期 YYYY-MM（默认全部）"),
+) -> None:
+    """List the clearing statements (清算单) with their state and net payment."""
     from yibao.clearing import service
 
     for s in _with_conn(lambda c: service.statements(c, month), write=False):
@@ -81,7 +84,10 @@ def list_(month: str | None = typer.Option(None, "--month")) -> None:
 
 
 @app.command("confirm")
-def confirm(stmt_id: str, operator: str = typer.Option(..., "--operator")) -> None:
+def confirm(
+    stmt_id: str = typer.Argument(..., help="清算单号"),
+    operator: str = typer.Option(..., "--operator", help="经办人（审计）"),
+) -> None:
     """经办确认."""
     from yibao.clearing import service
 
@@ -89,7 +95,10 @@ def confirm(stmt_id: str, operator: str = typer.Option(..., "--operator")) -> No
 
 
 @app.command("approve")
-def approve(stmt_id: str, operator: str = typer.Option(..., "--operator")) -> None:
+def approve(
+    stmt_id: str = typer.Argument(..., help="清算单号"),
+    operator: str = typer.Option(..., "--operator", help="审批人（须不同于经办人）"),
+) -> None:
     """审批 (a different operator) and post the net payment to the ledger."""
     from yibao.clearing import service
     from yibao.encounter.service import business_day
@@ -102,9 +111,9 @@ def approve(stmt_id: str, operator: str = typer.Option(..., "--operator")) -> No
 
 @app.command("send-back")
 def send_back(
-    stmt_id: str,
-    operator: str = typer.Option(..., "--operator"),
-    reason: str = typer.Option(..., "--reason"),
+    stmt_id: str = typer.Argument(..., help="清算单号"),
+    operator: str = typer.Option(..., "--operator", help="经办人（审计）"),
+    reason: str = typer.Option(..., "--reason", help="退回原因"),
 ) -> None:
     """退回 a confirmed statement to 草稿."""
     from yibao.clearing import service
@@ -117,7 +126,10 @@ def send_back(
 
 
 @app.command("export")
-def export(stmt_id: str, out: Path = typer.Option(None, "--out", help="XLSX 文件路径")) -> None:
+def export(
+    stmt_id: str = typer.Argument(..., help="清算单号"),
+    out: Path = typer.Option(None, "--out", help="XLSX 文件路径"),
+) -> None:
     """Write the statement as XLSX (汇总 + 明细)."""
     from yibao.clearing import service
     from yibao.clearing.export import statement_xlsx

@@ -111,7 +111,7 @@ def residents_cmd(
     year: int = typer.Option(..., help="the year covered (参保年度)"),
     on: str = typer.Option("", help="assessment date YYYY-MM-DD (identities valid then)"),
     psn_no: str = typer.Option("", help="one person (mid-year 资助参保 or enrolment)"),
-    operator: str = typer.Option("cli"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:
     """居民医保 annual collection (or one person's mid-year enrolment, e.g. 资助参保)."""
     from yibao.funds import service
@@ -125,11 +125,11 @@ def residents_cmd(
 
 @app.command("export")
 def export_cmd(
-    region: str = typer.Option(...),
+    region: str = typer.Option(..., help="医保区划（统筹区）"),
     out: Path = typer.Option(..., help="file to write (CSV, UTF-8)"),
     to: str = typer.Option("", help="only bills up to this month YYYY-MM"),
     file_id: str = typer.Option("", help="re-export a known file id (same bytes)"),
-    operator: str = typer.Option("cli"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:
     """Export unpaid bills for the tax bureau (核定数据); see docs/funds.md for the format."""
     from yibao.funds import service
@@ -148,7 +148,7 @@ def import_cmd(
     file: Path = typer.Argument(
         ..., exists=True, dir_okay=False, help="到账 file from the tax bureau"
     ),
-    operator: str = typer.Option("cli"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:
     """Import a tax bureau payment file (到账); refused whole when malformed; idempotent by id."""
     from yibao.funds import service
@@ -187,9 +187,9 @@ def approve_cmd(
 
 @app.command("retiree-credit")
 def retiree_credit_cmd(
-    region: str = typer.Option(...),
+    region: str = typer.Option(..., help="医保区划（统筹区）"),
     month: str = typer.Option(..., help="YYYY-MM"),
-    operator: str = typer.Option("cli"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:
     """退休人员个人账户 monthly credit from the pooled fund."""
     from yibao.funds import service
@@ -203,13 +203,13 @@ def retiree_credit_cmd(
 
 @app.command("transfer")
 def transfer_cmd(
-    region: str = typer.Option(...),
+    region: str = typer.Option(..., help="医保区划（统筹区）"),
     fund: str = typer.Option(..., help="fund_pay_type, e.g. 610100 医疗救助"),
     kind: str = typer.Option("budget_transfer", help="budget_transfer | interest"),
     amount: str = typer.Option(..., help="yuan, 2 decimals"),
-    on: str = typer.Option("", "--date"),
+    on: str = typer.Option("", "--date", help="日期 YYYY-MM-DD（默认今天）"),
     ref: str = typer.Option(..., help="business reference (idempotent)"),
-    operator: str = typer.Option("cli"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:
     """财政预算拨入 or 利息收入 into one fund."""
     from yibao.funds import service
@@ -230,8 +230,8 @@ def transfer_cmd(
 
 @app.command("carry-over")
 def carry_over_cmd(
-    region: str = typer.Option(...), on: str = typer.Option("", "--date"),
-    operator: str = typer.Option("cli"),
+    region: str = typer.Option(..., help="医保区划（统筹区）"), on: str = typer.Option("", "--date", help="日期 YYYY-MM-DD（默认今天）"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:  # fmt: skip
     """期初余额结转: personal-account balances from before the ledger, once per account."""
     from yibao.funds import service
@@ -242,7 +242,10 @@ def carry_over_cmd(
 
 
 @app.command("position")
-def position_cmd(region: str = typer.Option(...), on: str = typer.Option("", "--date")) -> None:
+def position_cmd(
+    region: str = typer.Option(..., help="医保区划（统筹区）"),
+    on: str = typer.Option("", "--date", help="日期 YYYY-MM-DD（默认今天）"),
+) -> None:
     """基金收支与可支付月数 per fund on a date."""
     from rich.console import Console
     from rich.table import Table
@@ -264,7 +267,10 @@ def position_cmd(region: str = typer.Option(...), on: str = typer.Option("", "--
 
 
 @app.command("units")
-def units_cmd(region: str = typer.Option(...), on: str = typer.Option("", "--date")) -> None:
+def units_cmd(
+    region: str = typer.Option(..., help="医保区划（统筹区）"),
+    on: str = typer.Option("", "--date", help="日期 YYYY-MM-DD（默认今天）"),
+) -> None:
     """参保单位缴费: assessed, paid, arrears, deferral per unit (this year)."""
     from yibao.funds import query
 
@@ -295,7 +301,7 @@ def check_accounts_cmd(region: str = typer.Option("", help="one region (default:
 def gongji_cmd(
     bill: str = typer.Option(..., help="resident bill_no"),
     payer: str = typer.Option(..., help="psn_no of the household member paying"),
-    operator: str = typer.Option("cli"),
+    operator: str = typer.Option("cli", help="操作人（审计）"),
 ) -> None:
     """家庭共济: pay a resident's contribution from a family member's personal account."""
     from yibao.funds import service
@@ -306,7 +312,7 @@ def gongji_cmd(
 
 
 @app.command("refresh-benefits")
-def refresh_cmd(region: str = typer.Option(...)) -> None:
+def refresh_cmd(region: str = typer.Option(..., help="医保区划（统筹区）")) -> None:
     """Re-derive benefit status (等待期/欠费暂停) of the region's persons (after a policy change)."""
     from yibao.funds import service
 

@@ -62,8 +62,8 @@ def group(
     other: list[str] = typer.Option([], "--other", help="其他诊断 (可多次)"),
     proc: str = typer.Option("", "--proc", help="主要手术操作"),
     sex: str = typer.Option("", "--sex", help="1 男 / 2 女"),
-    age: int = typer.Option(40, "--age"),
-    age_days: int | None = typer.Option(None, "--age-days"),
+    age: int = typer.Option(40, "--age", help="年龄（岁）"),
+    age_days: int | None = typer.Option(None, "--age-days", help="新生儿日龄（天）"),
     weight: int | None = typer.Option(None, "--weight", help="新生儿体重(克)"),
     on: str = typer.Option("", "--date", help="出院日期 YYYY-MM-DD (默认今天)"),
 ) -> None:
@@ -84,9 +84,9 @@ def group(
 
 @app.command("advance")
 def advance(
-    region: str = typer.Option(..., "--region"),
+    region: str = typer.Option(..., "--region", help="医保区划（统筹区）"),
     month: str = typer.Option(..., "--month", help="YYYY-MM"),
-    operator: str = typer.Option("cli", "--operator"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
     """月度预结算 of a region's DRG/DIP cases."""
     from yibao.payment import service
@@ -108,9 +108,9 @@ def advance(
 
 @app.command("year-end")
 def year_end(
-    region: str = typer.Option(..., "--region"),
-    year: int = typer.Option(..., "--year"),
-    operator: str = typer.Option("cli", "--operator"),
+    region: str = typer.Option(..., "--region", help="医保区划（统筹区）"),
+    year: int = typer.Option(..., "--year", help="年度"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
     """年度清算 of a region's DRG/DIP year."""
     from yibao.payment import service
@@ -131,7 +131,7 @@ def year_end(
 def review_list(
     setl_id: list[str] = typer.Option(..., "--setl-id", help="结算ID (可多次)"),
     approve: bool = typer.Option(..., "--approve/--reject", help="审核通过 / 审核不通过"),
-    operator: str = typer.Option("cli", "--operator"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
     """The bureau's review of submitted settlement lists (where payment.list.require_approval)."""
     from yibao.payment import service
@@ -142,10 +142,10 @@ def review_list(
 
 @app.command("budget")
 def budget(
-    institution: str = typer.Option(..., "--institution"),
-    year: int = typer.Option(..., "--year"),
+    institution: str = typer.Option(..., "--institution", help="定点机构编码"),
+    year: int = typer.Option(..., "--year", help="年度"),
     amount: str = typer.Option(..., "--amount", help="元"),
-    operator: str = typer.Option("cli", "--operator"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
     """An institution's annual DRG/DIP budget (for 预算执行率)."""
     from yibao.payment import service
@@ -157,15 +157,16 @@ def budget(
 
 @community_app.command("save")
 def community_save(
-    ycm_id: str = typer.Option(..., "--id"),
-    name: str = typer.Option(..., "--name"),
+    ycm_id: str = typer.Option(..., "--id", help="医共体编号"),
+    name: str = typer.Option(..., "--name", help="医共体名称"),
     region: str = typer.Option(..., "--region", help="县级医保区划"),
     lead: str = typer.Option(..., "--lead", help="牵头医院"),
-    member: list[str] = typer.Option([], "--member"),
-    fund_pay_type: str = typer.Option("390100", "--fund"),
-    population: int = typer.Option(0, "--population"),
-    operator: str = typer.Option("cli", "--operator"),
+    member: list[str] = typer.Option([], "--member", help="成员机构编码（可重复）"),
+    fund_pay_type: str = typer.Option("390100", "--fund", help="基金类型（险种基金编码）"),
+    population: int = typer.Option(0, "--population", help="覆盖参保人数"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
+    """Create or update a 医共体 (county medical community): lead, members, fund."""
     from yibao.payment import service
 
     _engine(
@@ -186,11 +187,12 @@ def community_save(
 
 @community_app.command("budget")
 def community_budget(
-    ycm_id: str = typer.Option(..., "--id"),
-    year: int = typer.Option(..., "--year"),
+    ycm_id: str = typer.Option(..., "--id", help="医共体编号"),
+    year: int = typer.Option(..., "--year", help="年度"),
     amount: str = typer.Option("", "--amount", help="元; 空: 按规则测算"),
-    operator: str = typer.Option("cli", "--operator"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
+    """Set the 医共体's yearly budget (总额预算), or compute it by the rule."""
     from yibao.payment import service
 
     fen = yuan_to_fen(Decimal(amount), "amount") if amount else None
@@ -200,10 +202,11 @@ def community_budget(
 
 @community_app.command("month")
 def community_month(
-    ycm_id: str = typer.Option(..., "--id"),
-    month: str = typer.Option(..., "--month"),
-    operator: str = typer.Option("cli", "--operator"),
+    ycm_id: str = typer.Option(..., "--id", help="医共体编号"),
+    month: str = typer.Option(..., "--month", help="月份 YYYY-MM"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
+    """Monthly allocation and spending of the 医共体 (月度拨付)."""
     from yibao.payment import service
 
     r = _engine(lambda e: service.community_month(e, ycm_id, month, actor=operator))
@@ -214,10 +217,11 @@ def community_month(
 
 @community_app.command("year-end")
 def community_year_end(
-    ycm_id: str = typer.Option(..., "--id"),
-    year: int = typer.Option(..., "--year"),
-    operator: str = typer.Option("cli", "--operator"),
+    ycm_id: str = typer.Option(..., "--id", help="医共体编号"),
+    year: int = typer.Option(..., "--year", help="年度"),
+    operator: str = typer.Option("cli", "--operator", help="操作人（审计）"),
 ) -> None:
+    """Year-end settlement of the 医共体 (结余留用、超支分担)."""
     from yibao.payment import service
 
     r = _engine(lambda e: service.community_year_end(e, ycm_id, year, actor=operator))
@@ -227,8 +231,8 @@ def community_year_end(
 
 @app.command("statement")
 def statement(
-    region: str = typer.Option(..., "--region"),
-    year: int = typer.Option(..., "--year"),
+    region: str = typer.Option(..., "--region", help="医保区划（统筹区）"),
+    year: int = typer.Option(..., "--year", help="年度"),
     out: Path = typer.Option(..., "--out", help="输出 .xlsx"),
 ) -> None:
     """年度清算表 as XLSX."""

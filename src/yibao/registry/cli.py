@@ -77,7 +77,7 @@ def export_cmd(
 
 
 @app.command("show")
-def show_cmd(psn_no: str) -> None:
+def show_cmd(psn_no: str = typer.Argument(..., help="人员编号")) -> None:
     """Show one person (masked) as JSON."""
     import json
 

@@ -20,7 +20,7 @@ def catalogue() -> None:
 
 
 @app.command("ask")
-def ask(question: str, admdvs: str = typer.Option("", help="参保地区划"),
+def ask(question: str = typer.Argument(..., help="问题（中文）"), admdvs: str = typer.Option("", help="参保地区划"),
         on: str = typer.Option("", help="日期 YYYY-MM-DD")) -> None:  # fmt: skip
     """Answer a question (JSON)."""
     from yibao.services.service import ask as answer

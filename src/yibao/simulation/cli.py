@@ -44,9 +44,9 @@ def generate_cmd(
     out_dir: Path = typer.Option(..., "--out", help="数据集目录 (written)"),
     bills: int = typer.Option(1_000_000, "--bills", help="结算笔数"),
     year: int = typer.Option(2025, "--year", help="医保年度"),
-    seed: int = typer.Option(2025, "--seed"),
+    seed: int = typer.Option(2025, "--seed", help="随机种子（同种子同数据）"),
     profile: str = typer.Option("realistic", "--profile", help="realistic | stress"),
-    partition_bills: int = typer.Option(250_000, "--partition-bills"),
+    partition_bills: int = typer.Option(250_000, "--partition-bills", help="每个分区的结算笔数"),
     assumptions: Path | None = typer.Option(
         None, "--assumptions", help="假设文件 (默认 simulation/synthetic/guangdong.yaml)"
     ),
@@ -74,7 +74,7 @@ def export_cmd(
     date_from: str = typer.Option(..., "--from", help="期间起 YYYY-MM-DD (整年导出)"),
     date_to: str = typer.Option(..., "--to", help="期间止 YYYY-MM-DD"),
     regions: str | None = typer.Option(None, "--regions", help="参保地, 逗号分隔"),
-    partition_bills: int = typer.Option(250_000, "--partition-bills"),
+    partition_bills: int = typer.Option(250_000, "--partition-bills", help="每个分区的结算笔数"),
 ) -> None:
     """Export settlements from PostgreSQL to partitioned Parquet (参保人已化名)."""
     from yibao.config import get_settings

@@ -9,8 +9,8 @@ app = typer.Typer(help="医保电子凭证 e-voucher: channels, activation rates
 
 @app.command("channel-add")
 def channel_add(
-    chnl_id: str,
-    name: str,
+    chnl_id: str = typer.Argument(..., help="渠道编号"),
+    name: str = typer.Argument(..., help="渠道名称"),
     kind: str = typer.Option(
         ..., help="nhsa_app | wechat | alipay | unionpay | bank | provincial_app"
     ),
