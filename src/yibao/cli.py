@@ -163,16 +163,25 @@ def serve(
     # takes SIGINT/SIGTERM over while it runs and raises them again after its shutdown).
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
-    with database_url(settings) as url:
-        upgrade(url)
-        if demo:
-            from yibao.demo import seed_all
+    from yibao import startup
+    from yibao.demo import seed_all, seeders
 
-            engine = make_engine(url, pool_size=2)
-            seed_all(engine)
-            engine.dispose()
+    with contextlib.ExitStack() as stack:
+        try:  # quiet: a progress display instead of ~2,000 log lines (yibao.startup)
+            with startup.quiet(), startup.Steps(2 + (len(seeders()) if demo else 0)) as steps:
+                steps.step("启动数据库")
+                url = stack.enter_context(database_url(settings))
+                steps.step("升级数据库结构")
+                upgrade(url)
+                if demo:
+                    engine = make_engine(url, pool_size=2)
+                    seed_all(engine, on_step=lambda n: steps.step(startup.seeder_label(n)))
+                    engine.dispose()
+        except KeyboardInterrupt:
+            startup.hush()
+            raise typer.Exit(130) from None  # stopped while starting: the database stops too
         os.environ["YIBAO_DATABASE_URL"] = url
-        typer.echo(f"Yibao 医保平台: http://{host}:{port}/  (API docs: /docs)")
+        typer.echo(startup.welcome(host, port, demo=demo))
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.run(
                 "yibao.api.app:app_from_env",
@@ -183,6 +192,8 @@ def serve(
                 log_level="warning",
                 log_config=None,  # yibao.logging owns the handlers (redaction, no locals)
             )
+        startup.hush()  # the database's shutdown chatter
+    typer.echo("Yibao 已停止（服务和数据库）")
 
 
 _register_subcommands()

@@ -44,10 +44,13 @@ def seeders() -> list[tuple[str, Seeder]]:
     ]
 
 
-def seed_all(engine: Engine) -> None:
-    """Run every seeder; each one is idempotent, so a restart seeds nothing twice."""
+def seed_all(engine: Engine, on_step: Callable[[str], None] | None = None) -> None:
+    """Run every seeder; each one is idempotent, so a restart seeds nothing twice. ``on_step`` is
+    told each seeder's name before it runs (``yibao serve``'s progress display)."""
     for name, seed in seeders():
         log.info("demo_seed", seeder=name)
+        if on_step is not None:
+            on_step(name)
         seed(engine)
     analyze(engine)
 
