@@ -11,7 +11,8 @@ def test_migrations_reach_every_head(db_url: str) -> None:
 
     heads = current_heads(db_url)
     assert heads and missing_revisions(frozenset(heads)) == []
-    assert missing_revisions(frozenset(heads) - {"voucher_0003"}) == ["voucher_0003"]
+    some = sorted(heads)[0]  # any head (a new migration moves a branch's head)
+    assert missing_revisions(frozenset(heads) - {some}) == [some]
 
 
 def test_audit_log_round_trip(engine: Engine) -> None:

@@ -33,6 +33,7 @@ class CatalogItem:
     name: str
     list_type: str
     pric: Decimal
+    prcunt: str = ""  # 计价单位 (片, 粒, 支, 次, g …)
 
 
 @cache
@@ -49,7 +50,13 @@ def province_items(admdvs: str) -> tuple[CatalogItem, ...]:
             if (r.get("action") or "") not in ("", "add") or not r.get("pric"):
                 continue
             out.append(
-                CatalogItem(r["med_list_codg"], r["name"], r["list_type"], Decimal(r["pric"]))
+                CatalogItem(
+                    r["med_list_codg"],
+                    r["name"],
+                    r["list_type"],
+                    Decimal(r["pric"]),
+                    (r.get("prcunt") or "").strip(),
+                )
             )
     return tuple(out)
 

@@ -140,14 +140,20 @@ def not_activated(
     return [dict(m) for m in conn.execute(stmt).mappings()]
 
 
-def pending_tokens(conn: sa.Connection, psn_no: str, now: datetime, limit: int = 3) -> list[Row]:
-    """A person's unexpired ecTokens, newest first: ``ec_token``, ``org_id``, ``issued_at``,
-    ``pwd_verified_at``."""
+def pending_tokens(conn: sa.Connection, psn_no: str, now: datetime, limit: int = 5) -> list[Row]:
+    """A person's open payment prompts, newest first: one per unexpired ecToken a counter
+    pre-settled with and has not settled yet (:mod:`yibao.voucher.prompts`): ``ec_token``,
+    ``org_id``, ``issued_at``, ``pwd_verified_at``, ``prompt`` (the amounts in fen)."""
     t = ec_token
     stmt = (
-        sa.select(t.c.ec_token, t.c.org_id, t.c.issued_at, t.c.pwd_verified_at)
-        .where(t.c.psn_no == psn_no, t.c.expires_at > now)
-        .order_by(t.c.issued_at.desc())
+        sa.select(t.c.ec_token, t.c.org_id, t.c.issued_at, t.c.pwd_verified_at, t.c.prompt)
+        .where(
+            t.c.psn_no == psn_no,
+            t.c.expires_at > now,
+            t.c.prompt.is_not(None),
+            t.c.settled_at.is_(None),
+        )
+        .order_by(t.c.prompted_at.desc())
         .limit(limit)
     )
     return [dict(m) for m in conn.execute(stmt).mappings()]

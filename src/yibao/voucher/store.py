@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 TS = sa.DateTime(timezone=True)
@@ -99,6 +100,9 @@ ec_token = sa.Table(
     sa.Column("issued_at", TS),
     sa.Column("expires_at", TS),
     sa.Column("pwd_verified_at", TS),
+    sa.Column("prompt", JSONB),  # voucher_0004: the amounts to confirm on the phone (fen)
+    sa.Column("prompted_at", TS),
+    sa.Column("settled_at", TS),  # the counter settled: the prompt is closed
 )
 
 ec_presence = sa.Table(  # voucher_0003: who proved their presence to which institution, until

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yibao.console.scoping import NoPersonData, OutOfScope
@@ -26,6 +28,22 @@ CSP = (
     "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
     "base-uri 'none'"
 )
+
+
+HTTP_PAGES = {
+    404: ("页面不存在", "您访问的页面不存在，可能地址有误或页面已移动。请从左侧导航重新进入。"),
+    405: (
+        "无法直接打开此地址",
+        "这个地址只接受页面上的表单提交。请返回上一页，或从左侧导航重新进入。",
+    ),
+}
+
+
+def _browser_under_console(request: Request) -> bool:
+    path = request.url.path
+    return (path == "/console" or path.startswith("/console/")) and "text/html" in (
+        request.headers.get("accept", "")
+    )
 
 
 def _error(request: Request, status: int, title: str, message: str) -> Response:
@@ -83,6 +101,7 @@ def install(app: FastAPI) -> None:
         routes_payment,
         routes_public,
         routes_sim,
+        routes_sim_counter,
         routes_simulation,
     )
 
@@ -90,6 +109,7 @@ def install(app: FastAPI) -> None:
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_sim.router)
+    app.include_router(routes_sim_counter.router)  # 收费窗口 (refresh-safe steps)
     app.include_router(routes_payment.router)  # 支付方式改革 /console/payment
     app.include_router(routes_funds.router)  # 单位缴费, 基金收支, 可支付月数
     app.include_router(routes_campaigns.router)  # 激活推广 /console/campaigns (issue 16)
@@ -125,3 +145,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OutOfScope)
     async def _out_of_scope(request: Request, exc: OutOfScope) -> Response:
         return _error(request, 404, "未找到记录", "未找到该记录，或该记录不在您的管辖范围内。")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """A browser under /console gets a Chinese page for an unknown address (404) or a step
+        address opened without its form (405); API clients keep FastAPI's JSON."""
+        page = HTTP_PAGES.get(exc.status_code)
+        if page and _browser_under_console(request):
+            return _error(request, exc.status_code, *page)
+        return await http_exception_handler(request, exc)

@@ -31,6 +31,8 @@ from yibao.web.sim_common import (
     channel_call,
     ec_query,
     require_demo_institution,
+    seal,
+    unseal,
 )
 from yibao.web.sim_counter import (
     Counter,
@@ -40,6 +42,7 @@ from yibao.web.sim_counter import (
     pre_settle,
     scan,
     settle,
+    shown,
 )
 
 __all__ = [
@@ -58,8 +61,11 @@ __all__ = [
     "ec_query",
     "pre_settle",
     "scan",
+    "seal",
     "set_password",
     "settle",
+    "shown",
+    "unseal",
 ]
 
 

@@ -19,6 +19,11 @@ from yibao.web.sim_common import (
 
 # --------------------------------------------------------------------------- counter (HIS side)
 
+#: the settlement amounts the counter shows (and keeps between steps), in the order shown
+RESULT_KEYS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt",
+               "act_pay_dedc", "hifp_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "acct_pay",
+               "psn_cash_pay", "setl_id", "mdtrt_id")  # fmt: skip
+
 
 @dataclass(slots=True)
 class Line:
@@ -303,8 +308,13 @@ def pre_settle(base_url: str, c: Counter) -> dict[str, Any]:
             )
     info = out.get("setlinfo") or {}
     info = info if isinstance(info, dict) else {}
-    c.pre = {k: str(v) for k, v in info.items() if isinstance(v, str | int | float | Decimal)}
+    c.pre = shown(info)
     return info
+
+
+def shown(info: dict[str, Any]) -> dict[str, str]:
+    """The amounts of a settlement answer the counter shows (:data:`RESULT_KEYS`), as text."""
+    return {k: str(info[k]) for k in RESULT_KEYS if info.get(k) not in (None, "")}
 
 
 def settle(base_url: str, c: Counter) -> dict[str, Any]:
