@@ -8,7 +8,7 @@ import pytest
 
 from yibao.web import sim
 from yibao.web.labels import code_label, with_code
-from yibao.web.routes_sim import _picked
+from yibao.web.routes_sim_counter import _picked
 from yibao.web.sources.settlements import _fen, normalise_trace
 
 
