@@ -173,7 +173,7 @@ def phone_prompts(request: Request, console: Ctx, chnl: str = "", user: str = ""
     require(console, Page.SIMULATOR)
     with engine_of(request).connect() as conn:
         person = _phone_person(conn, console, chnl, user)
-        view = _phone_view(conn, person) if person else {"pending": []}
+        view = _phone_view(conn, person) if person else {"pending": [], "records": []}
     return templates.TemplateResponse(
         request, "_sim_prompts.html",
         {"view": view, "chnl": chnl, "chnl_user": user, "csrf_token": console.csrf_token},

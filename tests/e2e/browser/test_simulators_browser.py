@@ -202,6 +202,7 @@ def test_simulator_steps_survive_refresh_and_back(page: Page, console_url: str) 
     # the settled pre-settlement's prompt disappears from the phone without a reload
     expect(prompt).to_have_count(0, timeout=20_000)
     expect(page.locator("#prompts")).to_contain_text("没有需要确认的支付")
+    expect(page.locator("#prompts details.record").first).to_contain_text("已结算", timeout=20_000)
     shot(page, "30-phone-after-settlement")
 
     # a step's form address opened directly returns to the counter, in Chinese
