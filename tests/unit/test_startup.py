@@ -22,7 +22,7 @@ def test_quiet_lets_only_warnings_through_and_restores_the_handler() -> None:
         httpx_log = logging.getLogger("httpx")
         with startup.quiet():
             httpx_log.warning("kept")
-            logging.getLogger("uvicorn.access").error("also kept")
+            logging.getLogger("yibao.test.startup").error("also kept")
             httpx_log.info("HTTP Request: POST http://127.0.0.1/fsi")
         assert handler.level == logging.NOTSET
     finally:
