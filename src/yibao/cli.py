@@ -191,6 +191,7 @@ def serve(
                 workers=workers,
                 log_level="warning",
                 log_config=None,  # yibao.logging owns the handlers (redaction, no locals)
+                timeout_graceful_shutdown=5,  # a stop never waits on a hung or idle connection
             )
         startup.hush()  # the database's shutdown chatter
     typer.echo("Yibao 已停止（服务和数据库）")
