@@ -225,6 +225,8 @@ def _written(kind: str, raw: Any) -> str:
         return yuan(_fen(raw))
     if isinstance(raw, int | float) and kind in ("ratio", "ratio_or_bands"):
         return pct(_units(raw))
+    if isinstance(raw, int | float):  # int, factor, decimal: the number (never a dimension key)
+        return str(raw)
     if isinstance(raw, list):
         return "、".join(_label(str(c)) for c in raw) or "无"
     if isinstance(raw, dict) and kind == "setting_map":

@@ -193,6 +193,13 @@ def actor_label(actor: str) -> str:
     return f"{ACTOR_KINDS[kind]} {rest}"
 
 
+def subject_label(action: str, subject: str) -> str:
+    """The record an action concerned; a channel by its name (``nhsa_app`` → 国家医保服务平台)."""
+    if action.startswith("voucher.channel."):
+        return CHANNEL_KIND_LABELS.get(subject, subject)
+    return subject
+
+
 def _value(action: str, key: str, value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"

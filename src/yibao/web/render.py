@@ -17,7 +17,7 @@ from yibao.console.model import ROLE_PAGES, Page, mask_id, mask_phone
 from yibao.money import fen_str
 from yibao.web.auth import Console
 from yibao.web.labels import with_code
-from yibao.web.regions import region_label, region_name
+from yibao.web.regions import region_label, region_name, scope_name
 from yibao.web.unavailable import Unavailable
 
 HERE = Path(__file__).parent
@@ -55,6 +55,9 @@ def tojson_script(value: Any) -> Markup:
 
 
 templates.env.globals["Page"] = Page
+templates.env.globals["scope_name"] = lambda s: scope_name(
+    s.fixmedins_code, s.prefixes, s.whole_province
+)
 templates.env.tests["unavailable"] = lambda v: isinstance(v, Unavailable)
 templates.env.filters.update(
     code=lambda code, table: with_code(table, code),

@@ -11,7 +11,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from yibao.console import queries
-from yibao.web.labels_audit import action_choices, action_label, actor_label, detail
+from yibao.web.labels_audit import (
+    action_choices,
+    action_label,
+    actor_label,
+    detail,
+    subject_label,
+)
 
 ACTION_LABELS: dict[str, str] = action_choices()
 
@@ -40,7 +46,7 @@ def recent(
                 actor_label=actor_label(m["actor"]),
                 action=m["action"],
                 action_label=action_label(m["action"]),
-                subject=m["subject"],
+                subject=subject_label(m["action"], m["subject"]),
                 detail=detail(m["action"], dict(m["detail"] or {})),
             )
         )
