@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,6 +87,11 @@ def install(app: FastAPI) -> None:
     )
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> Response:
+        """Browsers ask for /favicon.ico by themselves; the console's icon (an SVG) answers."""
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_sim.router)
