@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yibao.config import deployment_province
 from yibao.console.scoping import NoPersonData, OutOfScope
 from yibao.web.auth import CsrfFailed, Forbidden, LoginRequired, login_redirect
 from yibao.web.render import templates
@@ -86,6 +87,7 @@ def install(app: FastAPI) -> None:
         routes_simulation,
     )
 
+    deployment_province()  # a YIBAO_PROVINCE that is not two digits stops the app at start
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     @app.get("/favicon.ico", include_in_schema=False)
