@@ -31,5 +31,20 @@ class Settings:
         return self.data_dir / "pgdata"
 
 
+DEMO_PROVINCE = "44"  # 广东: the demo's province, the console's when YIBAO_PROVINCE is unset
+
+
+def deployment_province() -> str:
+    """This deployment's province (两位省份代码), the one source for the console's 全省.
+
+    ``YIBAO_PROVINCE`` (also read by the cross-province relay, ``yibao.hub.settings``); unset, the
+    console shows the demo's province, Guangdong, and nothing is relayed (docs/adr/0019).
+    """
+    value = os.environ.get("YIBAO_PROVINCE", "").strip() or DEMO_PROVINCE
+    if len(value) != 2 or not value.isdigit():
+        raise ValueError(f"YIBAO_PROVINCE 必须是 2 位省份代码（如 44 广东、42 湖北）: {value!r}")
+    return value
+
+
 def get_settings() -> Settings:
     return Settings()

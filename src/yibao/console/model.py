@@ -134,13 +134,22 @@ def region_prefix(admdvs: str) -> str:
 class Scope:
     """What a user may see (管辖范围): regions by admdvs prefix, and optionally one institution.
 
-    ``prefixes`` empty and ``all_regions`` true means the whole province (and every region).
+    ``prefixes`` empty and ``all_regions`` true means every region in the database (a scope built
+    without a deployment province). A province-wide user of a deployment (:func:`scope_for` with
+    ``province``) gets ``prefixes=(province,)`` and ``province_wide``: the regions of this
+    deployment's province only (one province per deployment, docs/adr/0019).
     """
 
     all_regions: bool
     prefixes: tuple[str, ...] = ()
     fixmedins_code: str | None = None
     person_data: bool = True  # may see individual persons and settlements (分析员 cannot)
+    province_wide: bool = False  # every region of the deployment's province (全省)
+
+    @property
+    def whole_province(self) -> bool:
+        """The user sees the whole province (全省), with or without a deployment province."""
+        return self.all_regions or self.province_wide
 
     def allows_region(self, admdvs: str | None) -> bool:
         if self.all_regions:
@@ -160,13 +169,17 @@ class Scope:
     def label(self) -> str:
         if self.fixmedins_code:
             return f"机构 {self.fixmedins_code}"
-        if self.all_regions:
+        if self.whole_province:
             return "全省"
         return "、".join(self.prefixes)
 
 
-def scope_for(p: Principal) -> Scope:
-    """The one place that turns a user into what they may see (区域权限)."""
+def scope_for(p: Principal, province: str = "") -> Scope:
+    """The one place that turns a user into what they may see (区域权限).
+
+    ``province`` is the deployment's province (two digits, ``YIBAO_PROVINCE``); province-wide
+    users then see that province's regions only. Without it they see every region.
+    """
     if p.role is Role.INSTITUTION_OPERATOR:
         if not p.fixmedins_code:
             raise ValueError("定点机构操作员必须绑定定点医药机构编号")
@@ -175,14 +188,22 @@ def scope_for(p: Principal) -> Scope:
     if p.role is Role.ANALYST:
         if p.admdvs:
             return Scope(all_regions=False, prefixes=(region_prefix(p.admdvs),), person_data=False)
-        return Scope(all_regions=True, person_data=False)
+        return _whole(province, person_data=False)
     if p.role is Role.CITY_ADMIN:
         if not p.admdvs:
             raise ValueError("市级管理员必须绑定医保区划")
         return Scope(all_regions=False, prefixes=(region_prefix(p.admdvs),))
     if p.admdvs and not p.admdvs.endswith("0000"):
         raise ValueError("省级管理员的医保区划必须是省级代码 (xx0000)")
-    return Scope(all_regions=True)
+    return _whole(province)
+
+
+def _whole(province: str, *, person_data: bool = True) -> Scope:
+    if not province:
+        return Scope(all_regions=True, person_data=person_data)
+    if len(province) != 2 or not province.isdigit():
+        raise ValueError(f"YIBAO_PROVINCE 省份代码必须是 2 位数字: {province!r}")
+    return Scope(False, (province,), person_data=person_data, province_wide=True)
 
 
 _LETTER = re.compile(r"[A-Za-z]")

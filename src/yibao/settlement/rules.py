@@ -13,6 +13,7 @@ from typing import Any
 
 from yibao.money import apply_ratio_units
 from yibao.policy.model import (
+    KEY_LABELS,
     XR_NONE,
     Bands,
     DiseaseRule,
@@ -88,6 +89,8 @@ class BasicRule:
     dedc_uses: tuple[Used, ...]
     classes: tuple[ClassRatio, ...] = ()
     exempt_use: Used | None = None
+    #: why the pooled fund pays nothing (不予统筹支付的原因), empty when it pays
+    not_paid_reason: str = ""
 
 
 def basic_rule(
@@ -126,6 +129,7 @@ def _basic_rule(
         return BasicRule(
             False, 0, None, "per_admission", 0, frozenset(), 0, ((0, 0),), ((0, 0),), None, "fund",
             setting, XR_NONE, None, (used(policy, p + "covered", False),), (),
+            not_paid_reason=f"政策规定{KEY_LABELS.get(setting, setting)}不由统筹基金支付",
         )  # fmt: skip
     dedc_first: int = policy.pick(p + "deductible", g, lv)
     later: int | None = policy.pick(p + "deductible_later", g, lv)
@@ -173,6 +177,7 @@ def _basic_rule(
         pool=pool, xr=xr, disease=disease, uses=tuple(uses), dedc_uses=tuple(dedc_uses),
         classes=classes,
         exempt_use=used(policy, p + "deductible_exempt_med_types", exempt) if exempt else None,
+        not_paid_reason=_xr_reason(scope, filing) if xr.adjust == "not_paid" else "",
     )  # fmt: skip
 
 
@@ -286,3 +291,9 @@ def _tilt(
         cap = None
         uses.append(used(policy, p + "tilt_no_cap", True))
     return deductible, bands, cap
+
+
+def _xr_reason(scope: str | None, filing: str) -> str:
+    """``跨省异地就医（未备案），参保地规定不予统筹支付``."""
+    where = KEY_LABELS.get(scope or "", "异地") + "就医"
+    return f"{where}（{KEY_LABELS.get(filing, filing)}），参保地规定不予统筹支付"

@@ -16,6 +16,7 @@ from typing import Any
 from yibao import codes
 from yibao.policy.model import KEY_LABELS, Cap, DiseaseRule, ItemClass, XrRule
 from yibao.policy.schema import SPECS
+from yibao.settlement.fields import FIELD_LABELS
 
 ENUM_LABELS = {
     "per_admission": "按次（每次住院）",
@@ -23,6 +24,12 @@ ENUM_LABELS = {
     "fund": "按统筹基金支付额计算",
     "eligible": "按核准医疗费用计算（统筹基金支付额与个人自付之和）",
     "basic": "住院与门诊慢特病合并计算",
+    "none": "按项目付费",  # payment.method
+    "drg": "按疾病诊断相关分组付费（DRG）",
+    "dip": "按病种分值付费（DIP）",
+    "by_item": "按项目付费",  # payment.drg.high_rule / low_rule
+    "standard": "按病组标准付费",
+    "": "不合并（按本待遇类型计算）",  # cap_pool
 }
 XR_LABELS = {
     "none": "不调整",
@@ -149,6 +156,8 @@ def _codes(key: str, value: Any) -> str:
         return "无"
     if key.endswith("med_types"):
         return "、".join(codes.label("med_type", str(c)) for c in items)
+    if key == "payment.fund_due.deductions":
+        return "、".join(FIELD_LABELS.get(str(c), str(c)) for c in items)
     return "、".join(_label(str(c)) for c in items)
 
 
@@ -168,7 +177,27 @@ def written(key: str, text: str) -> str:
         raw = json.loads(text)
     except ValueError:
         raw = text
+    if spec.kind == "codes" and isinstance(raw, list):
+        return _codes(key, raw)
+    if spec.kind == "overrun_bands" and isinstance(raw, list):
+        return _overrun(raw)
     return _written(spec.kind, raw)
+
+
+def _overrun(raw: list[Any]) -> str:
+    """医共体 overrun bands: ``超支 5% 以内 基金分担 70%；…；超过 10% 基金分担 0%``."""
+    parts, low = [], "0"
+    for b in raw:
+        if not isinstance(b, dict):
+            continue
+        share = pct(_units(b.get("fund_share", 0)))
+        upto = b.get("upto")
+        if upto in (None, "none"):
+            parts.append(f"超支 {pct(_units(low))} 以上 基金分担 {share}")
+        else:
+            parts.append(f"超支 {pct(_units(upto))} 以内 基金分担 {share}")
+            low = upto
+    return "；".join(parts) or "无"
 
 
 def _written(kind: str, raw: Any) -> str:
@@ -196,6 +225,8 @@ def _written(kind: str, raw: Any) -> str:
         return yuan(_fen(raw))
     if isinstance(raw, int | float) and kind in ("ratio", "ratio_or_bands"):
         return pct(_units(raw))
+    if isinstance(raw, int | float):  # int, factor, decimal: the number (never a dimension key)
+        return str(raw)
     if isinstance(raw, list):
         return "、".join(_label(str(c)) for c in raw) or "无"
     if isinstance(raw, dict) and kind == "setting_map":

@@ -38,6 +38,14 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 CHANNEL_KINDS = ("nhsa_app", "wechat", "alipay", "unionpay", "bank", "provincial_app")
+CHANNEL_KIND_LABELS = {  # 激活渠道类型 as people name them (pages, audit log)
+    "nhsa_app": "国家医保服务平台",
+    "wechat": "微信",
+    "alipay": "支付宝",
+    "unionpay": "云闪付",
+    "bank": "银行",
+    "provincial_app": "省级医保服务平台",
+}
 _INDEX_SALT = b"yibao-ec-index:"
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from yibao.config import deployment_province
 from yibao.console.scoping import NoPersonData, OutOfScope
 from yibao.web.auth import CsrfFailed, Forbidden, LoginRequired, login_redirect
 from yibao.web.render import templates
@@ -105,7 +106,13 @@ def install(app: FastAPI) -> None:
         routes_simulation,
     )
 
+    deployment_province()  # a YIBAO_PROVINCE that is not two digits stops the app at start
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> Response:
+        """Browsers ask for /favicon.ico by themselves; the console's icon (an SVG) answers."""
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
     app.include_router(routes_auth.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_sim.router)

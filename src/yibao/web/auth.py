@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import Request
 from sqlalchemy import Engine
 
+from yibao.config import deployment_province
 from yibao.console import service
 from yibao.console.model import Page, Principal, Scope, scope_for
 
@@ -71,7 +72,9 @@ def current_console(request: Request) -> Console:
         if request.url.query:
             path += "?" + request.url.query
         raise LoginRequired(path)
-    return Console(row.principal, scope_for(row.principal), row.csrf_token, token)
+    return Console(
+        row.principal, scope_for(row.principal, deployment_province()), row.csrf_token, token
+    )
 
 
 def require(console: Console, page: Page) -> None:

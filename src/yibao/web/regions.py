@@ -76,3 +76,19 @@ def region_label(admdvs: str | None) -> str:
         return "—"
     name = region_name(admdvs)
     return admdvs if name == admdvs else f"{name} {admdvs}"
+
+
+def prefix_name(prefix: str) -> str:
+    """A scope prefix by name: ``44`` → ``广东省``, ``4401`` → ``广州市``, ``441481`` → ``兴宁市``."""
+    code = prefix.ljust(6, "0") if len(prefix) in (2, 4) else prefix
+    return region_name(code) or prefix
+
+
+def scope_name(fixmedins_code: str | None, prefixes: tuple[str, ...], whole: bool) -> str:
+    """The 管辖范围 line: the province's name for a province-wide user, else the regions' names."""
+    if fixmedins_code:
+        return f"定点机构 {fixmedins_code}"
+    if whole and not prefixes:
+        return "全省"
+    names = "、".join(prefix_name(p) for p in prefixes)
+    return f"{names}（全省）" if whole else names

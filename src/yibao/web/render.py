@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +13,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from yibao.console.model import ROLE_PAGES, Page, mask_id, mask_phone
+from yibao.console.model import BEIJING, ROLE_PAGES, Page, mask_id, mask_phone
 from yibao.money import fen_str
 from yibao.web.auth import Console
 from yibao.web.labels import with_code
-from yibao.web.regions import region_label, region_name
+from yibao.web.regions import region_label, region_name, scope_name
 from yibao.web.unavailable import Unavailable
 
 HERE = Path(__file__).parent
-CHINA = timezone(timedelta(hours=8), "CST")  # 北京时间; China has no daylight saving
+CHINA = BEIJING  # 北京时间 (UTC+8, no daylight saving): the one zone every page shows times in
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -37,6 +37,8 @@ def yuan(fen: int | None) -> str:
 
 
 def china_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """The one formatter of a moment on screen: in Beijing time (a naive value is taken as
+    already Beijing time, as the national interface writes its times)."""
     if value is None:
         return "—"
     if value.tzinfo is None:
@@ -55,6 +57,9 @@ def tojson_script(value: Any) -> Markup:
 
 
 templates.env.globals["Page"] = Page
+templates.env.globals["scope_name"] = lambda s: scope_name(
+    s.fixmedins_code, s.prefixes, s.whole_province
+)
 templates.env.tests["unavailable"] = lambda v: isinstance(v, Unavailable)
 templates.env.filters.update(
     code=lambda code, table: with_code(table, code),

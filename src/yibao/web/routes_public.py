@@ -10,6 +10,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from yibao.config import deployment_province
 from yibao.services import service
 from yibao.web.render import templates
 from yibao.web.sources import policy as policy_src
@@ -35,7 +36,8 @@ def ask(request: Request, q: str = "", admdvs: str = "", on: str = "") -> Respon
         day = date.fromisoformat(on) if on else None
     except ValueError:
         day = None
-    regions = [r for r in policy_src.regions() if r[2:] != "0000"]
+    own = deployment_province()  # one province per deployment (docs/adr/0019)
+    regions = [r for r in policy_src.regions() if r[2:] != "0000" and r.startswith(own)]
     if admdvs not in regions:
         admdvs = ""
     answer = service.ask(q[:200], admdvs, day) if q.strip() else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -77,9 +78,8 @@ def _candidates(conn: sa.Connection, console: Console, limit: int = 12) -> list[
 
 
 def _region_only(scope: Any) -> Any:
-    from yibao.console.model import Scope
-
-    return Scope(all_regions=scope.all_regions, prefixes=scope.prefixes)
+    """The user's regions without an institution limit (the phone plays a person, not a counter)."""
+    return dataclasses.replace(scope, fixmedins_code=None, person_data=True)
 
 
 def _phone_view(conn: sa.Connection, person: dict[str, Any]) -> dict[str, Any]:

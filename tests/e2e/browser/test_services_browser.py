@@ -10,13 +10,15 @@ test-artifacts/screenshots/.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.browser.conftest import shot, sign_in
+from tests.e2e.conftest import ServerProcess
 from yibao.campaigns import service as campaigns
 from yibao.db.engine import make_engine
 from yibao.hissim import flows
@@ -60,18 +62,40 @@ def zhang(console_db: tuple[str, object]) -> str:
     return str(psn)
 
 
-def test_campaign_pages(page: Page, console_url: str, zhang: str) -> None:
+@pytest.fixture(scope="module")
+def hubei_url(console_db: tuple[str, object]) -> Iterator[str]:
+    """The same database served as the Hubei deployment (one province per deployment, ADR 0019):
+    the 广水 plan is Hubei's and shows in Hubei's console, not in Guangdong's."""
+    server = ServerProcess(console_db[0], {"YIBAO_PROVINCE": "42"})
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def test_campaign_pages(
+    page: Page, browser: Browser, console_url: str, hubei_url: str, zhang: str
+) -> None:
+    hubei = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 860})
+    hb = hubei.new_page()
+    sign_in(hb, hubei_url, "admin")
+    hb.goto(hubei_url + "/console/campaigns")
+    table = hb.locator("[data-testid=campaigns-table]")
+    expect(table).to_contain_text("广水市医保电子凭证推广应用")
+    expect(table).to_contain_text("432,386")
+    shot(hb, "60-campaigns")
+    hb.goto(hubei_url + "/console/campaigns/GS2021EC?on=2026-12-01")
+    expect(hb.locator("[data-testid=towns-table]")).to_contain_text("长岭镇")
+    expect(hb.locator("main")).to_contain_text("表中印刷总计 407236")
+    hb.wait_for_selector("[data-chart=towns] canvas")
+    shot(hb, "61-campaign-guangshui")
+    hubei.close()
     sign_in(page, console_url, "admin")
     page.goto(console_url + "/console/campaigns")
     table = page.locator("[data-testid=campaigns-table]")
-    expect(table).to_contain_text("广水市医保电子凭证推广应用")
-    expect(table).to_contain_text("432,386")
-    shot(page, "60-campaigns")
-    page.goto(console_url + "/console/campaigns/GS2021EC?on=2026-12-01")
-    expect(page.locator("[data-testid=towns-table]")).to_contain_text("长岭镇")
-    expect(page.locator("main")).to_contain_text("表中印刷总计 407236")
-    page.wait_for_selector("[data-chart=towns] canvas")
-    shot(page, "61-campaign-guangshui")
+    expect(table).to_contain_text("广州市医保码激活巩固提升")
+    expect(table).not_to_contain_text("广水")
     page.goto(console_url + "/console/campaigns/GZ2026DEMO?on=2026-11-20")
     page.wait_for_selector("[data-chart=daily] canvas")
     page.wait_for_selector("[data-chart=channels] canvas")

@@ -98,7 +98,7 @@ def test_analyst_cannot_open_person_pages(client: TestClient) -> None:
 def test_city_admin_has_no_audit_page(client: TestClient) -> None:
     login(client, "gz_admin")
     assert client.get("/console/audit").status_code == 403
-    assert "广州市 440100" in client.get("/console/").text
+    assert "统计范围：广州市 ·" in client.get("/console/").text
 
 
 def test_change_password_form_reports_rules_in_chinese(client: TestClient) -> None:

@@ -90,6 +90,21 @@ def test_province_admin_sees_all_and_operator_one_institution() -> None:
     assert not op.allows_institution("H44030000001")
 
 
+def test_a_deployment_province_limits_province_wide_users_to_it() -> None:
+    """One province per deployment (ADR 0019): 全省 of the Guangdong deployment is Guangdong."""
+    gd = scope_for(user(Role.PROVINCE_ADMIN, "440000"), "44")
+    assert gd.whole_province and not gd.all_regions and gd.prefixes == ("44",)
+    assert gd.allows_region("441481") and not gd.allows_region("421381")
+    assert gd.allows_any_region("421381", "440100")  # a Hubei insured treated here: 异地
+    assert gd.label == "全省"
+    analyst = scope_for(user(Role.ANALYST), "42")
+    assert analyst.prefixes == ("42",) and not analyst.person_data
+    city = scope_for(user(Role.CITY_ADMIN, "440100"), "44")
+    assert city.prefixes == ("4401",) and not city.whole_province
+    with pytest.raises(ValueError, match="2 位数字"):
+        scope_for(user(Role.PROVINCE_ADMIN, "440000"), "4")
+
+
 def test_analyst_has_no_person_data_and_limited_pages() -> None:
     a = user(Role.ANALYST)
     assert not scope_for(a).person_data

@@ -200,8 +200,25 @@ def test_pooled_fund_not_covered_pays_nothing_and_says_so() -> None:
     b = bill(ov={**GZ_FLAT, "employee.inpatient.covered": False})
     b.inscp = 10_000
     pooled_fund(b)
-    assert b.hifp == 0 and b.trace[0].detail.startswith("本次不予统筹支付")
+    assert b.hifp == 0 and b.trace[0].detail == "本次不予统筹支付：政策规定住院不由统筹基金支付"
     assert params(b.trace[0]) == {"employee.inpatient.covered": False}
+
+
+def test_pooled_fund_not_paid_across_provinces_unfiled_names_that_reason() -> None:
+    """The trace says which reason applied: here 跨省异地未备案, not the line's coverage."""
+    rule = {"cross_province": {"unfiled": {"adjust": "not_paid"}, "default": {"adjust": "none"}}}
+    b = bill(where="110100", filing="unfiled",
+             ov={**GZ_FLAT, "employee.inpatient.cross_region": rule})  # fmt: skip
+    b.inscp = 10_000
+    pooled_fund(b)
+    assert b.hifp == 0
+    assert b.trace[0].detail == "本次不予统筹支付：跨省异地就医（未备案），参保地规定不予统筹支付"
+    assert "employee.inpatient.cross_region" in params(b.trace[0])
+    b = bill(where="110100", filing="long_term",
+             ov={**GZ_FLAT, "employee.inpatient.cross_region": rule})  # fmt: skip
+    b.inscp = 10_000
+    pooled_fund(b)
+    assert b.hifp > 0 and "不予统筹支付" not in str(b.trace[0].detail)
 
 
 # --------------------------------------------------------------------------- second tier

@@ -30,7 +30,9 @@ def pooled_fund(b: Bill) -> None:
     fpt = "310100" if b.scheme == "employee" else "390100"
     if not basic.covered:
         b.trace.append(
-            TraceStep("pooled", "统筹基金", 0, "本次不予统筹支付(政策或异地未备案)", basic.uses)
+            TraceStep(
+                "pooled", "统筹基金", 0, f"本次不予统筹支付：{basic.not_paid_reason}", basic.uses
+            )
         )
         b.details.append(SetlDetail(fpt, FUND_NAMES[fpt], b.inscp, 0, 0, "不予统筹支付"))
         return

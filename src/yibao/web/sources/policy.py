@@ -22,6 +22,10 @@ GROUPS = {
     "med_type": "医疗类别",
     "region": "地区参数",
     "payment": "支付方式改革（DRG/DIP、医共体）",
+    "contribution": "筹资与缴费",
+    "benefit": "待遇享受条件",
+    "fund": "基金运行监测",
+    "claims": "零星报销",
 }
 
 
