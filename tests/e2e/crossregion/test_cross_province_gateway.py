@@ -37,7 +37,7 @@ from tests.e2e.staff_login import create_staff, login
 from tests.integration.crossregion.people import insured
 from yibao.catalog import service as catalog
 from yibao.clearing import service as clearing
-from yibao.client import NhsaClient
+from yibao.client import NhsaClient, NhsaError
 from yibao.console.model import Role
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
@@ -237,7 +237,7 @@ def test_guangshui_resident_at_a_guangzhou_hospital_over_the_national_interface(
     # a lost answer (Hubei answers after the 1-second hop timeout): the settlement fails as a
     # whole — reversed in Hubei, nothing recorded in Guangdong, the HIS gets infcode -1
     lossy = make(w.gd_lossy_url, HOSPITAL)
-    with pytest.raises(flows.NhsaError, match="已冲正"):
+    with pytest.raises(NhsaError, match="已冲正"):
         flows.outpatient(lossy, p, rng)
     lossy.close()
     for engine in (w.gd, w.hb):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -84,7 +85,7 @@ def test_queries_5201_to_5206(make_client: ClientFactory, rng: random.Random) ->
     assert setl["setlinfo"]["medfee_sumamt"] == v.setlinfo["medfee_sumamt"]
     assert setl["setlinfo"]["pay_loc"] == "2" and setl["setlinfo"]["refd_setl_flag"] == "0"
     lines = flows.ok(c.call("5204", {"data": {**key, "setl_id": v.setl_id}}))["output"]
-    assert sum(flows.Decimal(str(x["det_item_fee_sumamt"])) for x in lines) == flows.Decimal(
+    assert sum(Decimal(str(x["det_item_fee_sumamt"])) for x in lines) == Decimal(
         str(v.setlinfo["medfee_sumamt"])
     )
     assert (
