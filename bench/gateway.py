@@ -226,6 +226,7 @@ def run(url: str, args: argparse.Namespace) -> None:
 
     from yibao.catalog import service as catalog
     from yibao.checkout import demo as persons
+    from yibao.client import NhsaError
     from yibao.db.embedded import sqlalchemy_to_libpq
     from yibao.db.engine import make_engine
     from yibao.db.migrate import upgrade
@@ -349,7 +350,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                 t1 = time.perf_counter()
                 try:
                     flows.outpatient(c, rng.choice(local), rng, lines=3)
-                except flows.NhsaError:
+                except NhsaError:
                     phase.errors[k] += 1
                 phase.lat[k].append(time.perf_counter() - t1)
 

@@ -83,7 +83,7 @@ def _read_person(
 def register_visit(cmd: RegisterVisit) -> Flow[Encounter]:
     """Create the outpatient visit (state 已挂号)."""
     facts, seq = yield from _read_person(
-        cmd.caller, cmd.psn_no, cmd.presented, cmd.begntime, "input.mdtrtinfo"
+        cmd.caller, cmd.psn_no, cmd.presented, cmd.begntime, "input.data"
     )
     region = insured_region(
         facts,

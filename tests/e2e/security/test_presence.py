@@ -24,7 +24,7 @@ from tests.conftest import new_database
 from tests.e2e.conftest import ServerProcess
 from tests.e2e.settlement.conftest import HOSPITAL, PERSONS, PHARMACY, make, seed_world
 from yibao.checkout import demo as persons
-from yibao.client import NhsaClient
+from yibao.client import NhsaClient, NhsaError
 from yibao.db.embedded import EmbeddedPostgres
 from yibao.db.engine import make_engine
 from yibao.hissim import flows
@@ -185,7 +185,7 @@ def test_inpatient_admission_and_settlement_check_the_credential(
 ) -> None:
     p = flows.lookup(hospital, rows[6]["certno"])
     bad = dataclasses.replace(p, mdtrt_cert_no=rows[7]["certno"])
-    with pytest.raises(flows.NhsaError, match=r"2401: input\.mdtrtinfo\.mdtrt_cert_no"):
+    with pytest.raises(NhsaError, match=r"2401: input\.mdtrtinfo\.mdtrt_cert_no"):
         flows.inpatient(hospital, bad, random.Random(4), days=1)
     v = flows.inpatient(hospital, p, random.Random(4), days=1, settle=False)
     data = flows.plain(v.calls[-1].request["input"]["data"])

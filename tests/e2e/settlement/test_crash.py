@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from tests.e2e.conftest import ServerProcess
 from tests.e2e.settlement.conftest import PERSONS
 from yibao.checkout import demo as persons
-from yibao.client import NhsaClient, NhsaResponse
+from yibao.client import NhsaClient, NhsaError, NhsaResponse
 from yibao.encounter.store import accumulator_mismatches
 from yibao.gateway.tabzip import make_tab_zip, read_tab_zip
 from yibao.hissim import flows
@@ -131,7 +131,7 @@ def _run(url: str, code: str, seed: int, load: Load) -> None:
             for r in _visit(c, rng.choice(who), rng, n):
                 load.ack(r)
             n += 1
-    except (httpx.HTTPError, flows.NhsaError):
+    except (httpx.HTTPError, NhsaError):
         pass  # the server died (or answered with an error after the crash)
     finally:
         if c.in_flight is not None:
