@@ -60,11 +60,16 @@ def overview(request: Request, console: Ctx) -> Response:
 
 
 @router.get("/persons", response_class=HTMLResponse)
-def persons(request: Request, console: Ctx, q: str = "") -> Response:
+def persons(
+    request: Request, console: Ctx, q: str = "", sort: str = "psn_asc", after: str = "", p: int = 1
+) -> Response:
     require(console, Page.PERSONS)
     q = q.strip()
+    if sort not in dict(persons_src.SORT_LABELS):
+        sort = "psn_asc"
     with engine_of(request).connect() as conn:
-        result = persons_src.search(conn, console.scope, q)  # empty q: the first persons in scope
+        result = persons_src.search_page(conn, console.scope, q, sort=sort, cursor=after)
+    query = {k: v for k, v in (("q", q), ("sort", sort)) if v}
     return page(
         request,
         console,
@@ -74,6 +79,9 @@ def persons(request: Request, console: Ctx, q: str = "") -> Response:
         crumbs=[("参保人查询", None)],
         q=q,
         result=result,
+        sort=sort,
+        sorts=persons_src.SORT_LABELS,
+        pager=paging.Pager(max(p, 1), persons_src.PAGE_SIZE, query),
     )
 
 
@@ -224,10 +232,16 @@ def settlement(request: Request, console: Ctx, setl_id: str) -> Response:
 
 
 @router.get("/institutions", response_class=HTMLResponse)
-def institutions(request: Request, console: Ctx, q: str = "") -> Response:
+def institutions(
+    request: Request, console: Ctx, q: str = "", sort: str = "region", after: str = "", p: int = 1
+) -> Response:
     require(console, Page.INSTITUTIONS)
+    q = q.strip()
+    if sort not in dict(inst_src.SORT_LABELS):
+        sort = "region"
     with engine_of(request).connect() as conn:
-        result = inst_src.search(conn, console.scope, q.strip())
+        result = inst_src.search_page(conn, console.scope, q, sort=sort, cursor=after)
+    query = {k: v for k, v in (("q", q), ("sort", sort)) if v}
     return page(
         request,
         console,
@@ -237,6 +251,9 @@ def institutions(request: Request, console: Ctx, q: str = "") -> Response:
         crumbs=[("定点机构", None)],
         q=q,
         result=result,
+        sort=sort,
+        sorts=inst_src.SORT_LABELS,
+        pager=paging.Pager(max(p, 1), inst_src.PAGE_SIZE, query),
     )
 
 
