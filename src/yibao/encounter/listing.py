@@ -108,9 +108,14 @@ def region_sql(
     for n, group in sorted(by_len.items()):
         key = f"{tag}{n}"
         params[key] = group
+        if n == 6:  # the city column too, so the city's index serves a county or a code
+            params[key + "c"] = sorted({p[:4] for p in group})
         for full, city in sides:
-            col = full if n == 6 else city if n == 4 else f"left({full}, {n})"
-            terms.append(f"{col} = ANY(:{key})")
+            if n == 6:
+                terms.append(f"({city} = ANY(:{key}c) AND {full} = ANY(:{key}))")
+            else:
+                col = city if n == 4 else f"left({full}, {n})"
+                terms.append(f"{col} = ANY(:{key})")
     return "(" + " OR ".join(terms) + ")" if terms else "FALSE"
 
 
@@ -145,13 +150,29 @@ def _common(scope: Scope, f: Filter, params: dict[str, Any], *, rolled: bool) ->
     return where
 
 
-def _branches(scope: Scope, params: dict[str, Any]) -> list[str]:
-    """The scope as disjoint conditions, each served by one ordered index scan."""
-    if scope.fixmedins_code is not None or scope.all_regions:
+def _branches(scope: Scope, params: dict[str, Any], f: Filter | None = None) -> list[str]:
+    """The scope as disjoint conditions, each served by one ordered index scan. For the whole
+    province a region filter (``f.admdvs``) is split the same way."""
+    if scope.fixmedins_code is not None:
         return ["TRUE"]
-    p = list(scope.prefixes)
+    if scope.all_regions:
+        if f is None or not f.admdvs:
+            return ["TRUE"]
+        p = [f.admdvs]
+    else:
+        p = list(scope.prefixes)
     if not p:
         return ["FALSE"]
+    if len(p) == 1 and len(p[0]) == 6:  # one county (or one 6-digit code)
+        params["s_code"], params["s_city"] = p[0], p[0][:4]
+        return [
+            "insuplc_city = :s_city AND insuplc_admdvs = :s_code",
+            # treated here, insured in another city (the partial index) …
+            "mdtrtarea_city = :s_city AND mdtrtarea_admvs = :s_code"
+            " AND insuplc_city <> mdtrtarea_city",
+            # … or in another county of the same city
+            "insuplc_city = :s_city AND mdtrtarea_admvs = :s_code AND insuplc_admdvs <> :s_code",
+        ]
     insured = region_sql((INSURED,), p, params, "s_region")
     treated = region_sql((TREATED,), p, params, "s_region")
     second = f"{treated} AND NOT {insured}"
@@ -188,7 +209,7 @@ def page(
     parts = [
         f"(SELECT {cols} FROM encounter_settlement WHERE {' AND '.join([*common, b])}"
         f" ORDER BY {order} LIMIT :lim)"
-        for b in _branches(scope, params)
+        for b in _branches(scope, params, f)
     ]
     sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) u ORDER BY {order} LIMIT :lim"
     rows = [dict(m) for m in conn.execute(sa.text(sql), params).mappings()]
