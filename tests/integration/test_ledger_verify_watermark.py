@@ -14,7 +14,7 @@ from yibao.ledger.service import verify_full, verify_since
 DAY = date(2026, 11, 22)
 
 
-def posting(setl_id: str, fund: int = 12_000) -> SettlementPosting:
+def posting(setl_id: str, fund: int = 12_000, day: date = DAY) -> SettlementPosting:
     return SettlementPosting(
         setl_id=setl_id,
         msgid="M-" + setl_id,
@@ -22,7 +22,7 @@ def posting(setl_id: str, fund: int = 12_000) -> SettlementPosting:
         insuplc_admdvs="440100",
         mdtrtarea_admvs="440100",
         insutype="310",
-        value_date=DAY,
+        value_date=day,
         fund_lines=[("310100", fund), ("330100", 3_000)],
         acct_pay=500,
         psn_no="P1",
@@ -101,8 +101,8 @@ def test_a_tampered_row_behind_the_watermark_is_found_by_full(engine: Engine) ->
     with engine.begin() as conn:
         assert verify_since(conn).ok
     tamper(engine, "setl:OLD/1")
-    with engine.begin() as conn:
-        post_settlement(conn, posting("NEW", fund=8_000))
+    with engine.begin() as conn:  # another day: no roll-up row shared with OLD
+        post_settlement(conn, posting("NEW", fund=8_000, day=date(2026, 11, 23)))
     with engine.begin() as conn:
         assert verify_since(conn).ok  # only NEW is looked at
     with engine.begin() as conn:
