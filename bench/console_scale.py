@@ -273,7 +273,7 @@ NEW_INDEXES = {
     "ix_encounter_settlement_time": "(setl_time, setl_id)",
     "ix_encounter_settlement_insuplc_time": "(insuplc_city, setl_time, setl_id)",
     "ix_encounter_settlement_mdtrtarea_time": "(mdtrtarea_city, setl_time, setl_id)"
-    " WHERE insuplc_city <> mdtrtarea_city",
+    " WHERE insuplc_admdvs <> mdtrtarea_admvs",
     "ix_encounter_settlement_inst_time": "(fixmedins_code, setl_time, setl_id)",
 }
 

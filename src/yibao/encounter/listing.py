@@ -163,21 +163,11 @@ def _branches(scope: Scope, params: dict[str, Any], f: Filter | None = None) -> 
         p = list(scope.prefixes)
     if not p:
         return ["FALSE"]
-    if len(p) == 1 and len(p[0]) == 6:  # one county (or one 6-digit code)
-        params["s_code"], params["s_city"] = p[0], p[0][:4]
-        return [
-            "insuplc_city = :s_city AND insuplc_admdvs = :s_code",
-            # treated here, insured in another city (the partial index) …
-            "mdtrtarea_city = :s_city AND mdtrtarea_admvs = :s_code"
-            " AND insuplc_city <> mdtrtarea_city",
-            # … or in another county of the same city
-            "insuplc_city = :s_city AND mdtrtarea_admvs = :s_code AND insuplc_admdvs <> :s_code",
-        ]
     insured = region_sql((INSURED,), p, params, "s_region")
     treated = region_sql((TREATED,), p, params, "s_region")
-    second = f"{treated} AND NOT {insured}"
-    if all(len(x) == 4 for x in p):  # implied; lets the planner use the partial index
-        second += " AND insuplc_city <> mdtrtarea_city"
+    # treated here and insured elsewhere: always a row whose two codes differ, which is what the
+    # partial index on the treatment city holds (said explicitly so the planner uses it)
+    second = f"{treated} AND NOT {insured} AND insuplc_admdvs <> mdtrtarea_admvs"
     return [insured, second]
 
 

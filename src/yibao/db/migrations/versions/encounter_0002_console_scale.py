@@ -6,8 +6,8 @@ daily settlement roll-ups (结算日汇总).
 - ``xid``: the writing transaction (``pg_current_xact_id()``), so the roll-up folds each
   finished settlement exactly once from a watermark (as the ledger's roll-up does);
 - indexes for newest-first keyset paging: all settlements, per insured city, per treatment city
-  (partial: cross-region rows only, the insured city's index already has the local ones), per
-  institution;
+  (partial: rows treated outside their insured code only — the insured city's index already has
+  the others), per institution;
 - ``encounter_settlement_daily``: per day × (参保地, 就医地) × institution × 险种 × 清算类别, the
   record count, the net count (settlements − cancellations) and every amount summed;
   ``encounter_rollup_state`` holds its watermark.
@@ -64,7 +64,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_encounter_settlement_mdtrtarea_time"
         " ON encounter_settlement (mdtrtarea_city, setl_time, setl_id)"
-        " WHERE insuplc_city <> mdtrtarea_city"
+        " WHERE insuplc_admdvs <> mdtrtarea_admvs"
     )
     op.execute(
         "CREATE INDEX ix_encounter_settlement_inst_time"
