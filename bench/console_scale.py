@@ -255,6 +255,10 @@ def run(engine: Any, repeat: int) -> None:
         timed("ledger verify --full (first verification)", lambda: verify_full(conn).ok, 1, results)
     with engine.begin() as conn:
         timed("ledger verify (incremental, nothing new)", lambda: verify_since(conn).ok, 1, results)
+    post_more(engine, 1_000)
+    with engine.begin() as conn:
+        timed("ledger verify (incremental, 1,000 new settlements)",
+              lambda: verify_since(conn).ok, 1, results)  # fmt: skip
     with engine.connect() as conn:
         timed("ledger balances (all accounts, roll-up + tail)",
               lambda: len(account_balances(conn, date.today())), repeat, results)  # fmt: skip
@@ -309,6 +313,23 @@ def before(engine: Any, repeat: int, results: list[tuple[str, float]]) -> None:
         for name, cols in NEW_INDEXES.items():
             conn.execute(sa.text(f"CREATE INDEX {name} ON encounter_settlement {cols}"))
     print(f"  list indexes built in {time.perf_counter() - t0:.1f} s")
+
+
+def post_more(engine: Any, n: int) -> None:
+    """``n`` more settlement chains through the ledger's own posting (after the watermark)."""
+    from yibao.ledger import SettlementPosting, post_settlement
+
+    with engine.begin() as conn:
+        for i in range(n):
+            post_settlement(
+                conn,
+                SettlementPosting(
+                    setl_id=f"BN{i:08d}", msgid=f"MBN{i:08d}", fixmedins_code="H44010000001",
+                    insuplc_admdvs="440100", mdtrtarea_admvs="440100", insutype="310",
+                    value_date=date.today(), fund_lines=[("310100", 10_000 + i)], acct_pay=500,
+                    psn_no="44010000000000000001",
+                ),
+            )  # fmt: skip
 
 
 def pages(client: Any, repeat: int, results: list[tuple[str, float]]) -> None:
