@@ -279,6 +279,7 @@ NEW_INDEXES = {
     "ix_encounter_settlement_mdtrtarea_time": "(mdtrtarea_city, setl_time, setl_id)"
     " WHERE insuplc_admdvs <> mdtrtarea_admvs",
     "ix_encounter_settlement_inst_time": "(fixmedins_code, setl_time, setl_id)",
+    "ix_encounter_settlement_medfee": "(medfee_sumamt, setl_id)",
 }
 
 

@@ -70,6 +70,12 @@ def upgrade() -> None:
         "CREATE INDEX ix_encounter_settlement_inst_time"
         " ON encounter_settlement (fixmedins_code, setl_time, setl_id)"
     )
+    # the sort by 总费用 (largest first): one index for every scope; a city or an institution
+    # walks it filtering, the planner sorts a small scope's rows instead
+    op.execute(
+        "CREATE INDEX ix_encounter_settlement_medfee"
+        " ON encounter_settlement (medfee_sumamt, setl_id)"
+    )
     op.execute("CREATE INDEX ix_encounter_settlement_xid ON encounter_settlement (xid)")
     op.create_table(
         "encounter_settlement_daily",
@@ -108,7 +114,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("encounter_rollup_state")
     op.drop_table("encounter_settlement_daily")
-    for ix in ("time", "insuplc_time", "mdtrtarea_time", "inst_time", "xid"):
+    for ix in ("time", "insuplc_time", "mdtrtarea_time", "inst_time", "medfee", "xid"):
         op.execute(f"DROP INDEX ix_encounter_settlement_{ix}")
     op.execute(
         "ALTER TABLE encounter_settlement DROP COLUMN insuplc_city, DROP COLUMN mdtrtarea_city,"
