@@ -43,3 +43,9 @@ def test_pager_line_and_links_keep_filters() -> None:
     assert p.export_link("/console/settlements.csv") == (
         "/console/settlements.csv?insutype=390&sort=medfee_desc"
     )
+
+
+def test_page_numbers_from_the_url() -> None:
+    from yibao.web.paging import number
+
+    assert [number(x) for x in ("1", "7", "0", "-2", "abc", "", "9" * 12)] == [1, 7, 1, 1, 1, 1, 1]

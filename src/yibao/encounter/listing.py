@@ -186,12 +186,16 @@ def page(
     col, desc = SORTS.get(sort, SORTS["time_desc"])
     params: dict[str, Any] = {"lim": size + 1}
     common = _common(scope, f, params, rolled=False)
+    if cursor is not None:
+        try:
+            params["k_val"] = (
+                datetime.fromisoformat(cursor.value) if col == "setl_time" else int(cursor.value)
+            )
+        except ValueError:  # a cursor edited by hand, or from another sort: start over
+            cursor = None
     backward = cursor is not None and cursor.before
     walk_desc = desc != backward
     if cursor is not None:
-        params["k_val"] = (
-            datetime.fromisoformat(cursor.value) if col == "setl_time" else int(cursor.value or 0)
-        )
         params["k_id"] = cursor.setl_id
         common.append(f"({col}, setl_id) {'<' if walk_desc else '>'} (:k_val, :k_id)")
     order = f"{col} {'DESC' if walk_desc else 'ASC'}, setl_id {'DESC' if walk_desc else 'ASC'}"

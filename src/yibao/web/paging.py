@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 
+def number(raw: str) -> int:
+    """The page number from the URL (display only); anything but a positive integer is page 1."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**9 else 1
+
+
 @dataclass(slots=True)
 class Pager:
     number: int  # 1-based page number, carried in the URL for display

@@ -61,7 +61,12 @@ def overview(request: Request, console: Ctx) -> Response:
 
 @router.get("/persons", response_class=HTMLResponse)
 def persons(
-    request: Request, console: Ctx, q: str = "", sort: str = "psn_asc", after: str = "", p: int = 1
+    request: Request,
+    console: Ctx,
+    q: str = "",
+    sort: str = "psn_asc",
+    after: str = "",
+    p: str = "1",
 ) -> Response:
     require(console, Page.PERSONS)
     q = q.strip()
@@ -81,7 +86,7 @@ def persons(
         result=result,
         sort=sort,
         sorts=persons_src.SORT_LABELS,
-        pager=paging.Pager(max(p, 1), persons_src.PAGE_SIZE, query),
+        pager=paging.Pager(paging.number(p), persons_src.PAGE_SIZE, query),
     )
 
 
@@ -135,7 +140,7 @@ def settlements(
     date_to: str = "",
     sort: str = "time_desc",
     after: str = "",
-    p: int = 1,
+    p: str = "1",
 ) -> Response:
     require(console, Page.SETTLEMENTS)
     f = _settlement_filter(setl_id, psn_no, fixmedins_code, admdvs, insutype, date_from, date_to)
@@ -172,7 +177,7 @@ def settlements(
         sort=sort,
         sorts=setl_src.SORT_LABELS,
         insutypes=[(c, code_label("insutype", c)) for c in ("310", "390")],
-        pager=paging.Pager(max(p, 1), setl_src.PAGE_SIZE, query),
+        pager=paging.Pager(paging.number(p), setl_src.PAGE_SIZE, query),
     )
 
 
@@ -233,7 +238,7 @@ def settlement(request: Request, console: Ctx, setl_id: str) -> Response:
 
 @router.get("/institutions", response_class=HTMLResponse)
 def institutions(
-    request: Request, console: Ctx, q: str = "", sort: str = "region", after: str = "", p: int = 1
+    request: Request, console: Ctx, q: str = "", sort: str = "region", after: str = "", p: str = "1"
 ) -> Response:
     require(console, Page.INSTITUTIONS)
     q = q.strip()
@@ -253,7 +258,7 @@ def institutions(
         result=result,
         sort=sort,
         sorts=inst_src.SORT_LABELS,
-        pager=paging.Pager(max(p, 1), inst_src.PAGE_SIZE, query),
+        pager=paging.Pager(paging.number(p), inst_src.PAGE_SIZE, query),
     )
 
 

@@ -201,6 +201,9 @@ def test_settlements_page_shows_the_true_total_pages_and_streams_exports(
     first_ids = {x.split("<")[0] for x in page1.text.split('class="mono">')[1:]}
     second_ids = {x.split("<")[0] for x in page2.text.split('class="mono">')[1:]}
     assert len(first_ids) == 50 and len(second_ids) == 50 and not first_ids & second_ids
+    for bad in ("?after=a~not-a-time~TS1&p=x", "?sort=medfee_desc&after=a~12.5~TS1&p=-3"):
+        r = client.get("/console/settlements" + bad)  # hand-edited links: page 1, never a 500
+        assert r.status_code == 200 and f"共 {total:,} 条 · 第 1 / 3 页" in r.text
     filtered = client.get("/console/settlements?insutype=390&sort=medfee_desc")
     with seeded.connect() as conn:
         n390 = len(_expected(conn, "insutype = '390'"))
