@@ -111,6 +111,44 @@ def test_a_tampered_row_behind_the_watermark_is_found_by_full(engine: Engine) ->
     assert full.incomplete_chains == ["setl:OLD"] and full.rollup_mismatches
 
 
+def test_a_roll_up_row_changed_since_the_last_check_is_found_without_new_transfers(
+    engine: Engine,
+) -> None:
+    with engine.begin() as conn:
+        post_settlement(conn, posting("A"))
+    with engine.begin() as conn:
+        rollup(conn)
+    with engine.begin() as conn:
+        assert verify_since(conn).ok
+        conn.execute(
+            sa.text(
+                "UPDATE ledger_balance_daily SET debits = debits + 7"
+                " WHERE account_code = 'PAY:H44010100001'"
+            )
+        )
+    with engine.begin() as conn:
+        rep = verify_since(conn)
+    assert not rep.ok and rep.chains == 0
+    assert [m.split(":")[0] for m in rep.rollup_mismatches] == ["PAY"]
+
+
+def test_folding_after_a_check_is_verified_by_the_next(engine: Engine) -> None:
+    with engine.begin() as conn:
+        post_settlement(conn, posting("A"))
+    with engine.begin() as conn:
+        assert verify_since(conn).ok  # nothing rolled yet
+    with engine.begin() as conn:
+        post_settlement(conn, posting("B", fund=9_000))
+    with engine.begin() as conn:
+        rollup(conn)  # folds A (already verified as a chain) and B
+    with engine.begin() as conn:
+        rep = verify_since(conn)
+    assert rep.ok and rep.chains == 1
+    with engine.begin() as conn:
+        rollup(conn)
+        assert verify_since(conn).ok and verify_full(conn).ok
+
+
 def test_rollup_mismatch_on_a_day_touched_by_new_transfers_is_found(engine: Engine) -> None:
     with engine.begin() as conn:
         post_settlement(conn, posting("A"))

@@ -3,9 +3,9 @@
 Every chain and transfer written by a transaction below the watermark has passed the checks;
 :func:`verify_since` checks only what was written from it up to the oldest transaction still
 running (``pg_snapshot_xmin``: everything below is final) — the same checks as
-:func:`yibao.ledger.store_checks.verify`, restricted to the new chains, their transfers, the
-accounts they touch and the (account, day) roll-up rows they fold into — and, when all is well,
-moves the watermark there. A full check (:func:`yibao.ledger.store_checks.verify`) is still
+:func:`yibao.ledger.store_checks.verify`, restricted to the new chains, their transfers and the
+accounts they touch; the roll-up rows changed since the last verification must have changed by
+exactly the transfers folded since then — and, when all is well, moves the watermarks there. A full check (:func:`yibao.ledger.store_checks.verify`) is still
 there for an audit (``yibao ledger verify --full``); a row changed behind the watermark is found
 only by it.
 """
@@ -54,25 +54,33 @@ _CHECKS = {
     "unknown_accounts": """
         SELECT DISTINCT e.account_code FROM ne e
          WHERE NOT EXISTS (SELECT 1 FROM ledger_account a WHERE a.code = e.account_code)""",
+    # the roll-up rows changed since the last verification must have changed by exactly the
+    # transfers folded since then ([verified_rollup_xid, xid_watermark)): O(new), not whole days
     "rollup_mismatches": """
-        , touched AS (SELECT DISTINCT account_code, value_date FROM ne),
-        rw AS (SELECT xid_watermark AS rwm FROM ledger_rollup_state WHERE id = 1),
-        actual AS (
-          SELECT k.account_code, k.value_date,
-                 (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfer t, rw
-                   WHERE t.debit_account = k.account_code AND t.value_date = k.value_date
-                     AND t.xid < rw.rwm) AS d,
-                 (SELECT COALESCE(SUM(t.amount), 0) FROM ledger_transfer t, rw
-                   WHERE t.credit_account = k.account_code AND t.value_date = k.value_date
-                     AND t.xid < rw.rwm) AS c
-            FROM touched k
+        , rw AS (SELECT verified_rollup_xid AS vr, xid_watermark AS rwm
+                   FROM ledger_rollup_state WHERE id = 1),
+        folded AS (
+          SELECT account_code, value_date, SUM(d) AS d, SUM(c) AS c FROM (
+            SELECT t.debit_account AS account_code, t.value_date, t.amount AS d, 0 AS c
+              FROM ledger_transfer t, rw WHERE t.xid >= rw.vr AND t.xid < rw.rwm
+            UNION ALL
+            SELECT t.credit_account, t.value_date, 0, t.amount
+              FROM ledger_transfer t, rw WHERE t.xid >= rw.vr AND t.xid < rw.rwm
+          ) x GROUP BY account_code, value_date
+        ),
+        changed AS (
+          SELECT account_code, value_date, debits - verified_debits AS d,
+                 credits - verified_credits AS c
+            FROM ledger_balance_daily
+           WHERE debits <> verified_debits OR credits <> verified_credits
         )
-        SELECT a.account_code || ' ' || a.value_date || ': rolled '
-               || COALESCE(b.debits, 0) || '/' || COALESCE(b.credits, 0)
-               || ' actual ' || a.d || '/' || a.c
-          FROM actual a LEFT JOIN ledger_balance_daily b
-            ON b.account_code = a.account_code AND b.value_date = a.value_date
-         WHERE COALESCE(b.debits, 0) <> a.d OR COALESCE(b.credits, 0) <> a.c""",
+        SELECT COALESCE(f.account_code, b.account_code) || ' '
+               || COALESCE(f.value_date, b.value_date) || ': rolled since last check '
+               || COALESCE(b.d, 0) || '/' || COALESCE(b.c, 0)
+               || ' folded ' || COALESCE(f.d, 0) || '/' || COALESCE(f.c, 0)
+          FROM folded f FULL JOIN changed b
+            ON b.account_code = f.account_code AND b.value_date = f.value_date
+         WHERE COALESCE(b.d, 0) <> COALESCE(f.d, 0) OR COALESCE(b.c, 0) <> COALESCE(f.c, 0)""",
 }
 
 
@@ -123,10 +131,18 @@ def verify_full(conn: sa.Connection) -> VerifyReport:
 
 
 def _advance(conn: sa.Connection, hz: str) -> None:
+    """Everything below ``hz`` and the roll-up as it stands have passed: remember both."""
+    conn.execute(
+        sa.text(
+            "UPDATE ledger_balance_daily SET verified_debits = debits,"
+            " verified_credits = credits"
+            " WHERE debits <> verified_debits OR credits <> verified_credits"
+        )
+    )
     conn.execute(
         sa.text(
             "UPDATE ledger_rollup_state SET verified_xid = CAST(:hz AS text)::xid8,"
-            " verified_at = now() WHERE id = 1"
+            " verified_rollup_xid = xid_watermark, verified_at = now() WHERE id = 1"
         ),
         {"hz": hz},
     )
