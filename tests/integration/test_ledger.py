@@ -245,7 +245,9 @@ def test_cli_rollup_verify_balances(
     assert res.exit_code == 0 and "PAY:H44010100001" in res.output and "155.00" in res.output
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE ledger_balance_daily SET debits = debits + 1"))
-    res = runner.invoke(app, ["ledger", "verify"])
+    res = runner.invoke(app, ["ledger", "verify"])  # a roll-up row changed since the last check
+    assert res.exit_code == 1 and "增量核对" in res.output and "日汇总不一致" in res.output
+    res = runner.invoke(app, ["ledger", "verify", "--full"])
     assert res.exit_code == 1 and "日汇总不一致" in res.output
 
 

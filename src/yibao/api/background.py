@@ -39,10 +39,17 @@ def rollup_interval(environ: dict[str, str] | None = None) -> float:
 
 
 def rollup_once(engine: sa.Engine) -> int | None:
-    """One roll-up under the advisory lock; ``None`` when another worker holds it."""
+    """One roll-up under the advisory lock; ``None`` when another worker holds it. The worker
+    that rolled up the ledger then folds the settlement records into their daily roll-ups
+    (结算日汇总, which feed the console's totals)."""
+    from yibao.encounter.service import rollup_settlements
     from yibao.ledger.service import rollup_exclusive
 
-    return rollup_exclusive(engine, ROLLUP_LOCK_KEY)
+    folded = rollup_exclusive(engine, ROLLUP_LOCK_KEY)
+    if folded is not None:
+        with engine.begin() as conn:
+            rollup_settlements(conn)
+    return folded
 
 
 async def rollup_loop(engine: sa.Engine, interval: float) -> None:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from yibao.console.model import Scope
 from yibao.console.scoping import scoped
 from yibao.db.probe import tables_exist
+from yibao.encounter import daily, listing
 from yibao.encounter.store import encounter_fee_line, encounter_settlement
 
 Row = dict[str, Any]
@@ -113,97 +114,95 @@ def settlement_count(conn: sa.Connection, fixmedins_code: str) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-def _net_count() -> sa.ColumnElement[Any]:
-    """Settlements minus cancellations."""
-    s = encounter_settlement
-    return sa.func.sum(sa.case((s.c.kind == "cancel", -1), else_=1))
-
-
 def daily_totals(
     conn: sa.Connection, scope: Scope, since: date, today: date, limit: int = 300
 ) -> list[Row]:
     """The centre's totals per day, institution, 险种 and 清算类别 (net of cancellations): ``n``,
-    ``medfee``, ``fund``, ``acct`` — what an institution's 3201 is compared against."""
-    s = encounter_settlement
-    stmt = (
-        sa.select(
-            s.c.setl_date,
-            s.c.fixmedins_code,
-            s.c.insutype,
-            s.c.clr_type,
-            _net_count().label("n"),
-            sa.func.sum(s.c.medfee_sumamt).label("medfee"),
-            sa.func.sum(s.c.fund_pay_sumamt).label("fund"),
-            sa.func.sum(s.c.acct_pay).label("acct"),
-        )
-        .where(s.c.setl_date >= since, s.c.setl_date <= today)
-        .group_by(s.c.setl_date, s.c.fixmedins_code, s.c.insutype, s.c.clr_type)
-        .order_by(s.c.setl_date.desc(), s.c.fixmedins_code, s.c.insutype, s.c.clr_type)
-        .limit(limit)
+    ``medfee``, ``fund``, ``acct`` — what an institution's 3201 is compared against. Read from
+    the daily roll-ups (exact: rolled part plus live tail), scoped by the place of treatment."""
+    params: dict[str, Any] = {}
+    where = daily.day_range(since, today, params)
+    where.append(listing.scope_where(scope, params, sides=(listing.TREATED,)))
+    rows = daily.totals(
+        conn,
+        " AND ".join(where),
+        params,
+        group_by=("setl_date", "fixmedins_code", "insutype", "clr_type"),
+        fields=("medfee_sumamt", "fund_pay_sumamt", "acct_pay"),
+        order_by="setl_date DESC, fixmedins_code, insutype, clr_type",
+        limit=limit,
     )
-    stmt = scoped(stmt, scope, regions=[s.c.mdtrtarea_admvs], institution=s.c.fixmedins_code)
-    return [dict(m) for m in conn.execute(stmt).mappings()]
+    return [
+        {
+            **{k: r[k] for k in ("setl_date", "fixmedins_code", "insutype", "clr_type", "n")},
+            "medfee": r["medfee_sumamt"],
+            "fund": r["fund_pay_sumamt"],
+            "acct": r["acct_pay"],
+        }
+        for r in rows
+    ]
 
 
 class Period:
-    """Settlements of one period in the user's scope (net of cancellations), summed."""
+    """Settlements of one period in the user's scope (net of cancellations), summed from the
+    daily roll-ups (:mod:`yibao.encounter.daily`; exact: rolled part plus live tail)."""
 
     def __init__(self, conn: sa.Connection, scope: Scope, first: date, last: date) -> None:
         self.conn, self.scope, self.first, self.last = conn, scope, first, last
 
-    def _select(self, *cols: Any) -> Any:
-        s = encounter_settlement
-        stmt = sa.select(*cols).where(s.c.setl_date >= self.first, s.c.setl_date <= self.last)
-        return scoped(
-            stmt,
-            self.scope,
-            regions=[s.c.insuplc_admdvs, s.c.mdtrtarea_admvs],
-            institution=s.c.fixmedins_code,
+    def _sum(
+        self,
+        fields: Sequence[str],
+        *,
+        on: date | None = None,
+        extra: str = "",
+        group_by: Sequence[str] = (),
+    ) -> list[Row]:
+        params: dict[str, Any] = {}
+        first, last = (on, on) if on is not None else (self.first, self.last)
+        where = daily.day_range(first, last, params)
+        where.append(listing.scope_where(self.scope, params))
+        if extra:
+            where.append(extra)
+        return daily.totals(
+            self.conn,
+            " AND ".join(where),
+            params,
+            group_by=group_by,
+            fields=fields,
+            order_by=", ".join(group_by),
         )
-
-    @staticmethod
-    def _sums(fields: Sequence[str]) -> list[Any]:
-        s = encounter_settlement
-        return [sa.func.coalesce(sa.func.sum(s.c[f]), 0).label(f) for f in fields]
 
     def totals(self, fields: Sequence[str] = (), *, on: date | None = None) -> Row:
         """``n`` (count), ``medfee``, and, unless ``on`` (one day) is given, ``fund`` and each of
         ``fields`` summed."""
-        s = encounter_settlement
-        cols = [
-            sa.func.coalesce(_net_count(), 0).label("n"),
-            sa.func.coalesce(sa.func.sum(s.c.medfee_sumamt), 0).label("medfee"),
-        ]
+        wanted = ["medfee_sumamt"] if on is not None else ["medfee_sumamt", "fund_pay_sumamt"]
+        wanted += [f for f in fields if f not in wanted] if on is None else []
+        got = self._sum(wanted, on=on)[0]
+        out: Row = {"n": got["n"], "medfee": got["medfee_sumamt"]}
         if on is None:
-            cols.append(sa.func.coalesce(sa.func.sum(s.c.fund_pay_sumamt), 0).label("fund"))
-            cols += self._sums(fields)
-        stmt = self._select(*cols)
-        if on is not None:
-            stmt = stmt.where(s.c.setl_date == on)
-        return dict(self.conn.execute(stmt).mappings().one())
+            out["fund"] = got["fund_pay_sumamt"]
+            out.update({f: got[f] for f in fields})
+        return out
 
     def by_treatment_region(self, fields: Sequence[str]) -> list[Row]:
         """``fields`` summed per place of treatment (``mdtrtarea_admvs``), in code order."""
-        s = encounter_settlement
-        stmt = (
-            self._select(s.c.mdtrtarea_admvs, *self._sums(fields))
-            .group_by(s.c.mdtrtarea_admvs)
-            .order_by(s.c.mdtrtarea_admvs)
-        )
-        return [dict(m) for m in self.conn.execute(stmt).mappings()]
+        rows = self._sum(fields, group_by=("mdtrtarea_admvs",))
+        return [{k: r[k] for k in ("mdtrtarea_admvs", *fields)} for r in rows]
 
     def cross_region_flows(self) -> list[Row]:
         """Per (参保地, 就医地) pair that differ: ``n`` and ``fund`` (异地就医流向)."""
-        s = encounter_settlement
-        stmt = (
-            self._select(
-                s.c.insuplc_admdvs,
-                s.c.mdtrtarea_admvs,
-                sa.func.coalesce(_net_count(), 0).label("n"),
-                sa.func.coalesce(sa.func.sum(s.c.fund_pay_sumamt), 0).label("fund"),
-            )
-            .where(s.c.insuplc_admdvs != s.c.mdtrtarea_admvs)
-            .group_by(s.c.insuplc_admdvs, s.c.mdtrtarea_admvs)
-            .order_by(s.c.insuplc_admdvs, s.c.mdtrtarea_admvs)
+        rows = self._sum(
+            ["fund_pay_sumamt"],
+            extra="insuplc_admdvs <> mdtrtarea_admvs",
+            group_by=("insuplc_admdvs", "mdtrtarea_admvs"),
         )
-        return [dict(m) for m in self.conn.execute(stmt).mappings()]
+        return [
+            {
+                "insuplc_admdvs": r["insuplc_admdvs"],
+                "mdtrtarea_admvs": r["mdtrtarea_admvs"],
+                "n": r["n"],
+                "fund": r["fund_pay_sumamt"],
+            }
+            for r in rows
+        ]

@@ -603,3 +603,12 @@ def reconcile_details(
         refd_setl_flag=refd_setl_flag,
     )
     return compare_details(ours, rows)
+
+
+def rollup_settlements(conn: sa.Connection) -> int:
+    """Fold finished settlement records into the daily roll-ups (结算日汇总,
+    :mod:`yibao.encounter.daily`); returns how many records were folded. Safe to run any time;
+    run by ``yibao ledger rollup`` and the app's periodic roll-up."""
+    from yibao.encounter import daily
+
+    return daily.rollup(conn)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from yibao.console.model import Scope
 from yibao.console.scoping import scoped
+from yibao.db.counting import Total, capped_count
 from yibao.db.probe import tables_exist
 from yibao.institutions.store import institution, operator
 
@@ -24,11 +25,17 @@ def available(conn: sa.Connection) -> bool:
     return tables_exist(conn, "institution")
 
 
-def search(conn: sa.Connection, scope: Scope, q: str, limit: int = 200) -> list[Row]:
-    """Institutions in scope whose code or name contains ``q``, by region, type and code."""
+#: sort key → ORDER BY columns of the institutions list
+SORTS = {
+    "region": ("admdvs", "fixmedins_type", "fixmedins_code"),
+    "code": ("fixmedins_code",),
+    "name": ("fixmedins_name", "fixmedins_code"),
+}
+
+
+def _filtered(scope: Scope, q: str) -> sa.Select[Any]:
     t = institution
-    stmt = sa.select(t).order_by(t.c.admdvs, t.c.fixmedins_type, t.c.fixmedins_code).limit(limit)
-    stmt = scoped(stmt, scope, regions=[t.c.admdvs], institution=t.c.fixmedins_code)
+    stmt = scoped(sa.select(t), scope, regions=[t.c.admdvs], institution=t.c.fixmedins_code)
     if q:
         stmt = stmt.where(
             sa.or_(
@@ -36,7 +43,27 @@ def search(conn: sa.Connection, scope: Scope, q: str, limit: int = 200) -> list[
                 t.c.fixmedins_name.contains(q, autoescape=True),
             )
         )
-    return [dict(m) for m in conn.execute(stmt).mappings()]
+    return stmt
+
+
+def search(conn: sa.Connection, scope: Scope, q: str, limit: int = 200) -> list[Row]:
+    """Institutions in scope whose code or name contains ``q``, by region, type and code."""
+    rows, _ = page(conn, scope, q, size=limit)
+    return rows
+
+
+def page(
+    conn: sa.Connection, scope: Scope, q: str = "", *, sort: str = "region", offset: int = 0,
+    size: int = 50,
+) -> tuple[list[Row], Total]:  # fmt: skip
+    """One page of institutions in scope (a province has thousands, not millions: offset
+    paging) and the total, exact up to a cap."""
+    t = institution
+    stmt = _filtered(scope, q)
+    total = capped_count(conn, stmt)
+    order = [t.c[c] for c in SORTS.get(sort, SORTS["region"])]
+    rows = conn.execute(stmt.order_by(*order).offset(max(offset, 0)).limit(size)).mappings()
+    return [dict(m) for m in rows], total
 
 
 def get(conn: sa.Connection, fixmedins_code: str) -> Row | None:

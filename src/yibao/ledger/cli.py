@@ -40,22 +40,37 @@ def _day(value: str | None) -> date:
 
 @app.command("rollup")
 def rollup_cmd() -> None:
-    """Fold finished postings into the daily balances (日结滚动汇总); safe to run any time."""
+    """Fold finished postings into the daily balances (日结滚动汇总) and finished settlement
+    records into their daily roll-ups (结算日汇总); safe to run any time."""
+    from yibao.encounter.service import rollup_settlements
     from yibao.ledger import rollup
 
     with _engine() as engine, engine.begin() as conn:
         n = rollup(conn)
-    typer.echo(f"已汇总 {n} 笔转账")
+        s = rollup_settlements(conn)
+    typer.echo(f"已汇总 {n} 笔转账，{s} 条结算记录")
 
 
 @app.command("verify")
-def verify_cmd() -> None:
-    """Zero-sum, chain completeness, mirror and roll-up checks (账务核对); exit 1 on a problem."""
-    from yibao.ledger import verify
+def verify_cmd(
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="check the whole history, not only what was written since the last "
+        "verified point (全量核对)",
+    ),
+) -> None:
+    """Zero-sum, chain completeness, mirror and roll-up checks (账务核对) of what was written since
+    the last verified point (增量, the stored watermark), or of everything with --full; the
+    watermark moves up when all is well; exit 1 on a problem."""
+    from yibao.ledger.service import verify_full, verify_since
 
-    with _engine() as engine, engine.connect() as conn:
-        rep = verify(conn)
-    typer.echo(f"转账 {rep.transfers} 笔，记账链 {rep.chains} 条，分录合计 {rep.entry_sum} 分")
+    with _engine() as engine, engine.begin() as conn:
+        rep = verify_full(conn) if full else verify_since(conn)
+    scope = "全量核对" if full else "增量核对（自上次核对通过的位置起）"
+    typer.echo(
+        f"{scope}：转账 {rep.transfers} 笔，记账链 {rep.chains} 条，分录合计 {rep.entry_sum} 分"
+    )
     problems = {
         "不平衡的记账链": rep.unbalanced_chains,
         "不完整的记账链": rep.incomplete_chains,

@@ -10,7 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from yibao.ledger import store, store_balances, store_checks
+from yibao.ledger import store, store_balances, store_checks, store_verify
 from yibao.ledger.model import (
     Chain,
     LedgerError,
@@ -168,5 +168,7 @@ def rollup_exclusive(engine: sa.Engine, lock_key: int) -> int | None:
 
 
 verify = store_checks.verify
+verify_since = store_verify.verify_since
+verify_full = store_verify.verify_full
 daily_movements = store_balances.daily_movements
 flows = store_balances.flows

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from yibao.console.model import Scope
 from yibao.console.scoping import region_filter, require_person_data
+from yibao.db.counting import Total, capped_count
 from yibao.db.probe import tables_exist
 from yibao.registry.store import enrolment, person, person_identity, personal_account
 
@@ -58,6 +59,10 @@ def search(conn: sa.Connection, scope: Scope, q: str, limit: int = 50) -> list[P
             )
         )
     people = [dict(m) for m in conn.execute(stmt).mappings()]
+    return _with_enrolments(conn, people)
+
+
+def _with_enrolments(conn: sa.Connection, people: list[Row]) -> list[PersonHit]:
     if not people:
         return []
     enrol: dict[str, list[tuple[str, str]]] = {}
@@ -142,3 +147,60 @@ def insured_by_region(conn: sa.Connection, scope: Scope, insutypes: Sequence[str
         .order_by(ins.c.admdvs)
     )
     return [dict(m) for m in conn.execute(stmt).mappings()]
+
+
+def region_range(column: sa.ColumnElement[str], prefixes: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Region prefixes as indexable ranges (``'440100' <= c <= '440199'``), not ``LIKE``: the
+    btree on ``enrolment (insuplc_admdvs, insutype)`` serves them under any collation (digits)."""
+    return sa.or_(
+        *(sa.and_(column >= p.ljust(6, "0"), column <= p.ljust(6, "9")) for p in prefixes)
+    )
+
+
+def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
+    if scope.all_regions:
+        return sa.true()
+    return sa.exists().where(
+        enrolment.c.psn_no == person.c.psn_no,
+        region_range(enrolment.c.insuplc_admdvs, scope.prefixes),
+    )
+
+
+def person_page(
+    conn: sa.Connection,
+    scope: Scope,
+    q: str = "",
+    *,
+    after: str = "",
+    before: str = "",
+    size: int = 50,
+    desc: bool = False,
+) -> tuple[list[PersonHit], bool, Total]:
+    """One page of persons in scope by 人员编号 (keyset: after/before a ``psn_no``), whether more
+    lie beyond it in the walking direction, and the total (exact up to a cap, else estimated)."""
+    require_person_data(scope)
+    if scope.fixmedins_code is not None:
+        return [], False, Total(0)
+    cond = [_in_scope(scope)]
+    if q:
+        cond.append(
+            sa.or_(
+                person.c.psn_no == q,
+                person.c.certno == q.upper(),
+                person.c.psn_name.contains(q, autoescape=True),
+            )
+        )
+    total = capped_count(conn, sa.select(person.c.psn_no).where(*cond))
+    backward = bool(before)
+    walk_desc = desc != backward
+    stmt = sa.select(person).where(*cond)
+    if after or before:
+        key = before or after
+        stmt = stmt.where(person.c.psn_no < key if walk_desc else person.c.psn_no > key)
+    order = person.c.psn_no.desc() if walk_desc else person.c.psn_no.asc()
+    people = [dict(m) for m in conn.execute(stmt.order_by(order).limit(size + 1)).mappings()]
+    more = len(people) > size
+    people = people[:size]
+    if backward:
+        people.reverse()
+    return _with_enrolments(conn, people), more, total

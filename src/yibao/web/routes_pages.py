@@ -6,6 +6,7 @@ audit sensitive views, render.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 
@@ -14,8 +15,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from yibao.console import service
 from yibao.console.model import Page
-from yibao.console.scoping import OutOfScope
+from yibao.console.scoping import OutOfScope, require_person_data
+from yibao.web import paging
 from yibao.web.auth import Console, current_console, engine_of, require
+from yibao.web.labels import code_label
 from yibao.web.render import china_today, page
 from yibao.web.sources import audit as audit_src
 from yibao.web.sources import institutions as inst_src
@@ -25,6 +28,7 @@ from yibao.web.sources import policy as policy_src
 from yibao.web.sources import reconciliation as recon_src
 from yibao.web.sources import settlements as setl_src
 from yibao.web.unavailable import Unavailable
+from yibao.web.xlsx import stream_csv, stream_xlsx
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Ctx = Annotated[Console, Depends(current_console)]
@@ -56,11 +60,21 @@ def overview(request: Request, console: Ctx) -> Response:
 
 
 @router.get("/persons", response_class=HTMLResponse)
-def persons(request: Request, console: Ctx, q: str = "") -> Response:
+def persons(
+    request: Request,
+    console: Ctx,
+    q: str = "",
+    sort: str = "psn_asc",
+    after: str = "",
+    p: str = "1",
+) -> Response:
     require(console, Page.PERSONS)
     q = q.strip()
+    if sort not in dict(persons_src.SORT_LABELS):
+        sort = "psn_asc"
     with engine_of(request).connect() as conn:
-        result = persons_src.search(conn, console.scope, q)  # empty q: the first persons in scope
+        result = persons_src.search_page(conn, console.scope, q, sort=sort, cursor=after)
+    query = {k: v for k, v in (("q", q), ("sort", sort)) if v}
     return page(
         request,
         console,
@@ -70,6 +84,9 @@ def persons(request: Request, console: Ctx, q: str = "") -> Response:
         crumbs=[("参保人查询", None)],
         q=q,
         result=result,
+        sort=sort,
+        sorts=persons_src.SORT_LABELS,
+        pager=paging.Pager(paging.number(p), persons_src.PAGE_SIZE, query),
     )
 
 
@@ -95,6 +112,21 @@ def person(request: Request, console: Ctx, psn_no: str) -> Response:
     )
 
 
+def _settlement_filter(
+    setl_id: str, psn_no: str, fixmedins_code: str, admdvs: str, insutype: str,
+    date_from: str, date_to: str,
+) -> setl_src.SettlementFilter:  # fmt: skip
+    return setl_src.SettlementFilter(
+        setl_id=setl_id.strip(),
+        psn_no=psn_no.strip(),
+        fixmedins_code=fixmedins_code.strip(),
+        admdvs=admdvs.strip(),
+        insutype=insutype.strip(),
+        date_from=_parse_date(date_from),
+        date_to=_parse_date(date_to),
+    )
+
+
 @router.get("/settlements", response_class=HTMLResponse)
 def settlements(
     request: Request,
@@ -103,25 +135,33 @@ def settlements(
     psn_no: str = "",
     fixmedins_code: str = "",
     admdvs: str = "",
+    insutype: str = "",
     date_from: str = "",
     date_to: str = "",
+    sort: str = "time_desc",
+    after: str = "",
+    p: str = "1",
 ) -> Response:
     require(console, Page.SETTLEMENTS)
-    f = setl_src.SettlementFilter(
-        setl_id=setl_id.strip(),
-        psn_no=psn_no.strip(),
-        fixmedins_code=fixmedins_code.strip(),
-        admdvs=admdvs.strip(),
-        date_from=_parse_date(date_from),
-        date_to=_parse_date(date_to),
-    )
+    f = _settlement_filter(setl_id, psn_no, fixmedins_code, admdvs, insutype, date_from, date_to)
     errors = [
         f"{label}“{value}”不是有效日期，应为 YYYY-MM-DD，已忽略"
         for label, value in (("结算日期（起）", date_from), ("结算日期（止）", date_to))
         if value and _parse_date(value) is None
     ]
+    if sort not in dict(setl_src.SORT_LABELS):
+        sort = "time_desc"
     with engine_of(request).connect() as conn:
-        result = setl_src.search(conn, console.scope, f)
+        result = setl_src.search_page(conn, console.scope, f, sort=sort, cursor=after)
+    query = {
+        k: v
+        for k, v in (
+            ("setl_id", f.setl_id), ("psn_no", f.psn_no), ("fixmedins_code", f.fixmedins_code),
+            ("admdvs", f.admdvs), ("insutype", f.insutype), ("date_from", date_from),
+            ("date_to", date_to), ("sort", sort),
+        )
+        if v
+    }  # fmt: skip
     return page(
         request,
         console,
@@ -134,7 +174,44 @@ def settlements(
         date_from=date_from,
         date_to=date_to,
         errors=errors,
+        sort=sort,
+        sorts=setl_src.SORT_LABELS,
+        insutypes=[(c, code_label("insutype", c)) for c in ("310", "390")],
+        pager=paging.Pager(paging.number(p), setl_src.PAGE_SIZE, query),
     )
+
+
+@router.get("/settlements.{fmt}")
+def settlements_export(
+    request: Request,
+    console: Ctx,
+    fmt: str,
+    setl_id: str = "",
+    psn_no: str = "",
+    fixmedins_code: str = "",
+    admdvs: str = "",
+    insutype: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    sort: str = "time_desc",
+) -> Response:
+    """The whole filtered list as CSV or XLSX, streamed (导出)."""
+    require(console, Page.SETTLEMENTS)
+    if fmt not in ("csv", "xlsx"):
+        raise OutOfScope()
+    f = _settlement_filter(setl_id, psn_no, fixmedins_code, admdvs, insutype, date_from, date_to)
+    engine, scope = engine_of(request), console.scope
+    require_person_data(scope)  # before the response starts, not inside the stream
+    service.audit_view(engine, console.principal, "settlement_export", fmt)
+
+    def rows() -> Iterator[list[object]]:
+        with engine.connect() as conn:
+            yield from setl_src.export_rows(conn, scope, f, sort)
+
+    name = f"结算记录_{china_today().isoformat()}.{fmt}"
+    if fmt == "csv":
+        return stream_csv(name, setl_src.EXPORT_HEADER, rows())
+    return stream_xlsx(name, "结算记录", setl_src.EXPORT_HEADER, rows())
 
 
 @router.get("/settlements/{setl_id}", response_class=HTMLResponse)
@@ -160,10 +237,16 @@ def settlement(request: Request, console: Ctx, setl_id: str) -> Response:
 
 
 @router.get("/institutions", response_class=HTMLResponse)
-def institutions(request: Request, console: Ctx, q: str = "") -> Response:
+def institutions(
+    request: Request, console: Ctx, q: str = "", sort: str = "region", after: str = "", p: str = "1"
+) -> Response:
     require(console, Page.INSTITUTIONS)
+    q = q.strip()
+    if sort not in dict(inst_src.SORT_LABELS):
+        sort = "region"
     with engine_of(request).connect() as conn:
-        result = inst_src.search(conn, console.scope, q.strip())
+        result = inst_src.search_page(conn, console.scope, q, sort=sort, cursor=after)
+    query = {k: v for k, v in (("q", q), ("sort", sort)) if v}
     return page(
         request,
         console,
@@ -173,6 +256,9 @@ def institutions(request: Request, console: Ctx, q: str = "") -> Response:
         crumbs=[("定点机构", None)],
         q=q,
         result=result,
+        sort=sort,
+        sorts=inst_src.SORT_LABELS,
+        pager=paging.Pager(paging.number(p), inst_src.PAGE_SIZE, query),
     )
 
 

@@ -51,6 +51,41 @@ def _row(m: dict[str, Any]) -> InstitutionRow:
     )
 
 
+SORT_LABELS: tuple[tuple[str, str], ...] = (
+    ("region", "统筹区、类型"),
+    ("code", "机构编号"),
+    ("name", "机构名称"),
+)
+PAGE_SIZE = 50
+
+
+@dataclass(slots=True)
+class InstitutionPage:
+    rows: list[InstitutionRow]
+    total: int
+    estimated: bool
+    next: str = ""  # offset of the next page, "" on the last
+    prev: str = ""
+
+
+def search_page(
+    conn: sa.Connection, scope: Scope, q: str, *, sort: str = "region", cursor: str = "",
+    size: int = PAGE_SIZE,
+) -> InstitutionPage | Unavailable:  # fmt: skip
+    """One page of institutions in scope whose code or name contains ``q``, with the total."""
+    if not institutions.available(conn):
+        return PENDING
+    offset = int(cursor) if cursor.isdigit() else 0
+    rows, total = institutions.page(conn, scope, q, sort=sort, offset=offset, size=size)
+    return InstitutionPage(
+        rows=[_row(m) for m in rows],
+        total=total.n,
+        estimated=total.estimated,
+        next=str(offset + size) if offset + size < total.n else "",
+        prev=str(max(offset - size, 0)) if offset > 0 else "",
+    )
+
+
 def search(
     conn: sa.Connection, scope: Scope, q: str, limit: int = 200
 ) -> list[InstitutionRow] | Unavailable:

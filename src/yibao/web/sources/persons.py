@@ -50,28 +50,69 @@ class PersonDetail:
     voucher: list[tuple[str, str]] | Unavailable = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class PersonPage:
+    rows: list[PersonRow]
+    total: int
+    estimated: bool
+    next: str = ""  # cursor ``a:<psn_no>`` / ``b:<psn_no>`` of the neighbouring pages
+    prev: str = ""
+
+
+SORT_LABELS: tuple[tuple[str, str], ...] = (
+    ("psn_asc", "人员编号（升序）"),
+    ("psn_desc", "人员编号（降序）"),
+)
+PAGE_SIZE = 50
+
+
 def search(
     conn: sa.Connection, scope: Scope, q: str, limit: int = 50
 ) -> list[PersonRow] | Unavailable:
     """Persons in scope matching ``q`` (人员编号, full 证件号码 or part of the name)."""
+    got = search_page(conn, scope, q, size=limit)
+    return got if isinstance(got, Unavailable) else got.rows
+
+
+def search_page(
+    conn: sa.Connection,
+    scope: Scope,
+    q: str,
+    *,
+    sort: str = "psn_asc",
+    cursor: str = "",
+    size: int = PAGE_SIZE,
+) -> PersonPage | Unavailable:
+    """One page of persons in scope matching ``q``, keyset-paged by 人员编号, with the total."""
     if not registry.available(conn):
         return PENDING
-    hits = registry.search(conn, scope, q, limit)
-    rows = []
-    for hit in hits:
-        p, ens = hit.person, hit.enrolments
-        rows.append(
-            PersonRow(
-                psn_no=p["psn_no"],
-                psn_name=p["psn_name"],
-                certno_masked=_mask(p["certno"]),
-                gend=code_label("gend", p["gend"]),
-                brdy=p["brdy"].isoformat() if p["brdy"] else "",
-                insuplc_admdvs=ens[0][1] if ens else "",
-                insutypes="、".join(code_label("insutype", t) for t, _ in ens),
-            )
-        )
-    return rows
+    direction, _, key = cursor.partition(":")
+    after = key if direction == "a" else ""
+    before = key if direction == "b" else ""
+    hits, more, total = registry.person_page(
+        conn, scope, q, after=after, before=before, size=size, desc=sort == "psn_desc"
+    )
+    rows = [_row(hit) for hit in hits]
+    out = PersonPage(rows=rows, total=total.n, estimated=total.estimated)
+    if rows:
+        if more or before:
+            out.next = "a:" + rows[-1].psn_no
+        if (more and before) or (after and not before):
+            out.prev = "b:" + rows[0].psn_no
+    return out
+
+
+def _row(hit: registry.PersonHit) -> PersonRow:
+    p, ens = hit.person, hit.enrolments
+    return PersonRow(
+        psn_no=p["psn_no"],
+        psn_name=p["psn_name"],
+        certno_masked=_mask(p["certno"]),
+        gend=code_label("gend", p["gend"]),
+        brdy=p["brdy"].isoformat() if p["brdy"] else "",
+        insuplc_admdvs=ens[0][1] if ens else "",
+        insutypes="、".join(code_label("insutype", t) for t, _ in ens),
+    )
 
 
 def detail(conn: sa.Connection, scope: Scope, psn_no: str) -> PersonDetail | Unavailable | None:

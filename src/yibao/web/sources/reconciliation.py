@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,6 +90,7 @@ def _recon(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Unavaila
     from yibao.web.render import china_time
 
     rows = []
+    names = institutions.names(conn)
     for r in gateway.messages(conn, scope, ("3201", "3202")):
         req = _json(r["request"])
         data = req.get("input", {}).get("data", {}) if isinstance(req.get("input"), dict) else {}
@@ -98,20 +100,33 @@ def _recon(conn: sa.Connection, scope: Scope) -> list[dict[str, Any]] | Unavaila
         rows.append(
             {
                 "at": china_time(r["created_at"], "%Y-%m-%d %H:%M"),
-                "fixmedins": r["fixmedins_code"],
+                "fixmedins": names.get(r["fixmedins_code"]) or r["fixmedins_code"],
                 "infno": "3201 对总账" if r["infno"] == "3201" else "3202 对明细账",
                 "period": f"{data.get('stmt_begndate', '')} ~ {data.get('stmt_enddate', '')}",
                 "insutype": code_label("insutype", str(data.get("insutype", ""))),
-                "count": data.get("fixmedins_setl_cnt", ""),
-                "medfee": data.get("medfee_sumamt", ""),
+                "count": _grouped(data.get("fixmedins_setl_cnt", ""), places=0),
+                "medfee": _grouped(data.get("medfee_sumamt", ""), places=2),
                 "result": code_label("stmt_rslt", rslt)
                 if rslt
                 else ("已生成结果文件" if r["infno"] == "3202" else "—"),
-                "ok": rslt == "0",
+                # 平 and a generated 3202 file are successes (green); 中心多 / 医药机构多 /
+                # 数据不一致 are problems (red); anything else is neutral
+                "tone": "ok"
+                if rslt == "0" or (not rslt and r["infno"] == "3202")
+                else ("bad" if rslt else ""),
                 "detail": info.get("stmt_rslt_dscr", "") if isinstance(info, dict) else "",
             }
         )
     return rows
+
+
+def _grouped(value: object, *, places: int) -> str:
+    """A number as the institution sent it (yuan text or a count), with thousands separators."""
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value or "")
+    return f"{d:,.{places}f}"
 
 
 def _json(raw: object) -> dict[str, Any]:

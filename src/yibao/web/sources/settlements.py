@@ -9,6 +9,7 @@ only its own institution's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from yibao.catalog import queries as catalog
 from yibao.console.model import Scope
 from yibao.console.scoping import OutOfScope, ensure_visible
+from yibao.encounter import listing
 from yibao.encounter import queries as encounters
 from yibao.institutions import queries as institutions
 from yibao.money import MoneyError, yuan_to_fen
@@ -54,14 +56,16 @@ AMOUNT_LABELS: tuple[tuple[str, str], ...] = (
 LV_LABELS = {"01": "甲类", "02": "乙类", "03": "丙类"}
 
 
-@dataclass(slots=True)
-class SettlementFilter:
-    setl_id: str = ""
-    psn_no: str = ""
-    fixmedins_code: str = ""
-    admdvs: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
+SettlementFilter = listing.Filter
+
+#: sort keys offered on the page (排序)
+SORT_LABELS: tuple[tuple[str, str], ...] = (
+    ("time_desc", "结算时间（新→旧）"),
+    ("time_asc", "结算时间（旧→新）"),
+    ("medfee_desc", "总费用（高→低）"),
+    ("medfee_asc", "总费用（低→高）"),
+)
+PAGE_SIZE = 50
 
 
 @dataclass(slots=True)
@@ -76,8 +80,17 @@ class SettlementRow:
     mdtrtarea_admvs: str
     medfee_sumamt: int
     fund_pay_sumamt: int
+    acct_pay: int
     psn_cash_pay: int
     status: str
+
+
+@dataclass(slots=True)
+class SettlementPage:
+    rows: list[SettlementRow]
+    total: int
+    next: str = ""  # cursor of the next page (URL parameter ``after``), "" on the last
+    prev: str = ""
 
 
 @dataclass(slots=True)
@@ -102,43 +115,103 @@ def available(conn: sa.Connection) -> bool:
 def search(
     conn: sa.Connection, scope: Scope, f: SettlementFilter, limit: int = 100
 ) -> list[SettlementRow] | Unavailable:
-    """Settlement records in scope, newest first."""
+    """The newest ``limit`` settlement records in scope (a person's page, the simulators)."""
     if not available(conn):
         return PENDING
-    found = encounters.search(
-        conn,
-        scope,
-        setl_id=f.setl_id,
-        psn_no=f.psn_no,
-        fixmedins_code=f.fixmedins_code,
-        admdvs=f.admdvs,
-        date_from=f.date_from,
-        date_to=f.date_to,
-        limit=limit,
+    return _rows(conn, listing.page(conn, scope, f, size=limit, counted=False).rows)
+
+
+def search_page(
+    conn: sa.Connection,
+    scope: Scope,
+    f: SettlementFilter,
+    *,
+    sort: str = "time_desc",
+    cursor: str = "",
+    size: int = PAGE_SIZE,
+) -> SettlementPage | Unavailable:
+    """One page of settlement records in scope (keyset paging) with the true total."""
+    if not available(conn):
+        return PENDING
+    got = listing.page(conn, scope, f, sort=sort, cursor=listing.Cursor.decode(cursor), size=size)
+    return SettlementPage(
+        rows=_rows(conn, got.rows),
+        total=got.total,
+        next=got.next.encode() if got.next else "",
+        prev=got.prev.encode() if got.prev else "",
     )
-    persons = registry.names(conn, (m["psn_no"] for m in found))
-    insts = institutions.names(conn, (m["fixmedins_code"] for m in found))
+
+
+def _rows(conn: sa.Connection, found: list[dict[str, Any]]) -> list[SettlementRow]:
     from yibao.web.render import china_time
 
-    rows = []
-    for m in found:
-        rows.append(
-            SettlementRow(
-                setl_id=m["setl_id"],
-                setl_time=china_time(m["setl_time"], "%Y-%m-%d %H:%M"),
-                psn_no=m["psn_no"],
-                psn_name=persons.get(m["psn_no"]) or m["psn_no"],
-                fixmedins_name=insts.get(m["fixmedins_code"]) or m["fixmedins_code"],
-                med_type=code_label("med_type", m["med_type"]),
-                insuplc_admdvs=m["insuplc_admdvs"],
-                mdtrtarea_admvs=m["mdtrtarea_admvs"],
-                medfee_sumamt=int(m["medfee_sumamt"] or 0),
-                fund_pay_sumamt=int(m["fund_pay_sumamt"] or 0),
-                psn_cash_pay=int(m["psn_cash_pay"] or 0),
-                status=_status(m["kind"], bool(m["is_cancelled"])),
-            )
+    persons = registry.names(conn, (m["psn_no"] for m in found))
+    insts = institutions.names(conn, (m["fixmedins_code"] for m in found))
+    return [
+        SettlementRow(
+            setl_id=m["setl_id"],
+            setl_time=china_time(m["setl_time"], "%Y-%m-%d %H:%M"),
+            psn_no=m["psn_no"],
+            psn_name=persons.get(m["psn_no"]) or m["psn_no"],
+            fixmedins_name=insts.get(m["fixmedins_code"]) or m["fixmedins_code"],
+            med_type=code_label("med_type", m["med_type"]),
+            insuplc_admdvs=m["insuplc_admdvs"],
+            mdtrtarea_admvs=m["mdtrtarea_admvs"],
+            medfee_sumamt=int(m["medfee_sumamt"] or 0),
+            fund_pay_sumamt=int(m["fund_pay_sumamt"] or 0),
+            acct_pay=int(m["acct_pay"] or 0),
+            psn_cash_pay=int(m["psn_cash_pay"] or 0),
+            status=_status(m["kind"], bool(m["is_cancelled"])),
         )
-    return rows
+        for m in found
+    ]
+
+
+EXPORT_HEADER = (
+    "结算编号",
+    "结算时间",
+    "人员编号",
+    "姓名",
+    "定点机构",
+    "医疗类别",
+    "参保地",
+    "就医地",
+    "总费用（元）",
+    "基金支付（元）",
+    "个人账户（元）",
+    "个人现金（元）",
+    "状态",
+)
+
+
+def export_rows(
+    conn: sa.Connection, scope: Scope, f: SettlementFilter, sort: str, *, chunk: int = 2000
+) -> Iterator[list[object]]:
+    """Every record in scope, row by row, walking the keyset pages (导出, streamed)."""
+    from yibao.web.xlsx import Money
+
+    cursor: listing.Cursor | None = None
+    while True:
+        got = listing.page(conn, scope, f, sort=sort, cursor=cursor, size=chunk, counted=False)
+        for r in _rows(conn, got.rows):
+            yield [
+                r.setl_id,
+                r.setl_time,
+                r.psn_no,
+                r.psn_name,
+                r.fixmedins_name,
+                r.med_type,
+                region_name(r.insuplc_admdvs),
+                region_name(r.mdtrtarea_admvs),
+                Money(r.medfee_sumamt),
+                Money(r.fund_pay_sumamt),
+                Money(r.acct_pay),
+                Money(r.psn_cash_pay),
+                r.status,
+            ]
+        if got.next is None:
+            return
+        cursor = got.next
 
 
 def _status(kind: str, cancelled: bool) -> str:
