@@ -66,6 +66,8 @@ router = APIRouter(prefix="/api/funds", tags=["funds 缴费与基金"], route_cl
 
 def _region(staff: Staff, admdvs: str, cap: Capability) -> str:
     staff.require(cap)
+    if not (len(admdvs) == 6 and admdvs.isascii() and admdvs.isdigit()):
+        raise FundsError("ADMDVS_INVALID", f"医保区划应为6位数字，收到{admdvs[:20]!r}", "admdvs")
     staff.require_region(admdvs)
     return admdvs
 
