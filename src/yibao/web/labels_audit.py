@@ -28,6 +28,7 @@ ACTIONS: dict[str, str] = {
     "console.user_created": "创建用户",
     "console.view_person": "查看参保人",
     "console.view_settlement": "查看结算单",
+    "console.view_settlement_export": "导出结算记录",
     "console.view_institution": "查看定点机构",
     "payment.advance": "DRG/DIP月度预结算",
     "payment.year_end": "DRG/DIP年度清算",
