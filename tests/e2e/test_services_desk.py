@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import random
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from tests.e2e.staff_login import staff_client
 from tests.e2e.test_voucher_flow import Channel
 from yibao.campaigns import service as campaigns
 from yibao.checkout import demo as persons
+from yibao.client import CHINA
 from yibao.hissim import flows
 from yibao.voucher.service import VoucherService
 from yibao.voucher.verifier import demo_evidence
@@ -76,12 +77,12 @@ def _apply(chan: Channel, user: str, request_id: str, fees: list[dict[str, Any]]
     total = sum(Decimal(f["det_item_fee_sumamt"]) for f in fees)
     return chan.post("/api/claims/channel/apply", {
         "chnlUserId": user, "requestId": request_id, "insutype": "390", "medType": "11",
-        "fixmedinsCode": HOSPITAL, "begndate": date.today().isoformat(),
-        "enddate": date.today().isoformat(), "reason": "network",
+        "fixmedinsCode": HOSPITAL, "begndate": datetime.now(CHINA).date().isoformat(),
+        "enddate": datetime.now(CHINA).date().isoformat(), "reason": "network",
         "payee": {"name": "参保人本人", "bank": "工商银行", "account": "6222020000001234"},
         "feeList": fees,
         "invoices": [{"inv_code": "44030021", "inv_no": inv_no, "amount": str(total),
-                      "inv_date": date.today().isoformat()}],
+                      "inv_date": datetime.now(CHINA).date().isoformat()}],
         "files": [{"kind": "invoice", "filename": "发票.jpg", "mediaType": "image/jpeg",
                    "contentBase64": base64.b64encode(image).decode()}],
         **extra,
@@ -100,7 +101,7 @@ def _act(c: httpx.Client, claim_no: str, action: str) -> str:
 
 def test_campaign_claim_and_qa(engine: Engine, db_url: str, server_factory: type) -> None:
     seed_world(engine)
-    today = date.today()
+    today = datetime.now(CHINA).date()
     with engine.begin() as conn:
         campaigns.load_text(
             conn, _campaign(today), source_file="e2e.yaml", actor="e2e", now=campaigns.now()

@@ -9,7 +9,7 @@ reveal) are for administrators only, with a reason where asked, and audited unde
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from yibao.http.deps import engine_of
 from yibao.http.staff import Capability, Staff, out_of_scope, staff_of
+from yibao.institutions.service import CHINA
 from yibao.registry import accounts, service
 from yibao.registry.api_bulk import router as bulk_router
 from yibao.registry.api_errors import RegistryRoute
@@ -324,7 +325,7 @@ def info_1101(
     """The 1101 output (full certificate number): administrators only, audited."""
     with engine.begin() as conn:
         reach_person(conn, staff, psn_no, Capability.CERTNO_REVEAL)
-        return service.person_info_1101(conn, psn_no, on or date.today(), actor=staff.actor)
+        return service.person_info_1101(conn, psn_no, on or datetime.now(CHINA).date(), actor=staff.actor)
 
 
 router.include_router(bulk_router)  # import and export (批量导入导出), registered last as before

@@ -10,13 +10,14 @@ region and date (from the same dated policy files the settlement engine uses, vi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from yibao.institutions.service import CHINA
 from yibao.policy import PolicyError, resolve
 from yibao.policy.loader import policy_dir
 from yibao.policy.schema import SPECS
@@ -117,7 +118,7 @@ def _service_for(hit: Hit, question: str) -> Service | None:
 def ask(question: str, admdvs: str = "", on: date | None = None) -> dict[str, Any]:
     """The answer to ``question`` for an insured of ``admdvs`` on ``on`` (default today)."""
     q = question.strip()
-    on = on or date.today()
+    on = on or datetime.now(CHINA).date()  # the bureau's day (北京时间)
     if not q:
         return {"found": False, "message": "请输入问题"}
     hits = index().search(q, k=3)

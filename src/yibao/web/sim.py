@@ -23,6 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from yibao.console.model import BEIJING
 from yibao.web.sim_common import (
     CENT,
     CHANNELS,
@@ -182,7 +183,7 @@ def online_refund(base_url: str, order: dict[str, Any]) -> dict[str, Any]:
         for k in ("feeSumamt", "fundPay", "psnAcctPay", "ownPayAmt")
     }
     refund = {"payOrdId": order["payOrdId"], "appRefdSn": f"SIMRF{secrets.token_hex(5)}",
-              "appRefdTime": datetime.now().strftime("%Y%m%d%H%M%S"), "totlRefdAmt": yuan["feeSumamt"],
+              "appRefdTime": datetime.now(BEIJING).strftime("%Y%m%d%H%M%S"), "totlRefdAmt": yuan["feeSumamt"],
               "psnAcctRefdAmt": yuan["psnAcctPay"], "fundRefdAmt": yuan["fundPay"],
               "cashRefdAmt": (Decimal(int(order["ownPayAmt"]) - int(order["cashRefunded"])) / 100).quantize(CENT),
               "ecToken": "online-refund", "refdType": "ALL"}  # fmt: skip

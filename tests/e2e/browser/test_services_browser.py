@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.browser.conftest import shot, sign_in
 from tests.e2e.conftest import ServerProcess
 from yibao.campaigns import service as campaigns
+from yibao.client import CHINA
 from yibao.db.engine import make_engine
 from yibao.hissim import flows
 from yibao.registry import demo as registry_demo
@@ -120,7 +121,7 @@ def _act(page: Page, action: str) -> None:
 def test_claim_workflow_two_people(page: Page, console_url: str, zhang: str) -> None:
     lines = flows.pick_lines(random.Random(5), "440100", 4, max_pric=None)
     total = sum(ln["det_item_fee_sumamt"] for ln in lines)
-    today = date.today().isoformat()
+    today = datetime.now(CHINA).date().isoformat()
     sign_in(page, console_url, "admin")
     page.goto(console_url + "/console/claims/new")
     page.fill("#psn_no", zhang)

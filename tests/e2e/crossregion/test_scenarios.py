@@ -15,6 +15,7 @@ import random
 import secrets
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -28,7 +29,7 @@ from tests.e2e.staff_login import PASSWORD as STAFF_PASSWORD
 from tests.e2e.staff_login import login as staff_login
 from tests.integration.crossregion.people import insured
 from yibao.catalog import service as catalog
-from yibao.client import NhsaClient
+from yibao.client import CHINA, NhsaClient
 from yibao.console import service as console_service
 from yibao.console.model import Role
 from yibao.encounter.store import encounter_accumulator, encounter_settlement
@@ -108,7 +109,7 @@ def _self_file(
     assert r.status_code == 200, r.text
     assert app.post("/api/filing/channel/filings", body).json()["data"] == r.json()["data"]
     st = app.post("/api/filing/channel/status", {"chnlUserId": "u1", "mdtrtareaAdmvs": GZ,
-                  "onDate": time.strftime("%Y-%m-%d"), "emergency": False})  # fmt: skip
+                  "onDate": datetime.now(CHINA).date().isoformat(), "emergency": False})  # fmt: skip
     return {"filing": r.json()["data"], "status": st.json()["data"]["filing"], "app": app}
 
 
@@ -153,7 +154,7 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
     fid = filed["filing"]["trt_dcla_detl_sn"]
     r = app.post("/api/filing/channel/filings/cancel", {"chnlUserId": "u1", "filingId": fid})
     assert r.status_code == 422 and "已用于异地结算" in r.json()["message"]
-    today = time.strftime("%Y-%m-%d")
+    today = datetime.now(CHINA).date().isoformat()  # the server's day (北京时间)
     r = app.post(
         "/api/filing/channel/filings/end", {"chnlUserId": "u1", "filingId": fid, "enddate": today}
     )
@@ -161,7 +162,7 @@ def test_huizhou_worker_filed_in_guangzhou_outpatient_inpatient_and_clearing(
     listed = app.post("/api/filing/channel/filings/list", {"chnlUserId": "u1"}).json()["data"]
     assert [f["enddate"] for f in listed] == [today]
 
-    month = time.strftime("%Y-%m")
+    month = datetime.now(CHINA).strftime("%Y-%m")
     # clearing staff sign in to the console: the Guangzhou clerk confirms, the province approves
     console_service.create_user(
         engine, username="gz-clerk", password=STAFF_PASSWORD, role=Role.CITY_ADMIN, admdvs=GZ
