@@ -92,7 +92,12 @@ def _b64e(data: bytes) -> str:
 
 
 def _b64d(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url; only the canonical spelling is accepted, so the unused low bits
+    of a last character cannot make a second valid spelling of the same signature."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64e(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def hmac_sha256(key: bytes, msg: bytes) -> bytes:
