@@ -26,26 +26,14 @@ from starlette.types import Receive, Scope, Send
 from yibao.api.nhsa import asgi as centre_paths
 from yibao.frontend import model
 from yibao.frontend.service import JSON, Frontend, Outcome
+from yibao.http.cors import cors_headers
 
 log = structlog.get_logger("yibao.frontend")
 _ALLOWED_HEADERS = f"content-type, {model.TOKEN_HEADER}"
 
 
 def _cors(origin: str, origins: tuple[str, ...], preflight: bool) -> list[tuple[bytes, bytes]]:
-    if not model.origin_allowed(origin, origins):
-        return []
-    headers = [
-        (b"access-control-allow-origin", origin.rstrip("/").encode("latin-1")),
-        (b"access-control-expose-headers", b"Content-Disposition"),
-        (b"vary", b"Origin"),
-    ]
-    if preflight:
-        headers += [
-            (b"access-control-allow-methods", b"POST, OPTIONS"),
-            (b"access-control-allow-headers", _ALLOWED_HEADERS.encode("ascii")),
-            (b"access-control-max-age", b"600"),
-        ]
-    return headers
+    return cors_headers(origin, origins, _ALLOWED_HEADERS, preflight)
 
 
 async def _send(send: Send, out: Outcome, cors: list[tuple[bytes, bytes]]) -> None:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hmac
 import ipaddress
 import json
@@ -73,14 +72,6 @@ def token_ok(expected: str, given: str | None) -> bool:
     if not expected:
         return True
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
-
-
-def origin_allowed(origin: str, origins: tuple[str, ...]) -> bool:
-    """A browser origin that is listed or matches a listed pattern (``*`` wildcards)."""
-    origin = origin.rstrip("/")
-    return bool(origin) and any(
-        origin == o or ("*" in o and fnmatch.fnmatchcase(origin, o)) for o in origins
-    )
 
 
 def parse_origins(items: Iterable[str]) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ included, so a browser page can read why it was refused.
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from yibao.api.nhsa.answers import HttpAnswer
 from yibao.api.nhsa.frame import Gateway
 from yibao.gateway.settings import GatewaySettings
+from yibao.http.cors import cors_headers, origin_allowed
 from yibao.wire import jsonio
 
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"
@@ -75,30 +75,12 @@ def path_infno(path: str) -> str | None:
 
 
 def cors_allowed(origin: str, settings: GatewaySettings) -> bool:
-    """Whether a browser origin may call the gateway: listed, or matching a listed pattern
-    (``http://*.hospital.example``)."""
-    origin = origin.rstrip("/")
-    return bool(origin) and any(
-        origin == allowed or ("*" in allowed and fnmatch.fnmatchcase(origin, allowed))
-        for allowed in settings.cors_origins
-    )
+    """Whether a browser origin may call the gateway: listed, or matching a listed pattern."""
+    return origin_allowed(origin, settings.cors_origins)
 
 
 def _cors(origin: str, settings: GatewaySettings, preflight: bool) -> list[tuple[bytes, bytes]]:
-    if not cors_allowed(origin, settings):
-        return []
-    headers = [
-        (b"access-control-allow-origin", origin.rstrip("/").encode("latin-1")),
-        (b"access-control-expose-headers", b"Content-Disposition"),
-        (b"vary", b"Origin"),
-    ]
-    if preflight:
-        headers += [
-            (b"access-control-allow-methods", b"POST, OPTIONS"),
-            (b"access-control-allow-headers", _ALLOWED_HEADERS.encode("ascii")),
-            (b"access-control-max-age", b"600"),
-        ]
-    return headers
+    return cors_headers(origin, settings.cors_origins, _ALLOWED_HEADERS, preflight)
 
 
 async def _body(receive: Receive, limit: int) -> bytes | None:
