@@ -17,6 +17,8 @@ log like any retry.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +33,9 @@ from yibao.gateway import store
 from yibao.gateway.service import CLOSED_PREFIX, Answer, MessageKey
 
 __all__ = [
+    "ATTEMPTS",
     "CLOSED_PREFIX",
+    "Busy",
     "CheckIn",
     "Duplicate",
     "Once",
@@ -165,6 +169,23 @@ class Duplicate(Exception):
     """The msgid was answered by a concurrent request first: answer from the log."""
 
 
+class Busy(Exception):
+    """Every attempt of the flow met a concurrent change of the same rows (one person settling
+    at several counters at once): nothing was applied and nothing logged; the same msgid may be
+    sent again."""
+
+
+ATTEMPTS = 12
+"""How often a flow is run again after an optimistic write met a concurrent change. Attempts
+after the first wait a random moment (up to 2 ms × 2^attempt, at most 50 ms) so that writers of
+one person's rows stop colliding."""
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt`` (1-based) runs the flow again."""
+    return random.uniform(0, min(0.05, 0.002 * 2**attempt))
+
+
 async def record(pool: AsyncConnectionPool[Any], key: MessageKey, answer: Answer) -> None:
     """Log a refusal that changed nothing else; :class:`Duplicate` if the msgid was answered
     meanwhile."""
@@ -191,13 +212,14 @@ async def run_flow(
     on_value: Callable[[Any], Answer],
     on_error: Callable[[Exception], Answer],
     *,
-    attempts: int = 3,
+    attempts: int = ATTEMPTS,
 ) -> Outcome:
     """Check in and run a fresh flow; commit its writes with the answer in one statement.
 
     ``on_error`` turns a refusal raised by the flow (or a :class:`~yibao.db.flow.Refused`
     statement) into an answer (``record`` says whether it is logged) and re-raises anything
-    unexpected. Raises :class:`Duplicate` when a concurrent request with the same msgid won.
+    unexpected. Raises :class:`Duplicate` when a concurrent request with the same msgid won and
+    :class:`Busy` when every attempt met a concurrent change.
     """
     checked = await check_in(pool, once)
     if not checked.proceed:
@@ -209,10 +231,9 @@ async def run_flow(
                 answer = on_value(drive.value)
                 await db_flow.execute_async(conn, [*drive.pending, message_write(key, answer)])
                 return Outcome(answer=answer)
-            except db_flow.Conflict:
+            except db_flow.Conflict as exc:
                 if attempt == attempts - 1:
-                    raise
-                continue
+                    raise Busy() from exc
             except pg_errors.UniqueViolation as exc:
                 if exc.diag.constraint_name != "pk_gateway_message":
                     raise
@@ -228,4 +249,5 @@ async def run_flow(
                 if answer.record:
                     await record(pool, key, answer)
                 return Outcome(answer=answer)
+        await asyncio.sleep(backoff(attempt + 1))  # after a conflict, off the connection
     raise AssertionError("unreachable")  # pragma: no cover

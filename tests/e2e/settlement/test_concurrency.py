@@ -64,3 +64,42 @@ def test_concurrent_inpatient_settlements_of_one_person_queue(
             assert counters["dedc.inpatient"] == 90_000
             assert accumulator_mismatches(conn) == []
     assert checked >= 1
+
+
+def test_many_outpatient_settlements_of_one_person_at_once_all_settle(
+    make_client: ClientFactory, world: Engine, rng: random.Random
+) -> None:
+    """Eight counters settle (2207) visits of one person at the same moment: every one settles
+    (the optimistic writes run again after a concurrent change, with a random pause, instead of
+    failing after a few tries), and the person's counters and account add up."""
+    counters_n = 8
+    clients = [make_client() for _ in range(counters_n)]
+    p = patients(clients[0], insutype="310", region="440300")[0]
+    requests = []
+    for c in clients:
+        v = flows.outpatient(c, p, rng, lines=3, settle=False)
+        data = dict(v.calls[-1].request["input"]["data"])
+        data.update(flows.plain(flows.split_totals(flows.ok(v.calls[2])["result"])))
+        requests.append({"data": data})
+    answers: list[NhsaResponse] = []
+    barrier = threading.Barrier(counters_n)
+
+    def settle(c: flows.NhsaClient, req: dict[str, object]) -> None:
+        barrier.wait()
+        answers.append(c.call("2207", req, insuplc_admdvs=p.insuplc_admdvs))
+
+    threads = [
+        threading.Thread(target=settle, args=(c, r)) for c, r in zip(clients, requests, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.infcode for r in answers] == [0] * counters_n, [r.err_msg for r in answers]
+    with world.connect() as conn:
+        settled = conn.execute(
+            sa.text("SELECT count(*) FROM encounter_settlement WHERE psn_no = :p"),
+            {"p": p.psn_no},
+        ).scalar_one()
+        assert settled == counters_n
+        assert accumulator_mismatches(conn) == []

@@ -51,6 +51,7 @@ def gateway_error(message: str, status: int = 401) -> HttpAnswer:
 
 
 UNAVAILABLE = "医保网关暂不可用，交易未办理，请稍后重试"
+BUSY = "该参保人另有结算正在同时办理，本笔交易未办理：请以同一msgid重试"
 UNKNOWN_OUTCOME = "系统内部错误，交易结果未知：请以同一msgid重试或调用【2601】冲正"
 
 

@@ -30,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from yibao.api.nhsa import dispatcher
 from yibao.api.nhsa.answers import (
+    BUSY,
     JSON,
     UNAVAILABLE,
     UNKNOWN_OUTCOME,
@@ -359,6 +360,9 @@ class Gateway:
 
         try:
             outcome = await aio.run_flow(pool, key, once, make_flow, on_value, on_error)
+        except aio.Busy:  # nothing applied, nothing logged: the same msgid may come again
+            log.warning("nhsa_gateway_busy", infno=key.infno, attempts=aio.ATTEMPTS)
+            return self._fail(received, env.mdtrtarea_admvs, BUSY)
         except aio.Duplicate:
             stored = await aio.find(pool, key.fixmedins_code, key.msgid)
             if stored is None:  # pragma: no cover - the key's row committed, then vanished
@@ -427,4 +431,3 @@ class Gateway:
             )
         assert outcome.answer is not None
         return file_answer(outcome.answer.body, outcome.answer.content_type)
-
