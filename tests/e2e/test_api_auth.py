@@ -366,3 +366,26 @@ def test_a_suspended_institution_is_refused(world: World) -> None:
     )
     assert (r.status_code, r.json()["error"]) == (403, "EC_ORG_SUSPENDED")
     assert "暂停联网" in r.json()["message"]
+
+
+def test_the_province_admin_reaches_only_the_deployment_province(world: World) -> None:
+    """One province per deployment (YIBAO_PROVINCE, 44 by default): the staff JSON APIs scope a
+    province-wide user to it as the console does — another province's region is out of scope."""
+    hubei = "420100"
+    for path in (
+        f"/api/voucher/admin/activation-rates?admdvs={hubei}",
+        f"/api/registry/export?admdvs={hubei}&purpose=核对",
+    ):
+        r = world.province.get(path)
+        assert (r.status_code, r.json()["error"]) == (403, "OUT_OF_SCOPE"), path
+    other = dict(
+        world.gz_person,
+        certno=synth_certno(world.gz_person["certno"]),
+        insuplc_admdvs=hubei,
+        brdy="1990-01-02",
+        gend="1",
+    )
+    r = world.province.post("/api/registry/import", files={"file": ("hb.csv", _csv([other]))})
+    assert r.status_code == 403 and "第2行" in r.json()["message"]
+    own = world.province.get(f"/api/voucher/admin/activation-rates?admdvs={GZ}")
+    assert own.status_code == 200

@@ -55,7 +55,10 @@ def test_activate_code_exchange_identity_and_refusals(db_url: str, server_factor
     base = server.url
     seed_institutions(db_url)
     staff = staff_client(base, db_url, "e2e-staff")  # 省级管理员, signed in over HTTP
-    people = list(synth.person_rows(5, seed=99))
+    # insured in the deployment's province (广东, YIBAO_PROVINCE's default): the province admin
+    # imports and sees only its own province's persons
+    people = [p for p in synth.person_rows(12, seed=99) if p["insuplc_admdvs"].startswith("44")][:5]
+    assert len(people) == 5
 
     bad = [dict(p) for p in people]
     bad[2]["certno"] = bad[2]["certno"][:17] + ("0" if bad[2]["certno"][17] != "0" else "1")

@@ -104,7 +104,7 @@ def run_month(body: RunIn, request: Request, staff: Staff = Depends(staff_of)) -
             _allow_pair(staff, pair, write=True)
         else:
             staff.require(Capability.CLEARING_WRITE)
-            if not staff.scope.all_regions:
+            if not staff.scope.whole_province:
                 raise forbidden("生成全部地区的清算单须由省级管理员办理，请指定 pair")
         with request.app.state.engine.begin() as conn:
             stmts = service.run(conn, body.month, actor=staff.actor, pair=pair)
@@ -228,7 +228,7 @@ def _allow_hub(staff: Staff, *, write: bool) -> None:
     staff.require(Capability.CLEARING_WRITE if write else Capability.CLEARING_READ)
     if write and staff.principal.role is not Role.PROVINCE_ADMIN:
         raise forbidden("向跨省中转平台报送省间清算数据须由省级管理员办理")
-    if not staff.scope.all_regions:
+    if not staff.scope.whole_province:
         raise forbidden("省间清算核对涉及全省，须由省级用户查看")
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from yibao.config import deployment_province
 from yibao.console import service as console_service
 from yibao.console.model import Principal, Role, Scope, scope_for
 
@@ -154,12 +155,16 @@ class Staff:
             raise out_of_scope(what)
 
     def default_admdvs(self, admdvs: str | None) -> str | None:
-        """A filter for lists and statistics: the caller's region unless they see everything."""
+        """A filter for lists and statistics (a region or a region prefix): the given region if in
+        scope, else the deployment's province for a province-wide user, the caller's region for
+        the others; None (every region) only for a scope without a deployment province."""
         if admdvs:
             self.require_region(admdvs)
             return admdvs
         if self.scope.all_regions:
             return None
+        if self.scope.province_wide:
+            return self.scope.prefixes[0]
         if self.principal.admdvs:
             return self.principal.admdvs
         raise out_of_scope("全省数据")
@@ -185,6 +190,6 @@ def staff_of(request: Request) -> Staff:
     row = console_service.resolve_session(request.app.state.engine, token) if token else None
     if row is None:
         raise not_signed_in()
-    staff = Staff(row.principal, scope_for(row.principal), row.csrf_token)
+    staff = Staff(row.principal, scope_for(row.principal, deployment_province()), row.csrf_token)
     check_csrf_header(request, staff.csrf_token)
     return staff

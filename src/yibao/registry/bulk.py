@@ -292,7 +292,7 @@ SELECT p.psn_no, p.psn_cert_type, p.certno, p.psn_name, p.gend, p.naty, p.brdy, 
        e.insutype, e.psn_insu_stas, e.psn_insu_date, e.paus_insu_date, e.psn_type,
        e.insuplc_admdvs, e.emp_no, e.emp_name, e.flxempe_flag, e.cvlserv_flag
 FROM person p JOIN enrolment e ON e.psn_no = p.psn_no
-WHERE (CAST(:admdvs AS text) IS NULL OR e.insuplc_admdvs = :admdvs)
+WHERE (CAST(:admdvs AS text) IS NULL OR starts_with(e.insuplc_admdvs, :admdvs))
 ORDER BY p.psn_no, e.insutype
 """
 

@@ -159,18 +159,19 @@ ACTIVATION_KINDS = ("activate",)
 
 
 def activation_rate_sql(dim: str) -> str:
-    """SQL for the activation rate by ``dim`` (region/town/unit/category/channel)."""
+    """SQL for the activation rate by ``dim`` (region/town/unit/category/channel); ``:admdvs``
+    is a region or a region prefix (a province's two digits), NULL for every region."""
     if dim == "channel":
         return """
 WITH insured AS (
   SELECT count(DISTINCT e.psn_no) AS n FROM enrolment e
   WHERE e.psn_insu_stas = '1' AND e.insutype IN ('310', '390')
-    AND (CAST(:admdvs AS text) IS NULL OR e.insuplc_admdvs = :admdvs))
+    AND (CAST(:admdvs AS text) IS NULL OR starts_with(e.insuplc_admdvs, :admdvs)))
 SELECT v.chnl_id AS key, c.name AS label, (SELECT n FROM insured) AS insured,
        count(DISTINCT v.psn_no) AS activated
 FROM ec_activation_event v LEFT JOIN ec_channel c ON c.chnl_id = v.chnl_id
 WHERE v.kind IN ('activate', 'authorize') AND v.at < :until
-  AND (CAST(:admdvs AS text) IS NULL OR v.admdvs = :admdvs)
+  AND (CAST(:admdvs AS text) IS NULL OR starts_with(v.admdvs, :admdvs))
 GROUP BY v.chnl_id, c.name ORDER BY v.chnl_id
 """
     reg, ev = _DIM_SQL[dim]
@@ -180,12 +181,12 @@ WITH insured AS (
   SELECT DISTINCT ON (e.psn_no) e.psn_no, {reg} AS key, e.emp_name
   FROM enrolment e JOIN person p ON p.psn_no = e.psn_no
   WHERE e.psn_insu_stas = '1' AND e.insutype IN ('310', '390')
-    AND (CAST(:admdvs AS text) IS NULL OR e.insuplc_admdvs = :admdvs)
+    AND (CAST(:admdvs AS text) IS NULL OR starts_with(e.insuplc_admdvs, :admdvs))
   ORDER BY e.psn_no, e.insutype),
 activated AS (
   SELECT {ev} AS key, count(DISTINCT psn_no) AS n FROM ec_activation_event
   WHERE kind = 'activate' AND at < :until
-    AND (CAST(:admdvs AS text) IS NULL OR admdvs = :admdvs)
+    AND (CAST(:admdvs AS text) IS NULL OR starts_with(admdvs, :admdvs))
   GROUP BY 1),
 base AS (
   SELECT e.key, {label} AS label, count(*) AS insured FROM insured e GROUP BY e.key)
