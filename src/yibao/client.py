@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
+from yibao.clock import CHINA
 from yibao.wire import envelope as env
 from yibao.wire import transport as tr
 
-CHINA = ZoneInfo("Asia/Shanghai")
 SINGLE_URL = "/fsi/api/rsfComIfsService/callService"
 TIF_BASE = "/ebus/gdyb_api/prd/hsa/hgs"
 

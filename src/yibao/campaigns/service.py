@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,8 @@ import yaml
 from yibao.campaigns import store
 from yibao.campaigns.model import CampaignFileError, Plan, parse_plan
 from yibao.campaigns.progress import Progress, compute
+from yibao.clock import CHINA
 from yibao.db.tables import audit
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def now() -> datetime:

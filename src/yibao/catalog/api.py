@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -19,10 +18,10 @@ from sqlalchemy import Engine
 
 from yibao.catalog import service
 from yibao.catalog.model import LIST_TYPES, CatalogDataError, CatalogEntry
+from yibao.clock import CHINA as _CHINA
 from yibao.money import fen_str
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog 医保目录"])
-_CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class _ParamError(Exception):

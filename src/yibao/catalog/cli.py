@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 from sqlalchemy import Engine
 
+from yibao import clock
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -90,7 +92,7 @@ def load(
 def show(
     code: str = typer.Argument(..., help="医疗目录编码 med_list_codg"),
     region: str = typer.Option(..., "--region", help="就医地医保区划, e.g. 440300"),
-    on: str = typer.Option(date.today().isoformat(), "--date", help="YYYY-MM-DD"),
+    on: str = typer.Option(clock.today().isoformat(), "--date", help="YYYY-MM-DD"),
 ) -> None:
     """Print one item as in force in REGION on --date, with the layer that set each field."""
     from rich.table import Table
@@ -183,7 +185,7 @@ def show(
 def search(
     text: str = typer.Argument(..., help="编码前缀或名称片段"),
     region: str = typer.Option(..., "--region", help="医保区划, e.g. 440300"),
-    on: str = typer.Option(date.today().isoformat(), "--date", help="YYYY-MM-DD"),
+    on: str = typer.Option(clock.today().isoformat(), "--date", help="YYYY-MM-DD"),
     list_type: str = typer.Option(None, "--type", help="目录类别 101/102/201/301…"),
     limit: int = typer.Option(20, help="最多显示条数"),
 ) -> None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from yibao.catalog.model import ClassifiedLine, split_line
+from yibao.clock import CHINA
 from yibao.encounter.amounts import AMOUNT_FIELDS
 from yibao.money import fen_str, fen_to_yuan
 from yibao.registry.model import Person as RegistryPerson
@@ -379,8 +380,7 @@ def _int(v: object) -> int:
 
 
 def _china(moment: datetime) -> str:
-    from zoneinfo import ZoneInfo
 
     if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo("Asia/Shanghai"))
+        moment = moment.astimezone(CHINA)
     return f"{moment:%Y-%m-%d %H:%M:%S}"

@@ -10,16 +10,14 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from yibao.catalog.model import ClassifiedLine, split_line
 from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
+from yibao.clock import CHINA
 from yibao.encounter.fees import FeeLine, LineSplit
 from yibao.encounter.store import StoredFeeLine
 from yibao.settlement.model import Item
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def china_date(moment: datetime) -> date:

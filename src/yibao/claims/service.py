@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from yibao.claims import model as m
 from yibao.claims import store
 from yibao.claims.model import ClaimError, ClaimRefused
 from yibao.claims.pricing import ClaimBill, PricedClaim, consume, price_claim
+from yibao.clock import CHINA
 from yibao.db import flow, hot
 from yibao.db.tables import audit
 from yibao.institutions import service as institutions
@@ -29,7 +30,6 @@ from yibao.ledger import statements as ledger_sql
 from yibao.policy import PolicyError, resolve
 from yibao.registry import store as registry_store
 
-CHINA = timezone(timedelta(hours=8))
 DEFAULT_LIMIT_DAYS = 20
 
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+
+from yibao.clock import CHINA as BEIJING  # China keeps no daylight saving time
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5  # consecutive failures before the account locks (账户锁定)
 LOCKOUT = timedelta(minutes=15)
 ADDRESS_MAX_FAILURES = 20  # failed logins from one address within ADDRESS_WINDOW (登录限流)
 ADDRESS_WINDOW = timedelta(minutes=10)
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
 SESSION_IDLE = timedelta(minutes=30)  # 会话空闲超时
 SESSION_MAX = timedelta(hours=8)  # absolute session lifetime (一个工作日)
 

@@ -29,14 +29,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
 
+from yibao.clock import CHINA
+
 log = structlog.get_logger(__name__)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 #: Opening hours of a past demo day (China time).
 OPENING, CLOSING = dt_time(8, 30), dt_time(18, 0)
 

@@ -19,15 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from yibao.clock import CHINA
 from yibao.console.model import Scope
 from yibao.console.scoping import require_person_data
 from yibao.encounter import daily
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 #: sort key → (column, descending)
 SORTS: dict[str, tuple[str, bool]] = {

@@ -10,12 +10,10 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from yibao.clock import CHINA
 from yibao.encounter.amounts import AMOUNT_FIELDS, amounts_of
 from yibao.encounter.model import Encounter
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def business_day(moment: dt.datetime) -> dt.date:

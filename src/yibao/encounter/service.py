@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -39,8 +38,6 @@ from yibao.encounter.records import SettlementRecord as SettlementRecord  # re-e
 from yibao.encounter.records import business_day as business_day  # re-export
 from yibao.encounter.records import jsonable, settlement_row
 from yibao.encounter.store import lock_accumulators as lock_accumulators  # re-export
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def new_mdtrt_id(conn: sa.Connection, kind: Kind, admdvs: str, day: dt.date) -> str:

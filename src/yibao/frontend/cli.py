@@ -130,7 +130,7 @@ def run(
 
 
 def _envelope(institution: str, infno: str, input: dict[str, object]) -> dict[str, object]:
-    from yibao.client import CHINA
+    from yibao.clock import CHINA
 
     now = datetime.now(CHINA)
     return {

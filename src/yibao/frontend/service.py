@@ -30,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
 
 from yibao.client import signed_headers
+from yibao.clock import CHINA
 from yibao.frontend import model
 from yibao.frontend.model import Credentials, Network, Peek, Reversal
 from yibao.frontend.queue import ReversalQueue
@@ -77,9 +77,6 @@ def _json(status: int, value: object) -> Outcome:
     import json
 
     return Outcome(status, json.dumps(value, ensure_ascii=False).encode("utf-8"))
-
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _now() -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from yibao.clock import CHINA
 from yibao.funds import query, service
 from yibao.funds.model import FundsError, months_in, parse_period
 from yibao.funds.taxfile import TaxFileError
@@ -26,8 +27,6 @@ from yibao.http.deps import engine_of
 from yibao.http.staff import Capability, Staff, StaffAuthError, staff_of
 from yibao.money import MoneyError, yuan_to_fen
 from yibao.registry.service import PersonNotFound, person_regions
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def _today() -> date:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
 from sqlalchemy import Engine
 
+from yibao.clock import CHINA
+
 app = typer.Typer(help="缴费与基金 (contributions and fund position)", no_args_is_help=True)
-CHINA = timezone(timedelta(hours=8))
 
 
 @contextmanager

@@ -15,12 +15,13 @@ Deterministic; skipped when any bill exists.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy import Engine
 
+from yibao.clock import CHINA
 from yibao.funds import benefits, service
 from yibao.funds.model import FundsError, add_months, month_end, month_start
 from yibao.funds.postings import ASSISTANCE, POOLED, RESIDENT
@@ -33,7 +34,6 @@ from yibao.registry.uscc import compose
 
 log = structlog.get_logger(__name__)
 ACTOR = "demo"
-CHINA = timezone(timedelta(hours=8))
 REGIONS = ("440100", "440300", "440400", "441300", "441481", "421381")
 LATE_DAYS = 12  # the demo's late payers pay this many days after the due date
 INTEREST_RATE = (35, 10_000 * 4)  # 0.35 % a year (活期), per quarter

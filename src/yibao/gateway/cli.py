@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import typer
 from sqlalchemy import Engine
+
+from yibao import clock
 
 app = typer.Typer(help="Gateway (国家接口网关) housekeeping", no_args_is_help=True)
 
@@ -43,7 +45,7 @@ def archive_cmd(
     with _engine() as engine:
         try:
             done = retention.archive_due(
-                engine, today=date.today(), actor=operator, now=datetime.now(UTC), keep=keep
+                engine, today=clock.today(), actor=operator, now=datetime.now(UTC), keep=keep
             )
         except RetentionError as e:
             typer.echo(f"错误: {e}", err=True)

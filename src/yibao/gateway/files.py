@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from yibao.clock import CHINA
 from yibao.gateway import store
 from yibao.gateway.store import StoredFile
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DOWNLOAD_DAYS = 7  # 下载截止时间: files stay downloadable for a week
 
 

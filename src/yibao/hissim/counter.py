@@ -16,11 +16,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from yibao.client import NhsaClient, NhsaError, NhsaResponse
+from yibao.clock import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 CATALOG_DIR = Path(__file__).resolve().parents[3] / "catalogs"
 CENT = Decimal("0.01")
 

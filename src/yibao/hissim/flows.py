@@ -17,10 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 from yibao.client import NhsaClient
+from yibao.clock import CHINA
 from yibao.hissim.counter import (
     CATALOG_DIR,
     CENT,
-    CHINA,
     CatalogItem,
     Patient,
     Visit,

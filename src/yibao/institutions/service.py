@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from yibao.clock import CHINA
 from yibao.institutions import store
 from yibao.institutions.model import (
     Credential,
@@ -23,8 +23,6 @@ from yibao.institutions.model import (
     make_sign_no,
     validate_institution,
 )
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class SignInError(ValueError):

@@ -9,6 +9,8 @@ from datetime import date
 import typer
 from sqlalchemy import Engine
 
+from yibao import clock
+
 app = typer.Typer(help="基金账务 (fund ledger) commands", no_args_is_help=True)
 
 
@@ -30,7 +32,7 @@ def _engine() -> Iterator[Engine]:
 
 def _day(value: str | None) -> date:
     if value is None:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
@@ -124,7 +126,7 @@ def archive_cmd(
     with _engine() as engine:
         try:
             done = retention.archive_due(
-                engine, today=date.today(), actor=operator, now=datetime.now(UTC), keep=keep
+                engine, today=clock.today(), actor=operator, now=datetime.now(UTC), keep=keep
             )
         except RetentionError as e:
             typer.echo(f"错误: {e}", err=True)

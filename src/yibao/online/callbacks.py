@@ -17,8 +17,9 @@ import httpx
 import sqlalchemy as sa
 import structlog
 
+from yibao.clock import CHINA
 from yibao.online import apps, core, store
-from yibao.online.envelope import CHINA, seal
+from yibao.online.envelope import seal
 from yibao.online.model import OrdStas
 from yibao.online.orders import result_of
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import typer
 from sqlalchemy import Engine
 
-from yibao.online.envelope import CHINA
+from yibao.clock import CHINA
 
 app = typer.Typer(
     help="线上结算：移动支付中心与电子处方中心 (online settlement)", no_args_is_help=True

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 
 from yibao.checkout.bills import Caller, CheckoutError, CheckoutInputError
 from yibao.checkout.model import AmountMismatch
+from yibao.clock import CHINA
 from yibao.db import hot
 from yibao.db.flow import Conflict, Flow, Refused, run
 from yibao.encounter.model import EncounterError
 from yibao.encounter.store import EncounterConflict
 from yibao.institutions import service as institutions
 from yibao.money import yuan_to_fen
-from yibao.online.envelope import CHINA
 from yibao.online.model import OnlineError
 from yibao.voucher.presence import PresenceRefused
 

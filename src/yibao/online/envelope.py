@@ -26,7 +26,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +34,10 @@ import gmalg
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from yibao.clock import CHINA
+
 DEFAULT_UID = b"1234567812345678"
 VERSIONS = ("2.0.1", "1.0.0")
-CHINA = timezone(timedelta(hours=8))
 SKEW = timedelta(minutes=5)  # replay window for the timestamp
 _SM2_N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
 _NOT_SIGNED = frozenset({"signData", "encData", "extra"})

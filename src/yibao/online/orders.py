@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from yibao.checkout.admission import RegisterVisit, register_visit
 from yibao.checkout.fees import UploadFees, upload_fees
 from yibao.checkout.settle_visit import VisitBill, price_visit
+from yibao.clock import CHINA
 from yibao.encounter import flows as visit_flows
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
@@ -27,7 +28,6 @@ from yibao.encounter.records import business_day
 from yibao.online import core, store
 from yibao.online.apps import App
 from yibao.online.core import amount, code, moment, text
-from yibao.online.envelope import CHINA
 from yibao.online.model import FEE_TYPES, ORD_STAS_NAMES, OnlineError, OrdStas, Split, require_state
 from yibao.voucher.presence import Presented
 

@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from yibao.checkout.cancel import Cancel, cancel_settlement
+from yibao.clock import CHINA
 from yibao.encounter.records import business_day
 from yibao.online import core, store
 from yibao.online.apps import App
-from yibao.online.envelope import CHINA
 from yibao.online.model import OnlineError, OrdStas, Split, plan_refund
 from yibao.online.orders import order_of
 from yibao.online.provider import PaymentProvider, ProviderError

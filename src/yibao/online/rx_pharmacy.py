@@ -15,10 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from yibao.clock import CHINA
 from yibao.online import core, store
 from yibao.online.apps import App
 from yibao.online.core import text
-from yibao.online.envelope import CHINA
 from yibao.online.model import DELV_STAS, OnlineError, require_fillable
 from yibao.online.rx_prescriber import b64, verify
 from yibao.voucher import presence

@@ -24,14 +24,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from yibao.clock import CHINA
 from yibao.encounter import service as encounters
 from yibao.encounter.model import EncounterError
 from yibao.institutions.sealing import seal, unseal
 from yibao.online import core, store
 from yibao.online.apps import App
 from yibao.online.core import text
-from yibao.online.envelope import CHINA, compact, keypair_from_seed, sm2_sign, sm2_verify, sm3
 from yibao.online.envelope import DEFAULT_UID as UID
+from yibao.online.envelope import compact, keypair_from_seed, sm2_sign, sm2_verify, sm3
 from yibao.online.model import RX_STAS, RX_USED_STAS, OnlineError, rx_status, vali_end
 from yibao.platform_secret import secret_key
 

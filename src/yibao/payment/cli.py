@@ -11,6 +11,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 import typer
 
+from yibao import clock
 from yibao.money import fen_str, yuan_to_fen
 
 app = typer.Typer(help="支付方式改革 (DRG/DIP, 特例单议, 医共体)", no_args_is_help=True)
@@ -71,7 +72,7 @@ def group(
     from yibao.payment import params, service_lists
     from yibao.payment.model.case import GroupCase
 
-    day = date.fromisoformat(on) if on else date.today()
+    day = date.fromisoformat(on) if on else clock.today()
     case = GroupCase(dx, tuple(other), proc, (), sex, age, age_days, weight)
     r = service_lists.group(params.method_of(region, day), region, day, case)
     typer.echo(
@@ -240,7 +241,7 @@ def statement(
 
     def build(e: sa.Engine) -> bytes:
         with e.connect() as conn:
-            data = queries.statement(conn, region, year, date.today())
+            data = queries.statement(conn, region, year, clock.today())
         return export.statement_xlsx(data["view"], data["cases"], data["specials"])
 
     out.write_bytes(_engine(build))

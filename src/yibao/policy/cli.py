@@ -6,13 +6,15 @@ from datetime import date
 
 import typer
 
+from yibao import clock
+
 policy_app = typer.Typer(help="政策参数 (policy parameters) commands", no_args_is_help=True)
 
 
 @policy_app.command("show")
 def show(
     admdvs: str = typer.Argument(..., help="医保区划 (6 digits), e.g. 440300"),
-    on: str = typer.Option(date.today().isoformat(), "--date", help="YYYY-MM-DD"),
+    on: str = typer.Option(clock.today().isoformat(), "--date", help="YYYY-MM-DD"),
     all_keys: bool = typer.Option(
         False, "--all", help="also list catalogue defaults not set by any file"
     ),

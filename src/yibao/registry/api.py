@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
 
+from yibao.clock import CHINA
 from yibao.http.deps import engine_of
 from yibao.http.staff import Capability, Staff, out_of_scope, staff_of
-from yibao.institutions.service import CHINA
 from yibao.registry import accounts, service
 from yibao.registry.api_bulk import router as bulk_router
 from yibao.registry.api_errors import RegistryRoute

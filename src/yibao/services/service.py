@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from yibao.institutions.service import CHINA
+from yibao.clock import CHINA
 from yibao.policy import PolicyError, resolve
 from yibao.policy.loader import policy_dir
 from yibao.policy.schema import SPECS

@@ -16,14 +16,16 @@ import hashlib
 import math
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from yibao import clock
 from yibao.checkout.model import ASSISTANCE_KEY
+from yibao.clock import CHINA
 from yibao.filing.service import filing_status
 from yibao.policy.loader import PolicyTree, default_tree
 from yibao.registry.model import AssistanceIdentity, age_on, full_months
@@ -36,7 +38,6 @@ from yibao.simulation.dataset import (
     write_partition,
 )
 
-CHINA = timezone(timedelta(hours=8))
 EMERGENCY_MED_TYPES = frozenset({"13", "1301"})  # 急诊: deemed filed in another region
 PHARMACY_HOSP_LV = "11"  # a pharmacy has no hospital level
 
@@ -174,7 +175,7 @@ def export(
     tree = tree or default_tree()
     salt = secrets.token_bytes(32)
     manifest = Manifest(
-        "export", date.today().isoformat(), period_from.isoformat(), period_to.isoformat()
+        "export", clock.today().isoformat(), period_from.isoformat(), period_to.isoformat()
     )
     skipped: dict[str, int] = {}
     next_id = 1

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import yaml
 
+from yibao import clock
 from yibao.policy.loader import PolicyTree, resolve_in
 from yibao.policy.model import ASSISTANCE_CLASSES, FILINGS
 from yibao.simulation.dataset import Manifest, write_manifest, write_partition
@@ -341,7 +342,7 @@ def generate(
         r: float(s) for r, s in a["regions"]["shares"].items() if regions is None or r in regions
     }
     total = sum(shares.values())
-    manifest = Manifest("synthetic", date.today().isoformat(), f"{year}-01-01", f"{year}-12-31",
+    manifest = Manifest("synthetic", clock.today().isoformat(), f"{year}-01-01", f"{year}-12-31",
                         notes={"profile": profile, "seed": seed, "assumptions": a.raw.get("name", "")})  # fmt: skip
     remaining = bills
     codes = sorted(shares)

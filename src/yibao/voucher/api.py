@@ -19,16 +19,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from yibao.clock import CHINA as CHINA_TZ
 from yibao.voucher.api_bureau import router as bureau_router
 from yibao.voucher.api_channel import router as channel_router
-from yibao.voucher.api_common import (
-    CHINA_TZ,
-    EcRoute,
-    channel_of,
-    elsewhere_of,
-    ok,
-    service_of,
-)
+from yibao.voucher.api_common import EcRoute, channel_of, elsewhere_of, ok, service_of
 from yibao.voucher.api_institution import router as institution_router
 
 __all__ = ["CHINA_TZ", "channel_of", "elsewhere_of", "ok", "router", "service_of"]

@@ -8,9 +8,10 @@ from datetime import date, datetime, time
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from yibao.clock import CHINA as CHINA_TZ
 from yibao.http.staff import Capability, Staff, staff_of
 from yibao.registry import service as registry
-from yibao.voucher.api_common import CHINA_TZ, EcRoute, ok, service_of
+from yibao.voucher.api_common import EcRoute, ok, service_of
 from yibao.voucher.model import EcError
 from yibao.voucher.service import VoucherService
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Coroutine
-from datetime import timedelta, timezone
 from typing import Any
 
 import segno
@@ -48,9 +47,6 @@ class EcRoute(APIRoute):
                 )
 
         return wrapped
-
-
-CHINA_TZ = timezone(timedelta(hours=8))  # dates in requests are Beijing dates
 
 
 def service_of(request: Request) -> VoucherService:

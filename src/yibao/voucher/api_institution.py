@@ -11,11 +11,12 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from yibao.clock import CHINA as CHINA_TZ
 from yibao.http.institution import (
     AuthenticatedInstitution,
     institution_of,
 )
-from yibao.voucher.api_common import CHINA_TZ, EcRoute, elsewhere_of, ok, qr_image, service_of
+from yibao.voucher.api_common import EcRoute, elsewhere_of, ok, qr_image, service_of
 from yibao.voucher.model import EcError
 from yibao.voucher.ports import OtherProvinces
 from yibao.voucher.service import VoucherService

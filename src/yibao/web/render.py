@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from yibao.console.model import BEIJING, ROLE_PAGES, Page, mask_id, mask_phone
+from yibao.clock import CHINA as BEIJING
+from yibao.console.model import ROLE_PAGES, Page, mask_id, mask_phone
 from yibao.money import fen_str
 from yibao.web.auth import Console
 from yibao.web.labels import with_code

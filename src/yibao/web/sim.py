@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from yibao.console.model import BEIJING
+from yibao.clock import CHINA as BEIJING
 from yibao.web.sim_common import (
     CENT,
     CHANNELS,

@@ -9,11 +9,12 @@ import hmac
 import json
 import secrets
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from yibao import clock
 
 CHANNELS = {
     "wechat": "微信",
@@ -74,7 +75,7 @@ def ec_query(
     from yibao.wire.transport import sign_tif
 
     require_demo_institution(org_id)
-    out_biz_no = f"{org_id}-{datetime.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+    out_biz_no = f"{org_id}-{clock.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
     # signed like every institution call: the demo institution's public gateway credential
     headers = sign_tif(
         inst_demo.demo_app_key(org_id),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from yibao.institutions.service import CHINA
+from yibao.clock import CHINA
 from yibao.wire import envelope, jsonio
 from yibao.wire.envelope import Envelope
 

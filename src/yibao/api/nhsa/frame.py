@@ -46,6 +46,7 @@ from yibao.api.nhsa.answers import (
 )
 from yibao.api.nhsa.caches import CredentialCache, InstitutionCache
 from yibao.api.nhsa.dispatcher import BusinessError, Context, FileOutput, Request
+from yibao.clock import CHINA
 from yibao.db.embedded import sqlalchemy_to_libpq
 from yibao.db.flow import Refused
 from yibao.gateway import aio
@@ -53,7 +54,6 @@ from yibao.gateway import service as gateway
 from yibao.gateway.settings import GatewaySettings
 from yibao.institutions import service as institutions
 from yibao.institutions.model import Institution, Operator
-from yibao.institutions.service import CHINA
 from yibao.wire import envelope, jsonio, transport
 from yibao.wire.envelope import Envelope, EnvelopeError
 

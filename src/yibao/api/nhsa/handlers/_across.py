@@ -33,6 +33,7 @@ from yibao.api.nhsa.dispatcher import BusinessError, Context
 from yibao.api.nhsa.fields import InputError
 from yibao.checkout import model as checkout_model
 from yibao.checkout.bills import Bill, Settled
+from yibao.clock import CHINA
 from yibao.encounter import store as encounter_store
 from yibao.encounter.model import Encounter
 from yibao.hub import client
@@ -364,7 +365,7 @@ def pharmacy(ctx: Context, *, settle_now: bool) -> dict[str, Any]:
                 ctx.conn, psn_no=psn_no, insutype=insutype, med_type=med_type,
                 fixmedins_code=ctx.institution.fixmedins_code, insuplc_admdvs=region,
                 mdtrtarea_admvs=ctx.institution.admdvs,
-                begntime=begntime.replace(tzinfo=common.CHINA), lines=lines,
+                begntime=begntime.replace(tzinfo=CHINA), lines=lines,
                 splits=common.splits_of(classified), msgid=ctx.msgid,
                 info={"druginfo": common.jsonable(info), PERSON_KEY: person},
             )  # fmt: skip

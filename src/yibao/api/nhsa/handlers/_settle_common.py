@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, Request
@@ -25,6 +24,7 @@ from yibao.catalog.model import FeeLine as CatalogLine
 from yibao.checkout import model
 from yibao.checkout.bills import Caller, CheckoutError, CheckoutInputError, Priced, Settled
 from yibao.checkout.cancel import Cancel, cancel_settlement
+from yibao.clock import CHINA
 from yibao.db.flow import Flow
 from yibao.encounter import store as encounter_store
 from yibao.encounter.fees import FeeLine, LineSplit
@@ -34,8 +34,6 @@ from yibao.hub.port import HUB
 from yibao.registry import store as registry_store
 from yibao.settlement.model import Item
 from yibao.voucher.presence import PresenceRefused
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 #: fee-line fields read into typed attributes; everything else is kept verbatim in ``extra``
 _LINE_FIELDS = {

@@ -17,7 +17,8 @@ from typing import Any
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import Context, transaction
 from yibao.api.nhsa.fields import InputError
-from yibao.api.nhsa.handlers.settlement_list import CHINA, month, page, qc_row, run
+from yibao.api.nhsa.handlers.settlement_list import month, page, qc_row, run
+from yibao.clock import CHINA
 from yibao.money import fen_to_yuan
 from yibao.payment import service_lists as lists
 from yibao.payment import service_special as special

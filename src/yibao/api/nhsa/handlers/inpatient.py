@@ -23,6 +23,7 @@ from yibao.checkout import settle_stay as checkout_stays
 from yibao.checkout.admission import AdmitStay, admit_stay
 from yibao.checkout.fees import UploadFees
 from yibao.checkout.settle_stay import StayBill
+from yibao.clock import CHINA
 from yibao.db.flow import Flow
 from yibao.encounter import model as enc_model
 from yibao.encounter import service as encounters
@@ -60,7 +61,7 @@ def _admit_across(ctx: Context) -> dict[str, Any]:
             fixmedins_code=ctx.institution.fixmedins_code,
             insuplc_admdvs=region,
             mdtrtarea_admvs=ctx.institution.admdvs,
-            begntime=begntime.replace(tzinfo=common.CHINA),
+            begntime=begntime.replace(tzinfo=CHINA),
             ipt_no=ipt_no,
             msgid=ctx.msgid,
             dise_codg=_dise(info, w)[0],
@@ -102,7 +103,7 @@ def admit(req: Request) -> Flow[dict[str, Any]]:
         psn_no=psn_no,
         insutype=insutype,
         med_type=med_type,
-        begntime=begntime.replace(tzinfo=common.CHINA),
+        begntime=begntime.replace(tzinfo=CHINA),
         ipt_no=ipt_no,
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         msgid=req.msgid,
@@ -131,7 +132,7 @@ def discharge(ctx: Context) -> dict[str, Any]:
             enc.mdtrt_id,
             psn_no=enc.psn_no,
             fixmedins_code=enc.fixmedins_code,
-            endtime=endtime.replace(tzinfo=common.CHINA),
+            endtime=endtime.replace(tzinfo=CHINA),
             dise_codg=fields.text(info, "dise_codg", w, max_len=30),
             dise_name=fields.text(info, "dise_name", w, max_len=300),
             info=common.jsonable(info),

@@ -22,6 +22,7 @@ from yibao.checkout import settle_visit as checkout_visits
 from yibao.checkout.admission import RegisterVisit, register_visit
 from yibao.checkout.fees import UploadFees
 from yibao.checkout.settle_visit import VisitBill
+from yibao.clock import CHINA
 from yibao.db.flow import Flow
 from yibao.encounter import flows as visit_flows
 from yibao.encounter import model as enc_model
@@ -62,7 +63,7 @@ def _register_across(ctx: Context) -> dict[str, Any]:
             fixmedins_code=ctx.institution.fixmedins_code,
             insuplc_admdvs=region,
             mdtrtarea_admvs=ctx.institution.admdvs,
-            begntime=begntime.replace(tzinfo=common.CHINA),
+            begntime=begntime.replace(tzinfo=CHINA),
             ipt_otp_no=ipt_otp_no,
             msgid=ctx.msgid,
             info={"reg": common.jsonable(data), gateway_relay.PERSON_KEY: person},
@@ -102,7 +103,7 @@ def register(req: Request) -> Flow[dict[str, Any]]:
         common.caller(req),
         psn_no=psn_no,
         insutype=insutype,
-        begntime=begntime.replace(tzinfo=common.CHINA),
+        begntime=begntime.replace(tzinfo=CHINA),
         ipt_otp_no=ipt_otp_no,
         insuplc_admdvs=req.envelope.insuplc_admdvs,
         msgid=req.msgid,
@@ -142,7 +143,7 @@ def visit_info(req: Request) -> Flow[dict[str, Any]]:
             med_type=med_type,
             dise_codg=fields.text(info, "dise_codg", w, max_len=30),
             dise_name=fields.text(info, "dise_name", w, max_len=300),
-            begntime=begntime.replace(tzinfo=common.CHINA) if begntime else None,
+            begntime=begntime.replace(tzinfo=CHINA) if begntime else None,
             info={"mdtrtinfo": common.jsonable(info), "diseinfo": common.jsonable(dise)},
         )
     return {}

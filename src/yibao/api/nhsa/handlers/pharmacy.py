@@ -18,6 +18,7 @@ from yibao.api.nhsa.handlers import _settle_common as common
 from yibao.checkout import model as checkout_model
 from yibao.checkout import settle_pharmacy as checkout_pharmacy
 from yibao.checkout.settle_pharmacy import Purchase, SettlePurchase
+from yibao.clock import CHINA
 from yibao.db.flow import Flow
 from yibao.online import rx_link
 from yibao.online.model import OnlineError
@@ -35,7 +36,7 @@ def _purchase_of(req: Request) -> Purchase:
         psn_no=fields.text(info, "psn_no", w, required=True, max_len=30, label="人员编号"),
         insutype=fields.code(info, "insutype", w, "insutype", required=True),
         mdtrt_cert_type=fields.code(info, "mdtrt_cert_type", w, "mdtrt_cert_type", required=True),
-        begntime=begntime.replace(tzinfo=common.CHINA),
+        begntime=begntime.replace(tzinfo=CHINA),
         med_type=fields.code(info, "med_type", w, "med_type") or PHARMACY_MED_TYPE,
         acct_used_flag=fields.code(info, "acct_used_flag", w, "acct_used_flag", required=True),
         medfee_sumamt=fields.amount(info, "medfee_sumamt", w, required=True),

@@ -23,8 +23,9 @@ from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
 from yibao.api.nhsa.handlers import _setlinfo_5203 as form_5203
-from yibao.api.nhsa.handlers._settle_common import CHINA, china_date
+from yibao.api.nhsa.handlers._settle_common import china_date
 from yibao.checkout import model as checkout_model
+from yibao.clock import CHINA
 from yibao.encounter import store as es
 from yibao.institutions import store as institutions_store
 from yibao.money import fen_to_yuan

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
 from yibao.claims import selfpay
+from yibao.clock import CHINA
 from yibao.money import fen_to_yuan
 
-CHINA = ZoneInfo("Asia/Shanghai")
 VISIT, DISE, FEE = (
     "fmiOwnpayPatnMdtrtDDTO",
     "fmiOwnpayPatnDiseListDDTOS",

@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from yibao.api.nhsa import fields
 from yibao.api.nhsa.dispatcher import BusinessError, Context, transaction
 from yibao.api.nhsa.fields import InputError
+from yibao.clock import CHINA
 from yibao.money import fen_to_yuan
 from yibao.payment import service_lists as lists
 from yibao.payment.errors import PaymentInputError, PaymentRefused
 
 T = TypeVar("T")
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def run(call: Callable[[], T]) -> T:
