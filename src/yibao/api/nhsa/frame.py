@@ -70,11 +70,14 @@ DOWN_SECONDS = 1.0
 #: before autovacuum's first ANALYZE) or for a small table updated at every settlement (counters,
 #: accounts) otherwise reads every row version on each call; the bench's preparation of 2,400
 #: visits (2201→2206, from empty tables) took 56.5–65.3 s with them and 32.7–36.8 s without.
+#: No JIT: with sequential scans priced out every plan's cost passes ``jit_above_cost``, and a
+#: server built with LLVM (Debian's PostgreSQL 15: jit=on) then compiled each 2204 read for
+#: ~3 s; key lookups never gain from JIT. (The embedded PostgreSQL has no LLVM.)
 POOL_CONNECTION = {
     "autocommit": True,
     "connect_timeout": 3,
     "prepare_threshold": 0,
-    "options": "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off",
+    "options": "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c jit=off",
 }
 
 
