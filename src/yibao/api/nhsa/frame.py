@@ -69,7 +69,8 @@ DOWN_SECONDS = 1.0
 #: sequential scan where an index serves: a plan made while a table was small (a new deployment,
 #: before autovacuum's first ANALYZE) or for a small table updated at every settlement (counters,
 #: accounts) otherwise reads every row version on each call; the bench's preparation of 2,400
-#: visits (2201→2206, from empty tables) took 56.5–65.3 s with them and 32.7–36.8 s without.
+#: visits (2201→2206, from empty tables) took 36–39 s with them and 14–27 s without, in runs
+#: minutes apart (docs/operations.md, Throughput).
 #: No JIT: with sequential scans priced out every plan's cost passes ``jit_above_cost``, and a
 #: server built with LLVM (Debian's PostgreSQL 15: jit=on) then compiled each 2204 read for
 #: ~3 s; key lookups never gain from JIT. (The embedded PostgreSQL has no LLVM.)
